@@ -1,0 +1,51 @@
+"""`python -m bot [--config PATH] [--demo]`: the real bot when a token is set, else the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.app import build_application, start_bot, stop_bot
+from bot.config import ConfigError, load_config
+
+
+async def run_real(cfg, token: str) -> None:
+    app = build_application(cfg, token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await start_bot(app)
+    logging.getLogger("bot").info("Frontline is running as @%s", app.bot.username)
+    try:
+        await stop.wait()
+    finally:
+        await stop_bot(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
+    parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    token = cfg.telegram.token
+    if token and not args.demo:
+        asyncio.run(run_real(cfg, token))
+        return 0
+    from bot.demo import run_demo
+    logging.getLogger().setLevel(logging.WARNING)
+    return asyncio.run(run_demo(cfg))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The application: builds PTB's Application, wires the core, the handlers and the outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from geo.streets import StreetIndex
+from telegram import BotCommand
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+import scheduler
+from bot.cards import Renderer
+from bot.config import Config, ConfigError
+from bot.delivery import Delivery, RateLimiter
+from cases import Core
+from cases.clock import SystemClock
+from cases.core import Settings
+from cases.policy import parse_duration
+from cases.workdays import WorkCalendar
+from handlers import citizen, general, staff
+from storage.db import open_database
+
+log = logging.getLogger(__name__)
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
+    app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
+           .base_file_url(cfg.telegram.base_file_url).build())
+    app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    app.add_handler(CommandHandler("start", general.start))
+    app.add_handler(CommandHandler("help", general.help_))
+    app.add_handler(CommandHandler("cancel", general.cancel))
+    app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
+    app.add_handler(CallbackQueryHandler(staff.on_route, pattern=r"^r:"))
+    app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
+    app.add_handler(CallbackQueryHandler(general.unknown_tap))
+    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, citizen.on_photo))
+    app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, citizen.on_document))
+    app.add_handler(MessageHandler(PRIVATE & (filters.LOCATION | filters.VENUE), citizen.on_place))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, citizen.on_text))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, general.help_))
+    app.add_handler(MessageHandler(PRIVATE, citizen.on_other))
+    app.add_error_handler(general.on_error)
+
+
+def tag_secret(media_dir: Path) -> bytes:
+    """The key of reporters' anonymous tags: made once, kept beside the media."""
+    path = media_dir / ".tag_secret"
+    if not path.exists():
+        media_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    return path.read_text().strip().encode()
+
+
+def settings_from(cfg: Config) -> Settings:
+    calendar = WorkCalendar(set(cfg.workdays.holidays), set(cfg.workdays.workdays))
+    return Settings(
+        categories=cfg.categories_by_key(), street_chats={s.name: s.chat_id for s in cfg.streets},
+        command_chat=cfg.command_center.chat_id, tz=cfg.tz, calendar=calendar, case_prefix=cfg.case_prefix,
+        draft_ttl=parse_duration(cfg.intake.draft_ttl).as_timedelta(),
+        max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
+        tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
+
+
+def load_streets(cfg: Config) -> StreetIndex:
+    index = StreetIndex.from_geojson(cfg.geo.streets_file, crs=cfg.geo.crs, tolerance_m=cfg.geo.tolerance_m)
+    missing = [s.name for s in cfg.streets if s.name not in index.names]
+    if missing:
+        raise ConfigError(f"streets: {', '.join(missing)} not found in {cfg.geo.streets_file}")
+    return index
+
+
+async def bootstrap(app: Application, max_delay: float = 30) -> None:
+    """app.initialize() (getMe) until the Bot API answers: a brief outage must not stop start-up."""
+    delay = 0.5
+    while True:
+        try:
+            await app.initialize()
+            return
+        except (NetworkError, TimedOut) as exc:
+            log.warning("Bot API not reachable (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
+async def start_bot(app: Application, poll_timeout: int = 10) -> None:
+    cfg: Config = app.bot_data["config"]
+    for year in {app.bot_data["clock"].now().year, app.bot_data["clock"].now().year + 1}:
+        if not WorkCalendar.known(year):
+            log.warning("chinesecalendar has no data for %s: working days fall back to weekdays + config", year)
+    engine, sessions = await open_database(cfg.database.url)
+    streets = await asyncio.to_thread(load_streets, cfg)
+    await bootstrap(app)
+    core = Core(sessions, app.bot_data["clock"], settings_from(cfg), streets)
+    delivery = Delivery(sessions, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
+    core._on_outbox = delivery.wake
+    app.bot_data.update(core=core, engine=engine, delivery=delivery)
+    await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
+                                   BotCommand("mycases", "我的诉求 / my reports"),
+                                   BotCommand("case", "查看诉求 / show a report"),
+                                   BotCommand("cancel", "取消 / cancel")])
+    scheduler.arm(app)
+    await app.start()
+    delivery.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
+
+
+async def stop_bot(app: Application) -> None:
+    if app.updater and app.updater.running:
+        await app.updater.stop()
+    if "delivery" in app.bot_data:
+        await app.bot_data["delivery"].stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if "engine" in app.bot_data:
+        await app.bot_data["engine"].dispose()

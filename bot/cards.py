@@ -1,0 +1,173 @@
+"""Turning an outbox row into Bot API calls, rendered from the case's current state.
+
+A row may need several calls (photos, the card, the place). Each is a named step; the delivery
+worker records finished steps so a retry after a failure resumes instead of repeating them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from sqlalchemy import select, update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
+
+from bot.texts import BUTTONS, LIMITS, STATES, pick, t
+from storage.media import stripped_copy
+from storage.models import Card, Case, Photo
+
+
+@dataclass
+class Step:
+    name: str
+    run: Callable[[], Awaitable[object]]
+
+
+class Renderer:
+    def __init__(self, core, bot, cfg):
+        self.core, self.bot, self.cfg = core, bot, cfg
+        self.lang = cfg.language  # groups read the district's language
+
+    # ---- text pieces -------------------------------------------------------------------------
+    def local(self, when: datetime) -> str:
+        return when.astimezone(self.cfg.tz).strftime("%m-%d %H:%M")
+
+    def category_name(self, key: str, lang: str) -> str:
+        cat = self.core.settings.categories.get(key)
+        return cat.name(lang) if cat else key
+
+    def deadlines_text(self, case: Case, lang: str) -> str:
+        rows = [f"⏱ {pick(LIMITS[d.kind], lang)}: {self.local(d.due_at)}"
+                for d in sorted(case.deadlines, key=lambda d: d.due_at) if d.status == "open"]
+        return "\n".join(rows)
+
+    def place_text(self, case: Case) -> str:
+        parts = [case.place_title, case.place_address]
+        text = " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
+        return escape(text)
+
+    def card_text(self, case: Case, kind: str) -> str:
+        lang = self.lang
+        head = t("card_title" if kind == "street" else "routing_title", lang, number=case.number)
+        lines = [f"<b>{head}</b>",
+                 f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
+                 f"{pick(('街镇', 'Street'), lang)}: {escape(case.street or '—')}",
+                 f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                 f"{pick(('报告人', 'Reporter'), lang)}: {case.reporter_tag}",
+                 f"{pick(('时间', 'Reported'), lang)}: {self.local(case.created_at)}",
+                 f"{pick(('状态', 'State'), lang)}: {pick(STATES.get(case.state, (case.state, case.state)), lang)}"]
+        if case.description:
+            lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+        deadlines = self.deadlines_text(case, lang)
+        if deadlines:
+            lines.append(deadlines)
+        if case.handler_name:
+            lines.append(t("card_accepted", lang, name=case.handler_name, time=self.local(case.accepted_at)))
+        if kind == "routing" and case.street:
+            lines.append(t("card_routed", lang, street=case.street))
+        return "\n".join(lines)
+
+    def card_keyboard(self, case: Case, kind: str) -> InlineKeyboardMarkup | None:
+        lang = self.lang
+        if kind == "street" and case.state == "routed":
+            return InlineKeyboardMarkup([[InlineKeyboardButton(
+                f"✋ {pick(BUTTONS['accept'], lang)}", callback_data=f"a:{case.id}")]])
+        if kind == "routing" and case.state == "unrouted":
+            names = list(self.core.settings.street_chats)
+            buttons = [InlineKeyboardButton(n, callback_data=f"r:{case.id}:{i}") for i, n in enumerate(names)]
+            return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+        return None
+
+    # ---- photos ------------------------------------------------------------------------------
+    def photo_input(self, photo: Photo):
+        """What to send for a photo: its Telegram id, or a stripped copy for files that had EXIF."""
+        if not photo.needs_strip:
+            return photo.file_id
+        if photo.staff_file_id:
+            return photo.staff_file_id
+        original = next(self.cfg.media.dir.glob(f"{photo.sha256}.*"))
+        return stripped_copy(original).read_bytes()
+
+    async def remember_staff_ids(self, photos: list[Photo], messages: list[Message]) -> None:
+        async with self.core.sessions.begin() as session:
+            for photo, msg in zip(photos, messages, strict=False):
+                if photo.needs_strip and not photo.staff_file_id and msg.photo:
+                    await session.execute(update(Photo).where(Photo.id == photo.id)
+                                          .values(staff_file_id=msg.photo[-1].file_id))
+
+    # ---- steps per outbox kind -----------------------------------------------------------------
+    async def steps(self, row) -> list[Step]:
+        case = await self.core.load_case(row.case_id) if row.case_id else None
+        kind = row.kind
+        if kind in ("street_card", "routing_card"):
+            return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing")
+        if kind == "refresh_card":
+            return [Step("edit", lambda: self.refresh(case, row.payload["card"]))]
+        if kind == "receipt":
+            return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, row.payload["lang"])))]
+        if kind == "notice":
+            text = t(row.payload["key"], row.payload["lang"], **row.payload.get("args", {}))
+            return [Step("text", lambda: self.send_text(row.chat_id, text))]
+        raise ValueError(f"unknown outbox kind {kind!r}")
+
+    def card_steps(self, chat_id: int, case: Case, kind: str) -> list[Step]:
+        photos = [p for p in case.photos if p.stage == "before"]
+        text, keyboard = self.card_text(case, kind), self.card_keyboard(case, kind)
+        steps = []
+        if len(photos) == 1:
+            async def card():
+                msg = await self.bot.send_photo(chat_id, self.photo_input(photos[0]), caption=text,
+                                                parse_mode="HTML", reply_markup=keyboard)
+                await self.remember_staff_ids(photos, [msg])
+                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=True)
+                return [msg.message_id]
+        else:
+            async def album():
+                media = [InputMediaPhoto(self.photo_input(p)) for p in photos]
+                msgs = await self.bot.send_media_group(chat_id, media)
+                await self.remember_staff_ids(photos, list(msgs))
+                return [m.message_id for m in msgs]
+            steps.append(Step("album", album))
+
+            async def card():
+                msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=False)
+                return [msg.message_id]
+        steps.append(Step("card", card))
+
+        async def place():
+            title = case.street or case.place_title or pick(("问题位置", "Reported place"), self.lang)
+            address = case.place_address or case.place_title or f"{case.lat:.5f}, {case.lon:.5f}"
+            msg = await self.bot.send_venue(chat_id, case.lat, case.lon, title=title[:128], address=address[:256])
+            return [msg.message_id]
+        steps.append(Step("place", place))
+        return steps
+
+    async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool) -> None:
+        async with self.core.sessions.begin() as session:
+            session.add(Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id, caption=caption))
+
+    async def refresh(self, case: Case, kind: str) -> list[int]:
+        """Edit a posted card to show the current state; its buttons follow the state."""
+        async with self.core.sessions() as session:
+            cards = (await session.scalars(select(Card).where(Card.case_id == case.id, Card.kind == kind))).all()
+        text, keyboard = self.card_text(case, kind), self.card_keyboard(case, kind)
+        for card in cards:
+            if card.caption:
+                await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=text,
+                                                    parse_mode="HTML", reply_markup=keyboard)
+            else:
+                await self.bot.edit_message_text(text, card.chat_id, card.message_id, parse_mode="HTML",
+                                                 reply_markup=keyboard)
+        return [c.message_id for c in cards]
+
+    async def send_text(self, chat_id: int, text: str) -> list[int]:
+        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML")
+        return [msg.message_id]
+
+    def receipt_text(self, case: Case, lang: str) -> str:
+        routing = t("routed_to", lang, street=case.street) if case.street else t("routed_command", lang)
+        # deadlines_text holds no user input, so escaping it (as t() does) changes nothing.
+        return t("receipt", lang, number=case.number, routing=routing, deadlines=self.deadlines_text(case, lang))

@@ -1,0 +1,181 @@
+"""config.yaml, validated at start: an error names the bad key and says why."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cases.policy import LIMIT_KINDS, Category, parse_duration
+
+
+class ConfigError(Exception):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramCfg(_Strict):
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+    @property
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+
+class DatabaseCfg(_Strict):
+    url: str = "sqlite+aiosqlite:///var/frontline.sqlite3"
+
+
+class MediaCfg(_Strict):
+    dir: Path = Path("var/media")
+    max_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_pixels: int = Field(40_000_000, gt=0)
+
+
+class GeoCfg(_Strict):
+    streets_file: Path
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    tolerance_m: float = Field(100.0, ge=0)
+
+
+class IntakeCfg(_Strict):
+    draft_ttl: str = "30m"
+    max_photos: int = Field(5, ge=1, le=10)  # an album holds at most 10
+    max_cases_per_hour: int = Field(10, ge=1)
+
+    @field_validator("draft_ttl")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v).unit == "wd":
+            raise ValueError("draft_ttl must be in m, h or d")
+        return v
+
+
+class StreetCfg(_Strict):
+    name: str
+    chat_id: int | None = None
+    name_en: str | None = None
+
+
+class DepartmentCfg(_Strict):
+    key: str
+    zh: str
+    en: str
+    chat_id: int | None = None
+
+
+class CategoryCfg(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    zh: str
+    en: str
+    limits: dict[str, str] = {}
+    route_to: Literal["street", "grid"] = "street"
+
+    @field_validator("limits")
+    @classmethod
+    def _limits(cls, v: dict[str, str]) -> dict[str, str]:
+        for kind, text in v.items():
+            if kind not in LIMIT_KINDS:
+                raise ValueError(f"unknown limit {kind!r}; use one of {', '.join(LIMIT_KINDS)}")
+            parse_duration(text)
+        return v
+
+    def to_category(self) -> Category:
+        return Category(self.key, self.zh, self.en,
+                        {k: parse_duration(v) for k, v in self.limits.items()}, self.route_to)
+
+
+class CommandCenterCfg(_Strict):
+    chat_id: int | None = None
+
+
+class WorkdaysCfg(_Strict):
+    holidays: list[date] = []
+    workdays: list[date] = []
+
+
+class Config(_Strict):
+    language: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"
+    case_prefix: str = Field("GL", pattern=r"^[A-Z]{1,6}$")
+    telegram: TelegramCfg = TelegramCfg()
+    database: DatabaseCfg = DatabaseCfg()
+    media: MediaCfg = MediaCfg()
+    geo: GeoCfg
+    intake: IntakeCfg = IntakeCfg()
+    streets: list[StreetCfg] = Field(min_length=1)
+    departments: list[DepartmentCfg] = []
+    categories: list[CategoryCfg] = Field(min_length=1)
+    command_center: CommandCenterCfg = CommandCenterCfg()
+    workdays: WorkdaysCfg = WorkdaysCfg()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except Exception as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        for label, keys in (("streets", [s.name for s in self.streets]),
+                            ("departments", [d.key for d in self.departments]),
+                            ("categories", [c.key for c in self.categories])):
+            dup = {k for k in keys if keys.count(k) > 1}
+            if dup:
+                raise ValueError(f"{label}: duplicate {', '.join(sorted(dup))}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def categories_by_key(self) -> dict[str, Category]:
+        return {c.key: c.to_category() for c in self.categories}
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{path}: {len(exc.errors())} problem(s)"]
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"  {key}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None
+    # Relative paths are relative to the config file, so `--config other/dir/x.yaml` works.
+    base = path.parent
+    if not cfg.geo.streets_file.is_absolute():
+        cfg.geo.streets_file = base / cfg.geo.streets_file
+    if not cfg.media.dir.is_absolute():
+        cfg.media.dir = base / cfg.media.dir
+    cfg.database.url = _relative_sqlite(cfg.database.url, base)
+    return cfg
+
+
+def _relative_sqlite(url: str, base: Path) -> str:
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix):]).resolve())
+    return url

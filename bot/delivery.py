@@ -1,0 +1,201 @@
+"""The outbox delivery worker: sends what the core queued, within Telegram's limits.
+
+PTB does not retry by itself. Here: 429 waits `retry_after` (for that chat, or everyone when the
+limit was global), 5xx and network errors back off exponentially, 400/403 fail the row for good.
+A timed-out send may have reached Telegram: it is retried (a message lost is worse than a
+message twice) and the row's log says so. Finished steps of a row are saved, so a restart or
+retry resumes where it stopped instead of sending the photos again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+
+
+class RateLimiter:
+    """Telegram's published limits: ~30 msg/s overall, 20/min per group, ~1/s per private chat."""
+
+    def __init__(self, per_second: int = 30, per_group_minute: int = 20, private_interval: float = 1.0):
+        self.per_second, self.per_group_minute, self.private_interval = per_second, per_group_minute, private_interval
+        self.recent: deque[float] = deque()
+        self.by_chat: dict[int, deque[float]] = {}
+        self.paused_until: dict[int | None, float] = {}
+
+    def wait(self, chat_id: int, now: float) -> float:
+        """Seconds until one more message to `chat_id` is allowed (0: now)."""
+        waits = [self.paused_until.get(None, 0) - now, self.paused_until.get(chat_id, 0) - now]
+        while self.recent and self.recent[0] <= now - 1:
+            self.recent.popleft()
+        if len(self.recent) >= self.per_second:
+            waits.append(self.recent[0] + 1 - now)
+        sent = self.by_chat.get(chat_id)
+        if sent:
+            if chat_id < 0:
+                while sent and sent[0] <= now - 60:
+                    sent.popleft()
+                if len(sent) >= self.per_group_minute:
+                    waits.append(sent[0] + 60 - now)
+            else:
+                waits.append(sent[-1] + self.private_interval - now)
+        return max(0.0, *waits)
+
+    def record(self, chat_id: int, now: float) -> None:
+        self.recent.append(now)
+        self.by_chat.setdefault(chat_id, deque()).append(now)
+
+    def pause(self, chat_id: int | None, seconds: float, now: float) -> None:
+        self.paused_until[chat_id] = max(self.paused_until.get(chat_id, 0), now + seconds)
+
+
+class Delivery:
+    def __init__(self, sessions, renderer, limiter: RateLimiter | None = None, batch: int = 200):
+        self.sessions, self.renderer = sessions, renderer
+        self.limiter = limiter or RateLimiter()
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.idle = asyncio.Event()  # set whenever a pass found nothing left to do now
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                pause = await self.run_once()
+            except Exception:  # the worker must outlive a bad row or a database hiccup
+                log.exception("outbox pass failed")
+                pause = 1.0
+            if pause is None:
+                self.idle.set()
+                pause = 5.0
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=max(pause, 0.005))
+            except TimeoutError:
+                pass
+            self.idle.clear()
+
+    async def run_once(self) -> float | None:
+        """One pass over due rows. Returns seconds until the next send may happen, None if none waits."""
+        now_wall = datetime.now(UTC)
+        async with self.sessions() as session:
+            rows = (await session.scalars(
+                select(Outbox).where(Outbox.status == "pending",
+                                     or_(Outbox.not_before.is_(None), Outbox.not_before <= now_wall))
+                .order_by(Outbox.id).limit(self.batch))).all()
+            later = await session.scalar(select(Outbox.not_before).where(
+                Outbox.status == "pending", Outbox.not_before > now_wall).order_by(Outbox.not_before).limit(1))
+        next_wait = None if later is None else (later - now_wall).total_seconds()
+        held: set[int] = set()  # chats whose earlier row is waiting: keep their order
+        for row in rows:
+            if row.chat_id in held:
+                continue
+            wait = await self.deliver(row)
+            if wait:
+                held.add(row.chat_id)
+                next_wait = wait if next_wait is None else min(next_wait, wait)
+        return next_wait
+
+    async def deliver(self, row: Outbox) -> float:
+        """Send a row's remaining steps; returns seconds to wait if a limit stopped it, else 0."""
+        try:
+            steps = await self.renderer.steps(row)
+        except Exception as exc:
+            log.exception("cannot render outbox row %s", row.id)
+            await self._finish(row, "failed", f"render: {exc!r}")
+            return 0
+        done = list(row.payload.get("done", []))
+        for step in steps:
+            if step.name in done:
+                continue
+            wait = self.limiter.wait(row.chat_id, time.monotonic())
+            if wait:
+                return wait
+            self.limiter.record(row.chat_id, time.monotonic())
+            try:
+                ids = await step.run()
+            except RetryAfter as exc:
+                seconds = _seconds(exc.retry_after)
+                self.limiter.pause(row.chat_id, seconds, time.monotonic())
+                await self._retry(row, done, f"429 retry after {seconds}s", seconds, count=False)
+                return seconds
+            except TimedOut:
+                await self._retry(row, done, f"timed out at step {step.name}: may have been delivered")
+                return 0
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    ids = []  # the card already shows this state
+                else:
+                    await self._finish(row, "failed", f"400 at {step.name}: {exc.message}", done)
+                    return 0
+            except Forbidden as exc:  # blocked by the user, or removed from the group
+                await self._finish(row, "failed", f"403 at {step.name}: {exc.message}", done)
+                return 0
+            except NetworkError as exc:  # 5xx and connection errors
+                await self._retry(row, done, f"network error at {step.name}: {exc.message}")
+                return 0
+            done.append(step.name)
+            row.message_ids = [*row.message_ids, *(ids or [])]
+            await self._save_progress(row, done)
+        await self._finish(row, "sent", None, done)
+        return 0
+
+    async def _save_progress(self, row: Outbox, done: list[str]) -> None:
+        row.payload = {**row.payload, "done": done}
+        async with self.sessions.begin() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id)
+                                  .values(payload=row.payload, message_ids=row.message_ids))
+
+    async def _retry(self, row: Outbox, done: list[str], why: str, delay: float | None = None,
+                     count: bool = True) -> None:
+        attempts = row.attempts + (1 if count else 0)
+        if attempts >= MAX_ATTEMPTS:
+            await self._finish(row, "failed", f"gave up after {attempts} attempts: {why}", done)
+            return
+        delay = delay if delay is not None else min(2 ** attempts * 0.5, 300)
+        row.attempts, row.log = attempts, [*row.log, why]
+        row.payload = {**row.payload, "done": done}
+        async with self.sessions.begin() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+                attempts=attempts, log=row.log, payload=row.payload,
+                not_before=datetime.now(UTC) + timedelta(seconds=delay)))
+        log.warning("outbox %s: %s; retry in %.1fs", row.id, why, delay)
+
+    async def _finish(self, row: Outbox, status: str, why: str | None, done: list[str] | None = None) -> None:
+        values = {"status": status, "sent_at": datetime.now(UTC), "message_ids": row.message_ids,
+                  "log": [*row.log, why] if why else row.log}
+        if done is not None:
+            values["payload"] = {**row.payload, "done": done}
+        async with self.sessions.begin() as session:
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
+        if status == "failed":
+            log.error("outbox %s failed: %s", row.id, why)
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,135 @@
+"""The built-in demo: the real bot against the local Bot API emulator, printed as a transcript."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from cases.clock import SystemClock
+from emulator.images import jpeg
+from emulator.scenario import District
+
+
+class Transcript:
+    """Prints what people did and what the bot sent, in order."""
+
+    def __init__(self, district: District):
+        self.d = district
+        self.seen = 0
+        self.names = {s.chat_id: f"{s.name} group" for s in district.cfg.streets}
+        self.names[district.cfg.command_center.chat_id] = "command centre group"
+
+    def chat_name(self, chat_id: int) -> str:
+        return self.names.get(chat_id, f"chat {chat_id}")
+
+    def person(self, who: str, what: str) -> None:
+        print(f"\n👤 {who}: {what}")
+
+    def flush(self) -> None:
+        for call in self.d.emu.calls[self.seen:]:
+            line = describe(call)
+            if line:
+                chat = call.params.get("chat_id")
+                where = self.chat_name(int(chat)) if chat not in (None, "") else ""
+                print(f"   🤖 → {where}: {line}" if where else f"   🤖 {line}")
+        self.seen = len(self.d.emu.calls)
+
+
+def describe(call) -> str | None:
+    p = call.params
+    text = (p.get("text") or p.get("caption") or "").replace("\n", "\n        ")
+    buttons = _buttons(p.get("reply_markup"))
+    match call.method:
+        case "sendMessage":
+            return f"{text}{buttons}"
+        case "sendPhoto":
+            return f"[photo] {text}{buttons}"
+        case "sendMediaGroup":
+            return "[album of photos]"
+        case "sendVenue":
+            return f"[place] {p.get('title')} · {p.get('address')} ({p.get('latitude')}, {p.get('longitude')})"
+        case "sendLocation":
+            return f"[location] {p.get('latitude')}, {p.get('longitude')}"
+        case "editMessageText" | "editMessageCaption":
+            return f"(card edited) {text}{buttons}"
+        case "editMessageReplyMarkup":
+            return None
+        case "answerCallbackQuery":
+            return f"(answers the tap) {p.get('text') or ''}".rstrip()
+    return None
+
+
+def _buttons(markup) -> str:
+    if isinstance(markup, str):
+        import json
+        markup = json.loads(markup)
+    rows = (markup or {}).get("inline_keyboard") or []
+    labels = [b["text"] for row in rows for b in row]
+    return ("\n        [" + "] [".join(labels) + "]") if labels else ""
+
+
+async def run_demo(cfg) -> int:
+    with tempfile.TemporaryDirectory(prefix="frontline-demo-") as tmp:
+        cfg = cfg.model_copy(deep=True)
+        cfg.database.url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.sqlite3'}"
+        async with District(cfg, Path(tmp), clock=SystemClock()) as d:
+            await walk_one_case(d)
+    return 0
+
+
+async def walk_one_case(d: District) -> None:
+    out = Transcript(d)
+    emu = d.emu
+    street = "温泉街道"
+    lat, lon = d.core.streets.representative_point(street)
+    citizen = d.citizen(1001, "zh-hans", "王女士")
+    handler = d.handler_of(street)
+    out.names[citizen.id] = "王女士 (citizen, private chat)"
+    print("Frontline demo — the real bot against the local Bot API emulator (no Telegram needed).")
+    print(f"Streets: {len(d.cfg.streets)}; the citizen reports a damaged road inside {street}.")
+
+    out.person("王女士", "/start")
+    await d.text(citizen, "/start")
+    await emu.wait_for(lambda: emu.messages(citizen.id))
+    out.flush()
+
+    out.person("王女士", "[photo of a damaged road]")
+    n = len(emu.messages(citizen.id))
+    await emu.send_photo(citizen, citizen.id, jpeg(label="damaged road"))
+    await emu.wait_for(lambda: len(emu.messages(citizen.id)) > n)
+    out.flush()
+
+    out.person("王女士", f"[location] {lat:.5f}, {lon:.5f}")
+    await emu.send_location(citizen, citizen.id, lat, lon)
+    await d.wait_button(citizen.id, "道路破损")
+    out.flush()
+
+    out.person("王女士", "taps 道路破损")
+    await d.tap_last(citizen, citizen.id, "道路破损")
+    await d.wait_button(citizen.id, "跳过")
+    out.flush()
+
+    out.person("王女士", "路面塌了一个大坑，电动车容易摔")
+    await d.text(citizen, "路面塌了一个大坑，电动车容易摔")
+    await d.wait_button(citizen.id, "✅")
+    out.flush()
+
+    out.person("王女士", "taps ✅ 确认提交")
+    await d.tap_last(citizen, citizen.id, "✅")
+    await d.wait_text(citizen.id, "GL-")
+    chat = d.street_chat(street)
+    await emu.wait_for(lambda: any(m.get("venue") for m in emu.messages(chat)))
+    out.flush()
+
+    card = await d.wait_button(chat, "接单")
+    data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    out.person(f"{handler.first_name} ({street} group)", "taps ✋ 接单 twice (a double tap)")
+    await emu.tap(handler, chat, card["message_id"], data)
+    await emu.tap(handler, chat, card["message_id"], data)
+    await d.wait_text(citizen.id, "已由")
+    await emu.wait_for(lambda: len(emu.callback_answers) >= 4)
+    out.flush()
+    case = (await d.core.cases_of(citizen.id))[0]
+    print(f"\nCase {case.number}: state={case.state}, street={case.street}, handler={case.handler_name}")
+    for ev in await d.core.timeline(case.id):
+        print(f"  trace: {ev.at:%H:%M:%S} {ev.kind} by {ev.actor_role} {ev.data}")

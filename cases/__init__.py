@@ -1,0 +1,8 @@
+"""The channel-free core: case lifecycle, deadline policy, escalation, ratings. No Telegram here."""
+
+from cases.intake import IntakeMixin
+from cases.lifecycle import LifecycleMixin
+
+
+class Core(IntakeMixin, LifecycleMixin):
+    pass

@@ -1,0 +1,222 @@
+"""A citizen's report from first photo to a submitted case (drafts live in the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from cases.core import CoreBase
+from storage.models import Case, DayCounter, Deadline, Draft, Photo
+from storage.outbox import enqueue
+
+# What the draft needs next, in order; the handler turns a step into a prompt.
+PHOTO, EXIF, PLACE, CATEGORY, DESCRIPTION, CONFIRM = "photo", "exif", "place", "category", "description", "confirm"
+
+
+class IntakeError(Exception):
+    """A refusal the citizen must be told about; the draft is kept as it was."""
+
+    def __init__(self, key: str, **args):
+        super().__init__(key)
+        self.key = key
+        self.args_ = args
+
+
+@dataclass
+class DraftView:
+    step: str
+    data: dict
+    lang: str
+
+    @property
+    def photos(self) -> list[dict]:
+        return self.data.get("photos", [])
+
+
+def next_step(data: dict) -> str:
+    if not data.get("photos"):
+        return PHOTO
+    if data.get("exif_place"):
+        return EXIF
+    if not data.get("place"):
+        return PLACE
+    if not data.get("category"):
+        return CATEGORY
+    if data.get("description") is None:
+        return DESCRIPTION
+    return CONFIRM
+
+
+class IntakeMixin(CoreBase):
+    async def _draft(self, session, user_id: int, chat_id: int, lang: str) -> Draft:
+        draft = await session.get(Draft, user_id)
+        if draft is None:
+            draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={}, updated_at=self.now())
+            session.add(draft)
+        draft.lang = lang
+        return draft
+
+    async def _change(self, user_id: int, chat_id: int, lang: str, change) -> DraftView:
+        async with self.sessions.begin() as session:
+            draft = await self._draft(session, user_id, chat_id, lang)
+            data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
+            change(data)
+            draft.data = data
+            draft.updated_at = self.now()
+            return DraftView(next_step(data), data, lang)
+
+    async def get_draft(self, user_id: int) -> DraftView | None:
+        async with self.sessions() as session:
+            draft = await session.get(Draft, user_id)
+            return DraftView(next_step(draft.data), draft.data, draft.lang) if draft else None
+
+    async def add_photo(self, user_id: int, chat_id: int, lang: str, photo: dict,
+                        exif_place: tuple[float, float] | None = None) -> DraftView:
+        def change(data: dict) -> None:
+            photos = list(data.get("photos", []))
+            if any(p["sha256"] == photo["sha256"] for p in photos):
+                return  # the same picture twice adds nothing
+            if len(photos) >= self.settings.max_photos:
+                raise IntakeError("too_many_photos", n=self.settings.max_photos)
+            photos.append(photo)
+            data["photos"] = photos
+            if exif_place and not data.get("place"):
+                self._check_in_service_area(*exif_place)
+                data["exif_place"] = {"lat": exif_place[0], "lon": exif_place[1]}
+        return await self._change(user_id, chat_id, lang, change)
+
+    async def answer_exif(self, user_id: int, chat_id: int, lang: str, use: bool) -> DraftView:
+        def change(data: dict) -> None:
+            found = data.pop("exif_place", None)
+            if use and found:
+                data["place"] = {**found, "source": "exif", "title": None, "address": None}
+        return await self._change(user_id, chat_id, lang, change)
+
+    def _check_in_service_area(self, lat: float, lon: float) -> None:
+        match = self.streets.locate(lat, lon)
+        if match.street is None and match.distance_m > self.settings.service_radius_m:
+            raise IntakeError("far_away", km=round(match.distance_m / 1000))
+
+    async def set_place(self, user_id: int, chat_id: int, lang: str, lat: float, lon: float,
+                        source: str, title: str | None = None, address: str | None = None) -> DraftView:
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise IntakeError("bad_place")
+        self._check_in_service_area(lat, lon)
+
+        def change(data: dict) -> None:
+            data.pop("exif_place", None)
+            data["place"] = {"lat": lat, "lon": lon, "source": source, "title": title, "address": address}
+        return await self._change(user_id, chat_id, lang, change)
+
+    async def set_category(self, user_id: int, chat_id: int, lang: str, key: str) -> DraftView:
+        if key not in self.settings.categories:
+            raise IntakeError("stale")
+
+        def change(data: dict) -> None:
+            data["category"] = key
+        return await self._change(user_id, chat_id, lang, change)
+
+    async def set_description(self, user_id: int, chat_id: int, lang: str, text: str | None) -> DraftView:
+        text = (text or "").strip()
+        if len(text) > 500:
+            raise IntakeError("too_long", n=500)
+
+        def change(data: dict) -> None:
+            data["description"] = text
+        return await self._change(user_id, chat_id, lang, change)
+
+    async def edit_draft(self, user_id: int, chat_id: int, lang: str, part: str) -> DraftView:
+        cleared = {"photos": ["photos"], "place": ["place", "exif_place"],
+                   "details": ["category", "description"]}[part]
+
+        def change(data: dict) -> None:
+            for key in cleared:
+                data.pop(key, None)
+        return await self._change(user_id, chat_id, lang, change)
+
+    async def cancel_draft(self, user_id: int) -> bool:
+        async with self.sessions.begin() as session:
+            result = await session.execute(delete(Draft).where(Draft.user_id == user_id))
+            return result.rowcount > 0
+
+    async def expire_drafts(self) -> int:
+        """Drop drafts untouched for `draft_ttl`, telling each citizen (via the outbox)."""
+        cutoff = self.now() - self.settings.draft_ttl
+        async with self.sessions.begin() as session:
+            stale = (await session.scalars(select(Draft).where(Draft.updated_at < cutoff))).all()
+            for draft in stale:
+                enqueue(session, self.now(), draft.chat_id, "notice", key="draft_expired", lang=draft.lang,
+                        args={"minutes": int(self.settings.draft_ttl.total_seconds() // 60)})
+                await session.delete(draft)
+        if stale:
+            self.outbox_written()
+        return len(stale)
+
+    async def submit(self, user_id: int, chat_id: int, lang: str) -> Case:
+        """Turn the confirmed draft into a case: route it, open its deadlines, queue its messages."""
+        now = self.now()
+        async with self.sessions.begin() as session:
+            draft = await session.get(Draft, user_id)
+            if draft is None or next_step(draft.data) != CONFIRM:
+                raise IntakeError("stale")
+            recent = await session.scalar(select(func.count(Case.id)).where(
+                Case.reporter_id == user_id, Case.created_at > now - timedelta(hours=1)))
+            if recent >= self.settings.max_cases_per_hour:
+                raise IntakeError("flood", n=self.settings.max_cases_per_hour)
+            data = draft.data
+            place = data["place"]
+            match = self.streets.locate(place["lat"], place["lon"])
+            street = match.street
+            street_chat = self.settings.street_chats.get(street) if street else None
+            case = Case(
+                number=await self._next_number(session, now), category=data["category"],
+                description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
+                place_title=place.get("title"), place_address=place.get("address"),
+                place_source=place["source"], street=street if street_chat else None,
+                routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
+                state="routed" if street_chat else "unrouted",
+                reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
+                created_at=now, updated_at=now)
+            session.add(case)
+            await session.flush()
+            for i, p in enumerate(data["photos"]):
+                session.add(Photo(case_id=case.id, position=i, stage="before", file_id=p["file_id"],
+                                  file_unique_id=p["file_unique_id"], sha256=p["sha256"], width=p["width"],
+                                  height=p["height"], needs_strip=p.get("needs_strip", False)))
+            category = self.settings.categories[case.category]
+            for kind, due in self._deadlines(category, now).items():
+                session.add(Deadline(case_id=case.id, kind=kind, due_at=due, status="open"))
+            self.trace(session, case.id, now, "reported", "citizen", user_id, chat_id,
+                       category=case.category, photos=len(data["photos"]), source=place["source"])
+            if street_chat:
+                self.trace(session, case.id, now, "routed", "system", street=street,
+                           how=case.routed_by, distance_m=round(match.distance_m, 1))
+                enqueue(session, now, street_chat, "street_card", case.id)
+            else:
+                self.trace(session, case.id, now, "to_command", "system", nearest=match.street,
+                           distance_m=round(match.distance_m, 1),
+                           reason="no street group" if street else "outside every street")
+                if self.settings.command_chat:
+                    enqueue(session, now, self.settings.command_chat, "routing_card", case.id)
+            enqueue(session, now, chat_id, "receipt", case.id, lang=lang)
+            await session.delete(draft)
+        self.outbox_written()
+        return case
+
+    def _deadlines(self, category, start: datetime) -> dict[str, datetime]:
+        s = self.settings
+        return {k: d.after(start, s.calendar, s.tz) for k, d in category.limits.items()}
+
+    async def _next_number(self, session, now: datetime) -> str:
+        day = now.astimezone(self.settings.tz).strftime("%Y%m%d")
+        counter = await session.get(DayCounter, day)
+        if counter is None:
+            counter = DayCounter(day=day, last=0)
+            session.add(counter)
+            await session.flush()
+        # Increment in SQL so two processes on one database never hand out the same number.
+        await session.execute(update(DayCounter).where(DayCounter.day == day).values(last=DayCounter.last + 1))
+        await session.refresh(counter)
+        return f"{self.settings.case_prefix}-{day}-{counter.last:04d}"

@@ -1,0 +1,99 @@
+"""What happens to a case after intake: manual routing, acceptance, and reading it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from cases.core import CoreBase
+from storage.models import Card, Case, Deadline, Event
+from storage.outbox import enqueue
+
+
+@dataclass
+class Outcome:
+    """The answer to a tap: `key` names the short text the tapper sees."""
+
+    ok: bool
+    key: str
+    case: Case | None = None
+
+
+class LifecycleMixin(CoreBase):
+    async def load_case(self, case_id: int) -> Case | None:
+        async with self.sessions() as session:
+            return await session.scalar(select(Case).where(Case.id == case_id).options(
+                selectinload(Case.photos), selectinload(Case.deadlines)))
+
+    async def case_by_number(self, number: str) -> Case | None:
+        async with self.sessions() as session:
+            return await session.scalar(select(Case).where(Case.number == number.upper()).options(
+                selectinload(Case.photos), selectinload(Case.deadlines)))
+
+    async def cases_of(self, reporter_id: int, limit: int = 20) -> list[Case]:
+        async with self.sessions() as session:
+            rows = await session.scalars(select(Case).where(Case.reporter_id == reporter_id)
+                                         .order_by(Case.id.desc()).limit(limit))
+            return list(rows)
+
+    async def timeline(self, case_id: int) -> list[Event]:
+        async with self.sessions() as session:
+            return list(await session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id)))
+
+    async def cards_of(self, case_id: int) -> list[Card]:
+        async with self.sessions() as session:
+            return list(await session.scalars(select(Card).where(Card.case_id == case_id)))
+
+    async def accept(self, case_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
+        """The first member of the street's group to tap Accept becomes the handler."""
+        now = self.now()
+        async with self.sessions.begin() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return Outcome(False, "stale")
+            if case.street is None or self.settings.street_chats.get(case.street) != chat_id:
+                return Outcome(False, "not_your_group", case)
+            # The WHERE on state makes a double tap, or two members at once, accept only once.
+            won = (await session.execute(
+                update(Case).where(Case.id == case_id, Case.state == "routed")
+                .values(state="accepted", handler_id=user_id, handler_name=user_name[:128],
+                        accepted_at=now, updated_at=now))).rowcount
+            if not won:
+                await session.refresh(case)
+                return Outcome(False, "already_yours" if case.handler_id == user_id else "already_taken", case)
+            await session.execute(update(Deadline).where(
+                Deadline.case_id == case_id, Deadline.kind == "respond", Deadline.status == "open")
+                .values(status="met", closed_at=now))
+            self.trace(session, case_id, now, "accepted", "handler", user_id, chat_id, street=case.street)
+            enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
+            enqueue(session, now, case.reporter_id, "notice", case_id, key="accepted", lang=case.reporter_lang,
+                    args={"number": case.number, "street": case.street})
+            await session.refresh(case)
+        self.outbox_written()
+        return Outcome(True, "accepted", case)
+
+    async def route_manually(self, case_id: int, street: str, user_id: int, chat_id: int) -> Outcome:
+        """The command centre hands a case from outside every polygon to a street."""
+        now = self.now()
+        if chat_id != self.settings.command_chat:
+            return Outcome(False, "not_your_group")
+        street_chat = self.settings.street_chats.get(street)
+        if street_chat is None:
+            return Outcome(False, "street_unbound")
+        async with self.sessions.begin() as session:
+            won = (await session.execute(
+                update(Case).where(Case.id == case_id, Case.state == "unrouted")
+                .values(state="routed", street=street, routed_by="manual", updated_at=now))).rowcount
+            case = await session.get(Case, case_id)
+            if case is None:
+                return Outcome(False, "stale")
+            if not won:
+                return Outcome(False, "already_routed", case)
+            self.trace(session, case_id, now, "routed", "command", user_id, chat_id, street=street, how="manual")
+            enqueue(session, now, street_chat, "street_card", case_id)
+            enqueue(session, now, chat_id, "refresh_card", case_id, card="routing")
+            await session.refresh(case)
+        self.outbox_written()
+        return Outcome(True, "routed", case)

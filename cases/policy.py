@@ -1,0 +1,60 @@
+"""Time limits per category: durations like `10m`, `4h`, `2d`, `1wd` (working days)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cases.workdays import WorkCalendar
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d|wd)\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # m, h, d, wd
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def after(self, start: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> datetime:
+        if self.unit == "wd":
+            # Working days are local-calendar days: compute in the district's time zone.
+            local = calendar.add_workdays(start.astimezone(tz), self.amount)
+            return local.astimezone(start.tzinfo)
+        return start + self.as_timedelta()
+
+    def as_timedelta(self) -> timedelta:
+        if self.unit == "wd":
+            raise ValueError("working days depend on the start date")
+        return timedelta(minutes={"m": 1, "h": 60, "d": 1440}[self.unit] * self.amount)
+
+
+def parse_duration(text: str) -> Duration:
+    m = _DURATION.match(str(text))
+    if not m or int(m.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a duration like 10m, 4h, 2d or 1wd")
+    return Duration(int(m.group(1)), m.group(2))
+
+
+# The deadlines a case opens, in the order of its life.
+LIMIT_KINDS = ("respond", "assign", "checkin", "resolve")
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    zh: str
+    en: str
+    limits: dict[str, Duration] = field(default_factory=dict)  # kind -> duration
+    route_to: str = "street"  # street | grid
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def deadlines_for(category: Category, start: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> dict:
+    return {kind: d.after(start, calendar, tz) for kind, d in category.limits.items()}

@@ -1,0 +1,139 @@
+"""A district in a box: the emulator, the real bot on it, and people to drive it.
+
+Used by the tests and by the `make run` demo: citizens and staff act through the emulator
+exactly as Telegram clients would, and the bot is the real PTB Application.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from bot.app import build_application, start_bot, stop_bot
+from bot.config import Config
+from bot.delivery import RateLimiter
+from cases.clock import FakeClock
+from emulator import BotApiEmulator
+
+
+class District:
+    def __init__(self, cfg: Config, workdir: Path, clock=None, limiter: RateLimiter | None = None):
+        self.cfg = copy.deepcopy(cfg)
+        self.workdir = workdir
+        self.clock = clock or FakeClock()
+        self.limiter = limiter
+        self.emu = BotApiEmulator()
+        self.app = None
+        self.staff: dict[int, list] = {}  # group chat id -> members
+
+    async def __aenter__(self) -> District:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await self.emu.start()
+        self.cfg.telegram.base_url = self.emu.base_url
+        self.cfg.telegram.base_file_url = self.emu.base_file_url
+        if "sqlite" in self.cfg.database.url and str(self.workdir) not in self.cfg.database.url:
+            self.cfg.database.url = f"sqlite+aiosqlite:///{self.workdir / 'frontline.sqlite3'}"
+        self.cfg.media.dir = self.workdir / "media"
+        self._make_groups()
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
+        self.app = build_application(self.cfg, self.emu.token, clock=self.clock, limiter=self.limiter)
+        await start_bot(self.app, poll_timeout=1)
+
+    async def stop_bot(self) -> None:
+        if self.app:
+            await stop_bot(self.app)
+            self.app = None
+
+    async def restart_bot(self) -> None:
+        await self.stop_bot()
+        await self.start_bot()
+
+    async def stop(self) -> None:
+        await self.stop_bot()
+        await self.emu.stop()
+
+    def _make_groups(self) -> None:
+        uid = 5000
+        for s in self.cfg.streets:
+            if s.chat_id:
+                uid += 1
+                handler = self.emu.user(uid, f"{s.name_en or s.name} handler", language_code="zh-hans")
+                self.emu.group(s.chat_id, s.name, members=[handler])
+                self.staff[s.chat_id] = [handler]
+        if self.cfg.command_center.chat_id:
+            officer = self.emu.user(4999, "Command officer", language_code="zh-hans")
+            self.emu.group(self.cfg.command_center.chat_id, "指挥中心", members=[officer])
+            self.staff[self.cfg.command_center.chat_id] = [officer]
+
+    # ---- people ----------------------------------------------------------------------------------
+    def citizen(self, user_id: int = 1001, lang: str = "zh-hans", name: str = "Li Lei"):
+        return self.emu.user(user_id, name, language_code=lang, username=f"citizen{user_id}")
+
+    def street_chat(self, name: str) -> int:
+        return next(s.chat_id for s in self.cfg.streets if s.name == name)
+
+    def handler_of(self, street: str):
+        return self.staff[self.street_chat(street)][0]
+
+    @property
+    def core(self):
+        return self.app.bot_data["core"]
+
+    # ---- a citizen's moves -------------------------------------------------------------------------
+    async def text(self, user, text: str) -> dict:
+        return await self.emu.send_text(user, user.id, text)
+
+    async def tap_last(self, user, chat_id: int, label: str) -> str:
+        """Tap the button labelled `label` (substring) on the newest bot message that has it."""
+        for msg in reversed(self.emu.messages(chat_id)):
+            for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if label in button["text"]:
+                        return await self.emu.tap(user, chat_id, msg["message_id"], button["callback_data"])
+        raise AssertionError(f"no button {label!r} in chat {chat_id}")
+
+    async def report(self, user, photo: bytes, lat: float, lon: float, category: str = "道路破损",
+                     note: str | None = None) -> dict:
+        """Photo, place, category, note, confirm: returns the receipt message."""
+        chat = user.id
+        n = len(self.emu.messages(chat))
+        await self.emu.send_photo(user, chat, photo)
+        await self.emu.wait_for(lambda: len(self.emu.messages(chat)) > n)
+        await self.emu.send_location(user, chat, lat, lon)
+        await self.wait_button(chat, category)
+        await self.tap_last(user, chat, category)
+        await self.wait_button(chat, "跳过" if "zh" in (user.language_code or "zh") else "Skip")
+        if note is None:
+            await self.tap_last(user, chat, "跳过" if "zh" in (user.language_code or "zh") else "Skip")
+        else:
+            await self.text(user, note)
+        await self.wait_button(chat, "✅")
+        before = len(self.emu.messages(chat))
+        await self.tap_last(user, chat, "✅")
+        return await self.emu.wait_for(lambda: next(
+            (m for m in self.emu.messages(chat)[before:] if "GL-" in (m.get("text") or "")), None))
+
+    async def wait_button(self, chat_id: int, label: str) -> dict:
+        def find():
+            for msg in reversed(self.emu.messages(chat_id)):
+                for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
+                    if any(label in b["text"] for b in row):
+                        return msg
+            return None
+        return await self.emu.wait_for(find)
+
+    async def wait_text(self, chat_id: int, contains: str, after: int = 0) -> dict:
+        def find():
+            for msg in self.emu.messages(chat_id)[after:]:
+                if contains in (msg.get("text") or msg.get("caption") or ""):
+                    return msg
+            return None
+        return await self.emu.wait_for(find)

@@ -1,0 +1,226 @@
+"""Private chat: a citizen reports a problem (photo, place, category, note, confirm)."""
+
+from __future__ import annotations
+
+import asyncio
+from html import escape
+
+from geo.exif import gps_from_exif
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import ContextTypes
+
+from bot.texts import BUTTONS, EVENTS, STATES, pick, t
+from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
+from handlers.common import config, core, lang
+from storage.media import MediaError, inspect_and_store
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
+
+
+async def prompt(update: Update, view: DraftView, context, note: str | None = None) -> None:
+    """Tell the citizen what the draft needs next."""
+    lg, msg = view.lang, update.effective_message
+    text, markup = t("ask_" + view.step, lg) if view.step not in (EXIF, CONFIRM) else "", None
+    if view.step == PLACE:
+        text = t("ask_place", lg, n=len(view.photos))
+        markup = ReplyKeyboardMarkup([[KeyboardButton(pick(BUTTONS["send_location"], lg), request_location=True)]],
+                                     resize_keyboard=True, one_time_keyboard=True)
+    elif view.step == EXIF:
+        place = view.data["exif_place"]
+        text = t("ask_exif", lg, lat=place["lat"], lon=place["lon"])
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["yes"], lg), callback_data="g:1"),
+                                        InlineKeyboardButton(pick(BUTTONS["no"], lg), callback_data="g:0")]])
+    elif view.step == CATEGORY:
+        cats = list(core(context).settings.categories.values())
+        buttons = [InlineKeyboardButton(c.name(lg), callback_data=f"c:{c.key}") for c in cats]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        markup = InlineKeyboardMarkup([*rows, [InlineKeyboardButton(pick(BUTTONS["cancel"], lg), callback_data="x")]])
+    elif view.step == DESCRIPTION:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg), callback_data="d:skip")]])
+    elif view.step == CONFIRM:
+        text, markup = summary(view, context), confirm_keyboard(lg)
+    if note:
+        text = f"{note}\n{text}"
+    await msg.reply_text(text, parse_mode="HTML", reply_markup=markup)
+
+
+def summary(view: DraftView, context) -> str:
+    lg, data = view.lang, view.data
+    place = data["place"]
+    where = " · ".join(x for x in (place.get("title"), place.get("address")) if x) or \
+        f"{place['lat']:.5f}, {place['lon']:.5f}"
+    category = core(context).settings.categories[data["category"]].name(lg)
+    return t("summary", lg, category=category, n=len(view.photos), place=where,
+             description=data.get("description") or "—")
+
+
+def confirm_keyboard(lg: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["confirm"], lg), callback_data="ok")],
+                                 [InlineKeyboardButton(pick(BUTTONS["edit"], lg), callback_data="e"),
+                                  InlineKeyboardButton(pick(BUTTONS["cancel"], lg), callback_data="x")]])
+
+
+async def refuse(update: Update, lg: str, error) -> None:
+    await update.effective_message.reply_text(t(error.key, lg, **error.args_), parse_mode="HTML")
+
+
+async def _store(context, file_id: str) -> tuple[bytes, object]:
+    cfg = config(context).media
+    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+    # Decoding a large image takes CPU time: keep it off the event loop.
+    stored = await asyncio.to_thread(inspect_and_store, data, cfg.dir, cfg.max_bytes, cfg.max_pixels)
+    return data, stored
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, lg = update.effective_message, lang(update, context)
+    size = msg.photo[-1]
+    await _add_photo(update, context, lg, size.file_id, size.file_unique_id, needs_strip=False)
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, lg = update.effective_message, lang(update, context)
+    doc = msg.document
+    name = (doc.file_name or "").lower()
+    if not ((doc.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES)):
+        return await refuse(update, lg, MediaError("not_image"))
+    limit = config(context).media.max_bytes
+    if doc.file_size and doc.file_size > limit:  # refuse before downloading it
+        return await refuse(update, lg, MediaError("too_big", mb=limit // (1024 * 1024)))
+    await _add_photo(update, context, lg, doc.file_id, doc.file_unique_id, needs_strip=True)
+
+
+async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool) -> None:
+    msg, user = update.effective_message, update.effective_user
+    try:
+        data, stored = await _store(context, file_id)
+    except MediaError as exc:
+        return await refuse(update, lg, exc)
+    exif_place = gps_from_exif(data) if needs_strip else None
+    photo = {"file_id": file_id, "file_unique_id": unique_id, "sha256": stored.sha256,
+             "width": stored.width, "height": stored.height, "needs_strip": needs_strip}
+    try:
+        view = await core(context).add_photo(user.id, msg.chat_id, lg, photo, exif_place)
+    except IntakeError as exc:
+        return await refuse(update, lg, exc)
+    # An album arrives as one update per photo: answer its first photo only.
+    group = msg.media_group_id
+    seen = context.user_data.setdefault("albums", [])
+    if group and group in seen:
+        return
+    if group:
+        seen[:] = [*seen[-9:], group]
+    await prompt(update, view, context)
+
+
+async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
+    venue = msg.venue
+    loc = venue.location if venue else msg.location
+    try:
+        view = await core(context).set_place(user.id, msg.chat_id, lg, loc.latitude, loc.longitude,
+                                             "venue" if venue else "location",
+                                             venue.title if venue else None, venue.address if venue else None)
+    except IntakeError as exc:
+        return await refuse(update, lg, exc)
+    await msg.reply_text(t("place_set", lg), reply_markup=ReplyKeyboardRemove())
+    await prompt(update, view, context)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
+    view = await core(context).get_draft(user.id)
+    if view is None:
+        return await msg.reply_text(t("start", lg, n=core(context).settings.max_photos), parse_mode="HTML")
+    if view.step in (DESCRIPTION, CONFIRM):
+        try:
+            view = await core(context).set_description(user.id, msg.chat_id, lg, msg.text)
+        except IntakeError as exc:
+            return await refuse(update, lg, exc)
+    await prompt(update, view, context)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, voice, video...: say what works, keep the draft."""
+    user, lg = update.effective_user, lang(update, context)
+    view = await core(context).get_draft(user.id)
+    hint = t("ask_" + view.step, lg) if view and view.step in (PHOTO, CATEGORY, DESCRIPTION) else \
+        t("ask_place", lg, n=len(view.photos)) if view and view.step == PLACE else t("ask_photo", lg)
+    await update.effective_message.reply_text(t("unsupported", lg, hint=hint), parse_mode="HTML")
+
+
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Buttons in the private chat: category, skip, exif yes/no, confirm, edit, cancel."""
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    chat_id, data, c = query.message.chat_id, query.data or "", core(context)
+    try:
+        if data.startswith("c:"):
+            view = await c.set_category(user.id, chat_id, lg, data[2:])
+        elif data == "d:skip":
+            view = await c.set_description(user.id, chat_id, lg, "")
+        elif data in ("g:1", "g:0"):
+            view = await c.answer_exif(user.id, chat_id, lg, data == "g:1")
+        elif data == "e":
+            await query.answer()
+            keys = ("edit_photos", "edit_place", "edit_details")
+            buttons = [[InlineKeyboardButton(pick(BUTTONS[k], lg), callback_data="e:" + k[5:])] for k in keys]
+            await query.edit_message_reply_markup(InlineKeyboardMarkup(buttons))
+            return
+        elif data.startswith("e:") and data[2:] in ("photos", "place", "details"):
+            view = await c.edit_draft(user.id, chat_id, lg, data[2:])
+        elif data == "x":
+            await query.answer()
+            gone = await c.cancel_draft(user.id)
+            await query.edit_message_reply_markup(None)
+            await query.message.reply_text(t("cancelled" if gone else "nothing_to_cancel", lg))
+            return
+        elif data == "ok":
+            await c.submit(user.id, chat_id, lg)
+            await query.answer("✅")
+            await query.edit_message_reply_markup(None)
+            return
+        else:
+            raise IntakeError("stale")
+    except IntakeError as exc:
+        await query.answer(t(exc.key, lg, **exc.args_), show_alert=exc.key != "stale")
+        return
+    await query.answer()
+    if await c.get_draft(user.id) is None:
+        return
+    await query.edit_message_reply_markup(None)  # one answer per question: the old buttons go
+    await prompt(update, view, context)
+
+
+async def my_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lg = lang(update, context)
+    cases = await core(context).cases_of(update.effective_user.id)
+    if not cases:
+        return await update.effective_message.reply_text(t("no_cases", lg))
+    cats = core(context).settings.categories
+    lines = [t("my_cases", lg)] + [
+        f"<code>{c.number}</code> · {cats[c.category].name(lg) if c.category in cats else c.category} · "
+        f"{pick(STATES.get(c.state, (c.state, c.state)), lg)}" for c in cases]
+    await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+
+
+async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lg, c = lang(update, context), core(context)
+    if len(context.args or []) != 1:
+        return await update.effective_message.reply_text(t("case_usage", lg))
+    case = await c.case_by_number(context.args[0])
+    if case is None or case.reporter_id != update.effective_user.id:
+        return await update.effective_message.reply_text(t("case_not_found", lg))
+    tz = config(context).tz
+    lines = [f"<b>{case.number}</b> · {pick(STATES.get(case.state, (case.state, case.state)), lg)}"]
+    for ev in await c.timeline(case.id):
+        label = pick(EVENTS.get(ev.kind, (ev.kind, ev.kind)), lg)
+        label = label.format(street=ev.data.get("street", "")) if "{street}" in label else label
+        lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {escape(label)}")
+    await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")

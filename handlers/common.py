@@ -1,0 +1,29 @@
+"""Shared bits for the thin Telegram adapters."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.texts import lang_of
+
+
+def core(context: ContextTypes.DEFAULT_TYPE):
+    return context.application.bot_data["core"]
+
+
+def config(context: ContextTypes.DEFAULT_TYPE):
+    return context.application.bot_data["config"]
+
+
+def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    user = update.effective_user
+    return lang_of(user.language_code if user else None, config(context).language)
+
+
+def int_parts(data: str, n: int) -> list[int] | None:
+    """The integer fields of callback data like `a:12`; None when forged or malformed."""
+    parts = data.split(":")[1:]
+    if len(parts) != n or not all(p.isdigit() and len(p) < 12 for p in parts):
+        return None
+    return [int(p) for p in parts]

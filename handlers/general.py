@@ -1,0 +1,56 @@
+"""/start, /help, /cancel, anything unexpected, and the global error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.texts import t
+from handlers.common import core, lang
+
+log = logging.getLogger(__name__)
+
+
+def _private(update: Update) -> bool:
+    return bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lg = lang(update, context)
+    key = "start" if _private(update) else "group_help"
+    await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos), parse_mode="HTML")
+
+
+async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lg = lang(update, context)
+    await update.effective_message.reply_text(t("help" if _private(update) else "group_help", lg),
+                                              parse_mode="HTML")
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lg = lang(update, context)
+    gone = _private(update) and await core(context).cancel_draft(update.effective_user.id)
+    await update.effective_message.reply_text(t("cancelled" if gone else "nothing_to_cancel", lg),
+                                              reply_markup=ReplyKeyboardRemove() if _private(update) else None)
+
+
+async def unknown_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forged or stale button data: answer it, so no spinner is left turning."""
+    await update.callback_query.answer(t("stale", lang(update, context)))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    lg = lang(update, context)
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(t("error", lg), show_alert=True)
+        elif update.effective_message and _private(update):
+            await update.effective_message.reply_text(t("error", lg))
+    except Exception:  # the answer is best effort; never raise from the error handler
+        log.exception("could not tell the user about an error")

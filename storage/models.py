@@ -1,0 +1,177 @@
+"""The database is the truth: cases, photos, the trace, deadlines, drafts and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """SQLite forgets time zones; store naive UTC and hand back aware datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            from datetime import UTC
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            from datetime import UTC
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    category: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    place_title: Mapped[str | None] = mapped_column(String(256))
+    place_address: Mapped[str | None] = mapped_column(String(512))
+    place_source: Mapped[str] = mapped_column(String(16))  # location | venue | exif
+    street: Mapped[str | None] = mapped_column(String(64), index=True)
+    routed_by: Mapped[str] = mapped_column(String(16))  # polygon | tolerance | manual | pending
+    reporter_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reporter_lang: Mapped[str] = mapped_column(String(4))
+    reporter_tag: Mapped[str] = mapped_column(String(16))
+    handler_id: Mapped[int | None] = mapped_column(BigInteger)
+    handler_name: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
+    deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(8), default="before")  # before | after
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    # Telegram photos are re-encoded without EXIF; a photo sent as a file is shown to staff as a
+    # stripped copy, whose file id we learn on the first upload.
+    needs_strip: Mapped[bool] = mapped_column(default=False)
+    staff_file_id: Mapped[str | None] = mapped_column(String(256))
+
+    case: Mapped[Case] = relationship(back_populates="photos")
+
+
+class Event(Base):
+    """The trace (全程留痕): append-only, one row per thing that happened to a case."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_role: Mapped[str] = mapped_column(String(16))  # citizen | handler | command | system
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    data: Mapped[dict] = mapped_column(default=dict)
+
+
+class Deadline(Base):
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # respond | assign | checkin | resolve
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | met | lapsed | cancelled
+    closed_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="deadlines")
+
+    __table_args__ = (Index("ix_deadlines_open_due", "status", "due_at"),)
+
+
+class Card(Base):
+    """Where a case's card was posted, so it can be edited in place from the current state."""
+
+    __tablename__ = "cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # street | routing
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    caption: Mapped[bool] = mapped_column(default=False)  # a photo's caption, not a text message
+
+    __table_args__ = (UniqueConstraint("case_id", "kind", "chat_id"),)
+
+
+class Draft(Base):
+    """A citizen's report in progress: kept in the database so a restart loses nothing."""
+
+    __tablename__ = "drafts"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    lang: Mapped[str] = mapped_column(String(4))
+    data: Mapped[dict] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DayCounter(Base):
+    __tablename__ = "day_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Outbox(Base):
+    """Messages the core decided to send, written in the same transaction as the decision."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(24))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    payload: Mapped[dict] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_ids: Mapped[list] = mapped_column(default=list)
+    # e.g. "timed out on attempt 1: may have been delivered" — kept so a duplicate is explainable.
+    log: Mapped[list] = mapped_column(default=list)
+
+    __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
