@@ -68,6 +68,7 @@ class Delivery:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.idle = asyncio.Event()  # set whenever a pass found nothing left to do now
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -75,16 +76,20 @@ class Delivery:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish the call under way and record it (so a restart does not repeat it), then stop."""
+        if not self._task:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self._task, grace)
+        except TimeoutError:  # wait_for has cancelled it
+            pass
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
+            self._wake.clear()  # before the pass: a wake during the pass must not be lost
             try:
                 pause = await self.run_once()
             except Exception:  # the worker must outlive a bad row or a database hiccup
@@ -93,7 +98,6 @@ class Delivery:
             if pause is None:
                 self.idle.set()
                 pause = 5.0
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(pause, 0.005))
             except TimeoutError:
@@ -113,6 +117,8 @@ class Delivery:
         next_wait = None if later is None else (later - now_wall).total_seconds()
         held: set[int] = set()  # chats whose earlier row is waiting: keep their order
         for row in rows:
+            if self._stopping:
+                return None
             if row.chat_id in held:
                 continue
             wait = await self.deliver(row)
@@ -122,7 +128,7 @@ class Delivery:
         return next_wait
 
     async def deliver(self, row: Outbox) -> float:
-        """Send a row's remaining steps; returns seconds to wait if a limit stopped it, else 0."""
+        """Send a row's remaining steps; returns seconds until it may go on (0: done or failed for good)."""
         try:
             steps = await self.renderer.steps(row)
         except Exception as exc:
@@ -133,6 +139,9 @@ class Delivery:
         for step in steps:
             if step.name in done:
                 continue
+            if self._stopping:
+                await self._save_progress(row, done)
+                return 0
             wait = self.limiter.wait(row.chat_id, time.monotonic())
             if wait:
                 return wait
@@ -142,11 +151,9 @@ class Delivery:
             except RetryAfter as exc:
                 seconds = _seconds(exc.retry_after)
                 self.limiter.pause(row.chat_id, seconds, time.monotonic())
-                await self._retry(row, done, f"429 retry after {seconds}s", seconds, count=False)
-                return seconds
+                return await self._retry(row, done, f"429 retry after {seconds}s", seconds, count=False)
             except TimedOut:
-                await self._retry(row, done, f"timed out at step {step.name}: may have been delivered")
-                return 0
+                return await self._retry(row, done, f"timed out at step {step.name}: may have been delivered")
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
                     ids = []  # the card already shows this state
@@ -157,8 +164,7 @@ class Delivery:
                 await self._finish(row, "failed", f"403 at {step.name}: {exc.message}", done)
                 return 0
             except NetworkError as exc:  # 5xx and connection errors
-                await self._retry(row, done, f"network error at {step.name}: {exc.message}")
-                return 0
+                return await self._retry(row, done, f"network error at {step.name}: {exc.message}")
             done.append(step.name)
             row.message_ids = [*row.message_ids, *(ids or [])]
             await self._save_progress(row, done)
@@ -172,11 +178,11 @@ class Delivery:
                                   .values(payload=row.payload, message_ids=row.message_ids))
 
     async def _retry(self, row: Outbox, done: list[str], why: str, delay: float | None = None,
-                     count: bool = True) -> None:
+                     count: bool = True) -> float:
         attempts = row.attempts + (1 if count else 0)
         if attempts >= MAX_ATTEMPTS:
             await self._finish(row, "failed", f"gave up after {attempts} attempts: {why}", done)
-            return
+            return 0
         delay = delay if delay is not None else min(2 ** attempts * 0.5, 300)
         row.attempts, row.log = attempts, [*row.log, why]
         row.payload = {**row.payload, "done": done}
@@ -185,6 +191,7 @@ class Delivery:
                 attempts=attempts, log=row.log, payload=row.payload,
                 not_before=datetime.now(UTC) + timedelta(seconds=delay)))
         log.warning("outbox %s: %s; retry in %.1fs", row.id, why, delay)
+        return delay
 
     async def _finish(self, row: Outbox, status: str, why: str | None, done: list[str] | None = None) -> None:
         values = {"status": status, "sent_at": datetime.now(UTC), "message_ids": row.message_ids,

@@ -58,8 +58,12 @@ class IntakeMixin(CoreBase):
         draft.lang = lang
         return draft
 
-    async def _change(self, user_id: int, chat_id: int, lang: str, change) -> DraftView:
+    async def _change(self, user_id: int, chat_id: int, lang: str, change, create: bool = False) -> DraftView:
+        """Apply `change` to the draft's data. Only a photo or a place may start a new draft: a
+        button tapped after the draft is gone (cancelled, expired, submitted) is stale."""
         async with self.sessions.begin() as session:
+            if not create and await session.get(Draft, user_id) is None:
+                raise IntakeError("stale")
             draft = await self._draft(session, user_id, chat_id, lang)
             data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
             change(data)
@@ -85,7 +89,7 @@ class IntakeMixin(CoreBase):
             if exif_place and not data.get("place"):
                 self._check_in_service_area(*exif_place)
                 data["exif_place"] = {"lat": exif_place[0], "lon": exif_place[1]}
-        return await self._change(user_id, chat_id, lang, change)
+        return await self._change(user_id, chat_id, lang, change, create=True)
 
     async def answer_exif(self, user_id: int, chat_id: int, lang: str, use: bool) -> DraftView:
         def change(data: dict) -> None:
@@ -108,7 +112,7 @@ class IntakeMixin(CoreBase):
         def change(data: dict) -> None:
             data.pop("exif_place", None)
             data["place"] = {"lat": lat, "lon": lon, "source": source, "title": title, "address": address}
-        return await self._change(user_id, chat_id, lang, change)
+        return await self._change(user_id, chat_id, lang, change, create=True)
 
     async def set_category(self, user_id: int, chat_id: int, lang: str, key: str) -> DraftView:
         if key not in self.settings.categories:

@@ -87,6 +87,22 @@ class District:
     def core(self):
         return self.app.bot_data["core"]
 
+    async def outbox_settled(self, timeout: float = 10.0) -> list:
+        """Wait until no outbox row is pending; returns all rows."""
+        import asyncio
+        import time
+
+        from sqlalchemy import select
+
+        from storage.models import Outbox
+        deadline = time.monotonic() + timeout
+        while True:
+            async with self.core.sessions() as s:
+                rows = list(await s.scalars(select(Outbox).order_by(Outbox.id)))
+            if all(r.status != "pending" for r in rows) or time.monotonic() > deadline:
+                return rows
+            await asyncio.sleep(0.02)
+
     # ---- a citizen's moves -------------------------------------------------------------------------
     async def text(self, user, text: str) -> dict:
         return await self.emu.send_text(user, user.id, text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from html import escape
 
-from geo.exif import gps_from_exif
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -14,10 +13,12 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
+from geo.exif import gps_from_exif
 from handlers.common import config, core, lang
 from storage.media import MediaError, inspect_and_store
 
@@ -27,7 +28,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".
 async def prompt(update: Update, view: DraftView, context, note: str | None = None) -> None:
     """Tell the citizen what the draft needs next."""
     lg, msg = view.lang, update.effective_message
-    text, markup = t("ask_" + view.step, lg) if view.step not in (EXIF, CONFIRM) else "", None
+    text, markup = "", None
+    if view.step in (PHOTO, CATEGORY, DESCRIPTION):
+        text = t("ask_" + view.step, lg)
     if view.step == PLACE:
         text = t("ask_place", lg, n=len(view.photos))
         markup = ReplyKeyboardMarkup([[KeyboardButton(pick(BUTTONS["send_location"], lg), request_location=True)]],
@@ -178,13 +181,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif data == "x":
             await query.answer()
             gone = await c.cancel_draft(user.id)
-            await query.edit_message_reply_markup(None)
+            await drop_buttons(query)
             await query.message.reply_text(t("cancelled" if gone else "nothing_to_cancel", lg))
             return
         elif data == "ok":
             await c.submit(user.id, chat_id, lg)
             await query.answer("✅")
-            await query.edit_message_reply_markup(None)
+            await drop_buttons(query)
             return
         else:
             raise IntakeError("stale")
@@ -194,8 +197,17 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if await c.get_draft(user.id) is None:
         return
-    await query.edit_message_reply_markup(None)  # one answer per question: the old buttons go
+    await drop_buttons(query)  # one answer per question: the old buttons go
     await prompt(update, view, context)
+
+
+async def drop_buttons(query) -> None:
+    if query.message and getattr(query.message, "reply_markup", None):
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest as exc:  # already gone (a double tap): nothing to do
+            if "not modified" not in exc.message.lower():
+                raise
 
 
 async def my_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,120 @@
+"""The outbox: Telegram's limits, 429 and 5xx during delivery, a restart with pending rows."""
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.delivery import RateLimiter
+from emulator.images import jpeg
+from storage.models import Outbox
+
+STREET = "温泉街道"
+
+
+def test_rate_limiter_holds_telegram_limits():
+    lim = RateLimiter()
+    group, private = -100, 42
+    t = 1000.0
+    for i in range(20):
+        assert lim.wait(group, t + i) == 0
+        lim.record(group, t + i)
+    assert lim.wait(group, t + 20) == 40  # the 21st group message waits for the first to age out
+    assert lim.wait(group, t + 60.0) == 0
+    lim.record(private, t)
+    assert lim.wait(private, t + 0.25) == 0.75
+    assert lim.wait(private + 1, t + 0.25) == 0  # another chat is not held
+    burst = RateLimiter()
+    for i in range(30):
+        burst.record(i + 1, t)
+    assert burst.wait(99, t + 0.5) == 0.5  # 30 per second overall
+    burst.pause(None, 3, t)
+    assert burst.wait(99, t + 1) == 2
+
+
+async def rows(d):
+    async with d.core.sessions() as s:
+        return list(await s.scalars(select(Outbox).order_by(Outbox.id)))
+
+
+async def test_429_is_waited_out_and_the_card_sent_once(district):
+    d, emu = district, district.emu
+    emu.fail_next("sendPhoto", status=429, retry_after=1)
+    await d.report(d.citizen(4001), jpeg(), *d.core.streets.representative_point(STREET))
+    chat = d.street_chat(STREET)
+    await emu.wait_for(lambda: any(m.get("venue") for m in emu.messages(chat)), timeout=10)
+    assert len([m for m in emu.messages(chat) if m.get("photo")]) == 1
+    card_row = next(r for r in await d.outbox_settled() if r.kind == "street_card")
+    assert card_row.status == "sent" and "429 retry after 1.0s" in card_row.log[0]
+    assert [c.method for c in emu.calls if c.method == "sendPhoto" and c.response.get("ok")] == ["sendPhoto"]
+
+
+async def test_5xx_is_retried_and_finished_steps_are_not_repeated(district):
+    d, emu = district, district.emu
+    emu.fail_next("sendVenue", status=502, count=2)
+    await d.report(d.citizen(4002), jpeg(), *d.core.streets.representative_point(STREET))
+    chat = d.street_chat(STREET)
+    await emu.wait_for(lambda: any(m.get("venue") for m in emu.messages(chat)), timeout=10)
+    assert len([m for m in emu.messages(chat) if m.get("photo")]) == 1, "the photo is not sent again"
+    card_row = next(r for r in await d.outbox_settled() if r.kind == "street_card")
+    assert card_row.status == "sent" and card_row.attempts == 2
+    assert card_row.payload["done"] == ["card", "place"]
+
+
+async def test_restart_with_pending_outbox_rows(district):
+    d, emu = district, district.emu
+    emu.fail_next("sendPhoto", status=502, count=1000)
+    citizen = d.citizen(4003)
+    await d.report(citizen, jpeg(), *d.core.streets.representative_point(STREET))
+
+    async def attempted():
+        return any(r.kind == "street_card" and r.attempts >= 1 for r in await rows(d))
+    for _ in range(200):
+        if await attempted():
+            break
+        await asyncio.sleep(0.02)
+    await d.stop_bot()
+    pending = [r for r in await _rows_after_stop(d) if r.status == "pending"]
+    assert [r.kind for r in pending] == ["street_card"]
+    emu.clear_faults()
+    await d.start_bot()
+    chat = d.street_chat(STREET)
+    await emu.wait_for(lambda: any(m.get("venue") for m in emu.messages(chat)), timeout=10)
+    assert len([m for m in emu.messages(chat) if m.get("photo")]) == 1
+    assert all(r.status == "sent" for r in await d.outbox_settled())
+
+
+async def _rows_after_stop(d):
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from storage.db import make_engine
+    engine = make_engine(d.cfg.database.url)
+    try:
+        async with async_sessionmaker(engine)() as s:
+            return list(await s.scalars(select(Outbox).order_by(Outbox.id)))
+    finally:
+        await engine.dispose()
+
+
+async def test_start_up_survives_a_bot_api_that_is_briefly_down(cfg, clock, tmp_path):
+    from emulator.scenario import District
+    d = District(cfg, tmp_path, clock=clock)
+    await d.emu.start()
+    d.emu.set_down(True)
+    d.start = None  # we drive the steps by hand
+    d.cfg.telegram.base_url, d.cfg.telegram.base_file_url = d.emu.base_url, d.emu.base_file_url
+    d.cfg.database.url = f"sqlite+aiosqlite:///{tmp_path / 'f.sqlite3'}"
+    d.cfg.media.dir = tmp_path / "media"
+    d._make_groups()
+    starting = asyncio.create_task(d.start_bot())
+    await asyncio.sleep(1.2)  # the outage we are surviving: the bot must still be trying
+    assert not starting.done()
+    failed = [c for c in d.emu.calls if c.method == "getMe"]
+    assert failed and all(c.response.get("error_code") == 502 for c in failed)
+    d.emu.set_down(False)
+    await asyncio.wait_for(starting, 10)
+    try:
+        citizen = d.citizen(4004)
+        await d.text(citizen, "/start")
+        assert await d.wait_text(citizen.id, "一线呼叫")
+    finally:
+        await d.stop()
