@@ -37,7 +37,11 @@ class Transcript:
 
 def describe(call) -> str | None:
     p = call.params
-    text = (p.get("text") or p.get("caption") or "").replace("\n", "\n        ")
+    if not call.response.get("ok"):
+        return f"({call.method} failed: {call.response.get('description')})"
+    shown = call.response.get("result")
+    shown = shown if isinstance(shown, dict) else p  # the text as Telegram shows it (HTML parsed)
+    text = (shown.get("text") or shown.get("caption") or "").replace("\n", "\n        ")
     buttons = _buttons(p.get("reply_markup"))
     match call.method:
         case "sendMessage":
