@@ -8,7 +8,6 @@ import os
 import secrets
 from pathlib import Path
 
-from geo.streets import StreetIndex
 from telegram import BotCommand
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
@@ -24,11 +23,13 @@ import scheduler
 from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
+from bot.updates import PerChatUpdateProcessor
 from cases import Core
 from cases.clock import SystemClock
 from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
+from geo.streets import StreetIndex
 from handlers import citizen, general, staff
 from storage.db import open_database
 
@@ -38,7 +39,8 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
-           .base_file_url(cfg.telegram.base_file_url).build())
+           .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
+           .connection_pool_size(64).pool_timeout(30).build())
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
     add_handlers(app)
     return app
@@ -109,13 +111,13 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     for year in {app.bot_data["clock"].now().year, app.bot_data["clock"].now().year + 1}:
         if not WorkCalendar.known(year):
             log.warning("chinesecalendar has no data for %s: working days fall back to weekdays + config", year)
-    engine, sessions = await open_database(cfg.database.url)
+    db = await open_database(cfg.database.url)
     streets = await asyncio.to_thread(load_streets, cfg)
     await bootstrap(app)
-    core = Core(sessions, app.bot_data["clock"], settings_from(cfg), streets)
-    delivery = Delivery(sessions, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
+    core = Core(db, app.bot_data["clock"], settings_from(cfg), streets)
+    delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
-    app.bot_data.update(core=core, engine=engine, delivery=delivery)
+    app.bot_data.update(core=core, db=db, delivery=delivery)
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),
@@ -134,5 +136,5 @@ async def stop_bot(app: Application) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
-    if "engine" in app.bot_data:
-        await app.bot_data["engine"].dispose()
+    if "db" in app.bot_data:
+        await app.bot_data["db"].dispose()

@@ -91,11 +91,15 @@ class Renderer:
         return stripped_copy(original).read_bytes()
 
     async def remember_staff_ids(self, photos: list[Photo], messages: list[Message]) -> None:
-        async with self.core.sessions.begin() as session:
-            for photo, msg in zip(photos, messages, strict=False):
-                if photo.needs_strip and not photo.staff_file_id and msg.photo:
-                    await session.execute(update(Photo).where(Photo.id == photo.id)
-                                          .values(staff_file_id=msg.photo[-1].file_id))
+        learned = {p.id: m.photo[-1].file_id for p, m in zip(photos, messages, strict=False)
+                   if p.needs_strip and not p.staff_file_id and m.photo}
+        if not learned:
+            return
+
+        def tx(session):
+            for photo_id, file_id in learned.items():
+                session.execute(update(Photo).where(Photo.id == photo_id).values(staff_file_id=file_id))
+        await self.core.db.write(tx)
 
     # ---- steps per outbox kind -----------------------------------------------------------------
     async def steps(self, row) -> list[Step]:
@@ -146,8 +150,8 @@ class Renderer:
         return steps
 
     async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool) -> None:
-        async with self.core.sessions.begin() as session:
-            session.add(Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id, caption=caption))
+        await self.core.db.write(lambda session: session.add(
+            Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id, caption=caption)))
 
     async def refresh(self, case: Case, kind: str) -> list[int]:
         """Edit a posted card to show the current state; its buttons follow the state."""

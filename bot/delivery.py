@@ -61,8 +61,8 @@ class RateLimiter:
 
 
 class Delivery:
-    def __init__(self, sessions, renderer, limiter: RateLimiter | None = None, batch: int = 200):
-        self.sessions, self.renderer = sessions, renderer
+    def __init__(self, db, renderer, limiter: RateLimiter | None = None, batch: int = 200):
+        self.db, self.sessions, self.renderer = db, db.sessions, renderer
         self.limiter = limiter or RateLimiter()
         self.batch = batch
         self._wake = asyncio.Event()
@@ -121,7 +121,9 @@ class Delivery:
                 return None
             if row.chat_id in held:
                 continue
-            wait = await self.deliver(row)
+            wait = self.limiter.wait(row.chat_id, time.monotonic())  # before rendering: cheap first
+            if not wait:
+                wait = await self.deliver(row)
             if wait:
                 held.add(row.chat_id)
                 next_wait = wait if next_wait is None else min(next_wait, wait)
@@ -171,11 +173,12 @@ class Delivery:
         await self._finish(row, "sent", None, done)
         return 0
 
+    async def _update(self, row_id: int, **values) -> None:
+        await self.db.write(lambda session: session.execute(update(Outbox).where(Outbox.id == row_id).values(**values)))
+
     async def _save_progress(self, row: Outbox, done: list[str]) -> None:
         row.payload = {**row.payload, "done": done}
-        async with self.sessions.begin() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id)
-                                  .values(payload=row.payload, message_ids=row.message_ids))
+        await self._update(row.id, payload=row.payload, message_ids=row.message_ids)
 
     async def _retry(self, row: Outbox, done: list[str], why: str, delay: float | None = None,
                      count: bool = True) -> float:
@@ -186,10 +189,8 @@ class Delivery:
         delay = delay if delay is not None else min(2 ** attempts * 0.5, 300)
         row.attempts, row.log = attempts, [*row.log, why]
         row.payload = {**row.payload, "done": done}
-        async with self.sessions.begin() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
-                attempts=attempts, log=row.log, payload=row.payload,
-                not_before=datetime.now(UTC) + timedelta(seconds=delay)))
+        await self._update(row.id, attempts=attempts, log=row.log, payload=row.payload,
+                           not_before=datetime.now(UTC) + timedelta(seconds=delay))
         log.warning("outbox %s: %s; retry in %.1fs", row.id, why, delay)
         return delay
 
@@ -198,8 +199,7 @@ class Delivery:
                   "log": [*row.log, why] if why else row.log}
         if done is not None:
             values["payload"] = {**row.payload, "done": done}
-        async with self.sessions.begin() as session:
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
+        await self._update(row.id, **values)
         if status == "failed":
             log.error("outbox %s failed: %s", row.id, why)
 

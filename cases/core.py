@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from hashlib import sha256
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from cases.policy import Category
 from cases.workdays import WorkCalendar
@@ -33,9 +33,9 @@ class Settings:
 
 
 class CoreBase:
-    def __init__(self, sessions: async_sessionmaker, clock, settings: Settings, streets,
-                 on_outbox: Callable[[], None] | None = None):
-        self.sessions = sessions
+    def __init__(self, db, clock, settings: Settings, streets, on_outbox: Callable[[], None] | None = None):
+        self.db = db  # storage.db.Database: db.write(fn) runs fn(session) as one transaction
+        self.sessions = db.sessions  # async reads
         self.clock = clock
         self.settings = settings
         self.streets = streets  # geo.streets.StreetIndex
@@ -54,7 +54,7 @@ class CoreBase:
         return "R-" + digest[:6].upper()
 
     @staticmethod
-    def trace(session: AsyncSession, case_id: int, at: datetime, kind: str, role: str,
+    def trace(session: Session, case_id: int, at: datetime, kind: str, role: str,
               actor_id: int | None = None, chat_id: int | None = None, **data) -> None:
         session.add(Event(case_id=case_id, at=at, kind=kind, actor_role=role, actor_id=actor_id,
                           chat_id=chat_id, data=data))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
 from storage.models import Case, DayCounter, Deadline, Draft, Photo
@@ -50,26 +51,23 @@ def next_step(data: dict) -> str:
 
 
 class IntakeMixin(CoreBase):
-    async def _draft(self, session, user_id: int, chat_id: int, lang: str) -> Draft:
-        draft = await session.get(Draft, user_id)
-        if draft is None:
-            draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={}, updated_at=self.now())
-            session.add(draft)
-        draft.lang = lang
-        return draft
-
     async def _change(self, user_id: int, chat_id: int, lang: str, change, create: bool = False) -> DraftView:
         """Apply `change` to the draft's data. Only a photo or a place may start a new draft: a
         button tapped after the draft is gone (cancelled, expired, submitted) is stale."""
-        async with self.sessions.begin() as session:
-            if not create and await session.get(Draft, user_id) is None:
-                raise IntakeError("stale")
-            draft = await self._draft(session, user_id, chat_id, lang)
+        now = self.now()
+
+        def tx(session: Session) -> DraftView:
+            draft = session.get(Draft, user_id)
+            if draft is None:
+                if not create:
+                    raise IntakeError("stale")
+                draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={}, updated_at=now)
+                session.add(draft)
             data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
             change(data)
-            draft.data = data
-            draft.updated_at = self.now()
+            draft.data, draft.lang, draft.updated_at = data, lang, now
             return DraftView(next_step(data), data, lang)
+        return await self.db.write(tx)
 
     async def get_draft(self, user_id: int) -> DraftView | None:
         async with self.sessions() as session:
@@ -141,86 +139,89 @@ class IntakeMixin(CoreBase):
         return await self._change(user_id, chat_id, lang, change)
 
     async def cancel_draft(self, user_id: int) -> bool:
-        async with self.sessions.begin() as session:
-            result = await session.execute(delete(Draft).where(Draft.user_id == user_id))
-            return result.rowcount > 0
+        def tx(session: Session) -> bool:
+            return session.execute(delete(Draft).where(Draft.user_id == user_id)).rowcount > 0
+        return await self.db.write(tx)
 
     async def expire_drafts(self) -> int:
         """Drop drafts untouched for `draft_ttl`, telling each citizen (via the outbox)."""
-        cutoff = self.now() - self.settings.draft_ttl
-        async with self.sessions.begin() as session:
-            stale = (await session.scalars(select(Draft).where(Draft.updated_at < cutoff))).all()
+        now = self.now()
+        minutes = int(self.settings.draft_ttl.total_seconds() // 60)
+
+        def tx(session: Session) -> int:
+            stale = session.scalars(select(Draft).where(Draft.updated_at < now - self.settings.draft_ttl)).all()
             for draft in stale:
-                enqueue(session, self.now(), draft.chat_id, "notice", key="draft_expired", lang=draft.lang,
-                        args={"minutes": int(self.settings.draft_ttl.total_seconds() // 60)})
-                await session.delete(draft)
-        if stale:
+                enqueue(session, now, draft.chat_id, "notice", key="draft_expired", lang=draft.lang,
+                        args={"minutes": minutes})
+                session.delete(draft)
+            return len(stale)
+        count = await self.db.write(tx)
+        if count:
             self.outbox_written()
-        return len(stale)
+        return count
 
     async def submit(self, user_id: int, chat_id: int, lang: str) -> Case:
         """Turn the confirmed draft into a case: route it, open its deadlines, queue its messages."""
         now = self.now()
-        async with self.sessions.begin() as session:
-            draft = await session.get(Draft, user_id)
-            if draft is None or next_step(draft.data) != CONFIRM:
-                raise IntakeError("stale")
-            recent = await session.scalar(select(func.count(Case.id)).where(
-                Case.reporter_id == user_id, Case.created_at > now - timedelta(hours=1)))
-            if recent >= self.settings.max_cases_per_hour:
-                raise IntakeError("flood", n=self.settings.max_cases_per_hour)
-            data = draft.data
-            place = data["place"]
-            match = self.streets.locate(place["lat"], place["lon"])
-            street = match.street
-            street_chat = self.settings.street_chats.get(street) if street else None
-            case = Case(
-                number=await self._next_number(session, now), category=data["category"],
-                description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
-                place_title=place.get("title"), place_address=place.get("address"),
-                place_source=place["source"], street=street if street_chat else None,
-                routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
-                state="routed" if street_chat else "unrouted",
-                reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
-                created_at=now, updated_at=now)
-            session.add(case)
-            await session.flush()
-            for i, p in enumerate(data["photos"]):
-                session.add(Photo(case_id=case.id, position=i, stage="before", file_id=p["file_id"],
-                                  file_unique_id=p["file_unique_id"], sha256=p["sha256"], width=p["width"],
-                                  height=p["height"], needs_strip=p.get("needs_strip", False)))
-            category = self.settings.categories[case.category]
-            for kind, due in self._deadlines(category, now).items():
-                session.add(Deadline(case_id=case.id, kind=kind, due_at=due, status="open"))
-            self.trace(session, case.id, now, "reported", "citizen", user_id, chat_id,
-                       category=case.category, photos=len(data["photos"]), source=place["source"])
-            if street_chat:
-                self.trace(session, case.id, now, "routed", "system", street=street,
-                           how=case.routed_by, distance_m=round(match.distance_m, 1))
-                enqueue(session, now, street_chat, "street_card", case.id)
-            else:
-                self.trace(session, case.id, now, "to_command", "system", nearest=match.street,
-                           distance_m=round(match.distance_m, 1),
-                           reason="no street group" if street else "outside every street")
-                if self.settings.command_chat:
-                    enqueue(session, now, self.settings.command_chat, "routing_card", case.id)
-            enqueue(session, now, chat_id, "receipt", case.id, lang=lang)
-            await session.delete(draft)
+        case = await self.db.write(self._submit, user_id, chat_id, lang, now)
         self.outbox_written()
+        return case
+
+    def _submit(self, session: Session, user_id: int, chat_id: int, lang: str, now: datetime) -> Case:
+        draft = session.get(Draft, user_id)
+        if draft is None or next_step(draft.data) != CONFIRM:
+            raise IntakeError("stale")
+        recent = session.scalar(select(func.count(Case.id)).where(
+            Case.reporter_id == user_id, Case.created_at > now - timedelta(hours=1)))
+        if recent >= self.settings.max_cases_per_hour:
+            raise IntakeError("flood", n=self.settings.max_cases_per_hour)
+        data, place = draft.data, draft.data["place"]
+        match = self.streets.locate(place["lat"], place["lon"])
+        street = match.street
+        street_chat = self.settings.street_chats.get(street) if street else None
+        case = Case(
+            number=self._next_number(session, now), category=data["category"],
+            description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
+            place_title=place.get("title"), place_address=place.get("address"),
+            place_source=place["source"], street=street if street_chat else None,
+            routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
+            state="routed" if street_chat else "unrouted",
+            reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
+            created_at=now, updated_at=now)
+        session.add(case)
+        session.flush()
+        for i, p in enumerate(data["photos"]):
+            session.add(Photo(case_id=case.id, position=i, stage="before", file_id=p["file_id"],
+                              file_unique_id=p["file_unique_id"], sha256=p["sha256"], width=p["width"],
+                              height=p["height"], needs_strip=p.get("needs_strip", False)))
+        for kind, due in self._deadlines(self.settings.categories[case.category], now).items():
+            session.add(Deadline(case_id=case.id, kind=kind, due_at=due, status="open"))
+        self.trace(session, case.id, now, "reported", "citizen", user_id, chat_id,
+                   category=case.category, photos=len(data["photos"]), source=place["source"])
+        if street_chat:
+            self.trace(session, case.id, now, "routed", "system", street=street,
+                       how=case.routed_by, distance_m=round(match.distance_m, 1))
+            enqueue(session, now, street_chat, "street_card", case.id)
+        else:
+            self.trace(session, case.id, now, "to_command", "system", nearest=match.street,
+                       distance_m=round(match.distance_m, 1),
+                       reason="no street group" if street else "outside every street")
+            if self.settings.command_chat:
+                enqueue(session, now, self.settings.command_chat, "routing_card", case.id)
+        enqueue(session, now, chat_id, "receipt", case.id, lang=lang)
+        session.delete(draft)
         return case
 
     def _deadlines(self, category, start: datetime) -> dict[str, datetime]:
         s = self.settings
         return {k: d.after(start, s.calendar, s.tz) for k, d in category.limits.items()}
 
-    async def _next_number(self, session, now: datetime) -> str:
+    def _next_number(self, session: Session, now: datetime) -> str:
         day = now.astimezone(self.settings.tz).strftime("%Y%m%d")
-        counter = await session.get(DayCounter, day)
-        if counter is None:
-            counter = DayCounter(day=day, last=0)
-            session.add(counter)
-            await session.flush()
+        if session.get(DayCounter, day) is None:
+            session.add(DayCounter(day=day, last=0))
+            session.flush()
         # Increment in SQL so two processes on one database never hand out the same number.
-        await session.execute(update(DayCounter).where(DayCounter.day == day).values(last=DayCounter.last + 1))
-        await session.refresh(counter)
-        return f"{self.settings.case_prefix}-{day}-{counter.last:04d}"
+        session.execute(update(DayCounter).where(DayCounter.day == day).values(last=DayCounter.last + 1))
+        last = session.scalar(select(DayCounter.last).where(DayCounter.day == day))
+        return f"{self.settings.case_prefix}-{day}-{last:04d}"

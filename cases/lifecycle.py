@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from cases.core import CoreBase
 from storage.models import Card, Case, Deadline, Event
@@ -49,30 +49,33 @@ class LifecycleMixin(CoreBase):
     async def accept(self, case_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
         """The first member of the street's group to tap Accept becomes the handler."""
         now = self.now()
-        async with self.sessions.begin() as session:
-            case = await session.get(Case, case_id)
+
+        def tx(session: Session) -> Outcome:
+            case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
             if case.street is None or self.settings.street_chats.get(case.street) != chat_id:
                 return Outcome(False, "not_your_group", case)
             # The WHERE on state makes a double tap, or two members at once, accept only once.
-            won = (await session.execute(
+            won = session.execute(
                 update(Case).where(Case.id == case_id, Case.state == "routed")
                 .values(state="accepted", handler_id=user_id, handler_name=user_name[:128],
-                        accepted_at=now, updated_at=now))).rowcount
+                        accepted_at=now, updated_at=now)).rowcount
+            session.refresh(case)
             if not won:
-                await session.refresh(case)
                 return Outcome(False, "already_yours" if case.handler_id == user_id else "already_taken", case)
-            await session.execute(update(Deadline).where(
+            session.execute(update(Deadline).where(
                 Deadline.case_id == case_id, Deadline.kind == "respond", Deadline.status == "open")
                 .values(status="met", closed_at=now))
             self.trace(session, case_id, now, "accepted", "handler", user_id, chat_id, street=case.street)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
             enqueue(session, now, case.reporter_id, "notice", case_id, key="accepted", lang=case.reporter_lang,
                     args={"number": case.number, "street": case.street})
-            await session.refresh(case)
-        self.outbox_written()
-        return Outcome(True, "accepted", case)
+            return Outcome(True, "accepted", case)
+        outcome = await self.db.write(tx)
+        if outcome.ok:
+            self.outbox_written()
+        return outcome
 
     async def route_manually(self, case_id: int, street: str, user_id: int, chat_id: int) -> Outcome:
         """The command centre hands a case from outside every polygon to a street."""
@@ -82,11 +85,12 @@ class LifecycleMixin(CoreBase):
         street_chat = self.settings.street_chats.get(street)
         if street_chat is None:
             return Outcome(False, "street_unbound")
-        async with self.sessions.begin() as session:
-            won = (await session.execute(
+
+        def tx(session: Session) -> Outcome:
+            won = session.execute(
                 update(Case).where(Case.id == case_id, Case.state == "unrouted")
-                .values(state="routed", street=street, routed_by="manual", updated_at=now))).rowcount
-            case = await session.get(Case, case_id)
+                .values(state="routed", street=street, routed_by="manual", updated_at=now)).rowcount
+            case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
             if not won:
@@ -94,6 +98,8 @@ class LifecycleMixin(CoreBase):
             self.trace(session, case_id, now, "routed", "command", user_id, chat_id, street=street, how="manual")
             enqueue(session, now, street_chat, "street_card", case_id)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="routing")
-            await session.refresh(case)
-        self.outbox_written()
-        return Outcome(True, "routed", case)
+            return Outcome(True, "routed", case)
+        outcome = await self.db.write(tx)
+        if outcome.ok:
+            self.outbox_written()
+        return outcome

@@ -82,8 +82,10 @@ class BotApiEmulator:
         self._update_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._faults: list[Fault] = []
+        self._query_chats: dict[str, int] = {}
         self._down = False
         self._changed = asyncio.Event()
+        self._chat_changed: dict[int, asyncio.Event] = {}  # waiters on one chat wake only for it
         self._runner: web.AppRunner | None = None
 
     # ---- server --------------------------------------------------------------------------------
@@ -159,7 +161,10 @@ class BotApiEmulator:
         if method != "getUpdates" or body.get("result") or not body["ok"]:
             call.response = body
             self.calls.append(call)
-            self._notify()
+            chat = params.get("chat_id")
+            self._notify(int(chat) if isinstance(chat, int | str) and str(chat).lstrip("-").isdigit() else None)
+            if method == "answerCallbackQuery":
+                self._notify(self._query_chats.pop(str(params.get("callback_query_id")), None))
         status = 200 if body["ok"] else body["error_code"]
         return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
@@ -282,6 +287,7 @@ class BotApiEmulator:
 
     async def tap(self, user: User, chat_id: int, message_id: int, data: str) -> str:
         query_id = str(next(self._ids))
+        self._query_chats[query_id] = chat_id
         msg = self._all.get((chat_id, message_id)) or {"message_id": message_id, "date": 0, "chat": self._chat(chat_id)}
         await self._push({"callback_query": {"id": query_id, "from": user.to_dict(), "message": msg,
                                              "chat_instance": str(chat_id), "data": data}})
@@ -309,11 +315,20 @@ class BotApiEmulator:
             best = max(best, end - start + 1)
         return best
 
-    def _notify(self) -> None:
+    def _notify(self, chat_id: int | None = None) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+        event = self._chat_changed.pop(chat_id, None) if chat_id is not None else None
+        if event:
+            event.set()
 
-    async def wait_for(self, predicate, timeout: float = 5.0):
+    def _event(self, chat_id: int | None) -> asyncio.Event:
+        if chat_id is None:
+            return self._changed
+        return self._chat_changed.setdefault(chat_id, asyncio.Event())
+
+    async def wait_for(self, predicate, timeout: float = 5.0, chat_id: int | None = None):
+        """Wait until predicate() is truthy; with chat_id, re-check only when that chat changes."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
@@ -325,7 +340,7 @@ class BotApiEmulator:
                                    for c in self.calls[-8:])
                 raise AssertionError(f"timed out after {timeout}s waiting; recent bot calls:\n{recent}")
             try:
-                await asyncio.wait_for(self._changed.wait(), min(left, 0.25))
+                await asyncio.wait_for(self._event(chat_id).wait(), min(left, 0.25))
             except TimeoutError:
                 pass
 
@@ -337,7 +352,7 @@ class BotApiEmulator:
                 return msgs if len(msgs) >= count else None
             return next((m for m in msgs if contains is None or contains in (m.get("text") or m.get("caption")
                                                                                or "")), None)
-        return await self.wait_for(check, timeout)
+        return await self.wait_for(check, timeout, chat_id)
 
     # ---- storage helpers --------------------------------------------------------------------------
     def _mid(self, chat_id: int) -> int:

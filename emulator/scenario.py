@@ -137,19 +137,19 @@ class District:
         return await self.emu.wait_for(lambda: next(
             (m for m in self.emu.messages(chat)[before:] if "GL-" in (m.get("text") or "")), None))
 
-    async def wait_button(self, chat_id: int, label: str) -> dict:
+    async def wait_button(self, chat_id: int, label: str, timeout: float = 5.0) -> dict:
         def find():
             for msg in reversed(self.emu.messages(chat_id)):
                 for row in (msg.get("reply_markup") or {}).get("inline_keyboard", []):
                     if any(label in b["text"] for b in row):
                         return msg
             return None
-        return await self.emu.wait_for(find)
+        return await self.emu.wait_for(find, timeout, chat_id)
 
-    async def wait_text(self, chat_id: int, contains: str, after: int = 0) -> dict:
+    async def wait_text(self, chat_id: int, contains: str, after: int = 0, timeout: float = 5.0) -> dict:
         def find():
             for msg in self.emu.messages(chat_id)[after:]:
                 if contains in (msg.get("text") or msg.get("caption") or ""):
                     return msg
             return None
-        return await self.emu.wait_for(find)
+        return await self.emu.wait_for(find, timeout, chat_id)

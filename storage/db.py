@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,20 +33,55 @@ def migrate(url: str) -> None:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url)
-    if url.startswith("sqlite"):
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # WAL: readers do not block the writer
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.close()
+    engine = create_async_engine(url, pool_size=20, max_overflow=20)  # reads run concurrently
+    _sqlite_pragmas(engine.sync_engine, url)
     return engine
 
 
-async def open_database(url: str) -> tuple[AsyncEngine, async_sessionmaker]:
+def _sqlite_pragmas(engine, url: str) -> None:
+    if not url.startswith("sqlite"):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # WAL: readers do not block the writer
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+
+class Database:
+    """Reads through the async engine; every write transaction on one dedicated thread.
+
+    A write is a plain synchronous function of a Session, run start to finish on the writer
+    thread: one hand-off per transaction instead of one per statement, and SQLite's single writer
+    is never contended inside the process. Other processes on the file wait on busy_timeout.
+    """
+
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+        self.sync_engine = create_engine(sync_url(url))
+        _sqlite_pragmas(self.sync_engine, url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+
+    async def write(self, fn, *args):
+        """Run fn(session, *args) in one transaction on the writer thread; returns its result."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._transaction, fn, args)
+
+    def _transaction(self, fn, args):
+        with self._sync_sessions.begin() as session:
+            return fn(session, *args)
+
+    async def dispose(self) -> None:
+        self._writer.shutdown(wait=True)
+        await self.engine.dispose()
+        self.sync_engine.dispose()
+
+
+async def open_database(url: str) -> Database:
     await asyncio.to_thread(migrate, url)
-    engine = make_engine(url)
-    return engine, async_sessionmaker(engine, expire_on_commit=False)
+    return Database(url)

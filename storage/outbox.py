@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.models import Outbox
 
 
-def enqueue(session: AsyncSession, now: datetime, chat_id: int, kind: str,
+def enqueue(session: Session, now: datetime, chat_id: int, kind: str,
             case_id: int | None = None, **payload) -> Outbox:
     row = Outbox(created_at=now, chat_id=chat_id, kind=kind, case_id=case_id, payload=payload,
                  status="pending", attempts=0, message_ids=[], log=[])
