@@ -54,8 +54,15 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
     app.add_handler(CallbackQueryHandler(staff.on_route, pattern=r"^r:"))
+    app.add_handler(CallbackQueryHandler(staff.on_street_action, pattern=r"^[RNCK]:"))
+    app.add_handler(CallbackQueryHandler(staff.on_call_confirm, pattern=r"^T:"))
+    app.add_handler(CallbackQueryHandler(staff.on_department_action, pattern=r"^[AX]:"))
+    app.add_handler(CallbackQueryHandler(staff.on_mutual_rating, pattern=r"^[mn]:"))
+    app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
     app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
     app.add_handler(CallbackQueryHandler(general.unknown_tap))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY
+                                   & (filters.PHOTO | filters.TEXT) & ~filters.COMMAND, staff.on_group_reply))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, citizen.on_photo))
     app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, citizen.on_document))
     app.add_handler(MessageHandler(PRIVATE & (filters.LOCATION | filters.VENUE), citizen.on_place))
@@ -82,6 +89,10 @@ def settings_from(cfg: Config) -> Settings:
         command_chat=cfg.command_center.chat_id, tz=cfg.tz, calendar=calendar, case_prefix=cfg.case_prefix,
         draft_ttl=parse_duration(cfg.intake.draft_ttl).as_timedelta(),
         max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
+        departments={d.key: (d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
+        checkin_radius_m=cfg.disposal.checkin_radius_m,
+        call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
+        rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
         tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
 
 

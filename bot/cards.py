@@ -14,8 +14,8 @@ from html import escape
 from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 
-from bot.texts import BUTTONS, LIMITS, STATES, pick, t
-from storage.media import stripped_copy
+from bot.texts import BUTTONS, CALL_STATES, LIMITS, RATING_NAMES, STATES, pick, t
+from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Photo
 
 
@@ -40,7 +40,7 @@ class Renderer:
 
     def deadlines_text(self, case: Case, lang: str) -> str:
         rows = [f"⏱ {pick(LIMITS[d.kind], lang)}: {self.local(d.due_at)}"
-                for d in sorted(case.deadlines, key=lambda d: d.due_at) if d.status == "open"]
+                for d in sorted(case.deadlines, key=lambda d: d.due_at) if d.status == "open" and d.kind in LIMITS]
         return "\n".join(rows)
 
     def place_text(self, case: Case) -> str:
@@ -48,7 +48,7 @@ class Renderer:
         text = " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
         return escape(text)
 
-    def card_text(self, case: Case, kind: str) -> str:
+    def card_text(self, case: Case, kind: str, calls=None) -> str:
         lang = self.lang
         head = t("card_title" if kind == "street" else "routing_title", lang, number=case.number)
         lines = [f"<b>{head}</b>",
@@ -65,6 +65,13 @@ class Renderer:
             lines.append(deadlines)
         if case.handler_name:
             lines.append(t("card_accepted", lang, name=case.handler_name, time=self.local(case.accepted_at)))
+        for call in calls or []:
+            state = pick(CALL_STATES[call.status], lang)
+            lines.append(f"📣 {escape(self.core.dept_name(call.department))}: {state}")
+        if case.resolved_at and case.resolution_note:
+            lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=case.resolution_note))
+        if case.state == "closed":
+            lines.append(t("card_closed", lang, rating=pick(RATING_NAMES.get(case.rating or "none"), lang)))
         if kind == "routing" and case.street:
             lines.append(t("card_routed", lang, street=case.street))
         return "\n".join(lines)
@@ -74,6 +81,11 @@ class Renderer:
         if kind == "street" and case.state == "routed":
             return InlineKeyboardMarkup([[InlineKeyboardButton(
                 f"✋ {pick(BUTTONS['accept'], lang)}", callback_data=f"a:{case.id}")]])
+        if kind == "street" and case.state == "accepted":
+            return InlineKeyboardMarkup([
+                [InlineKeyboardButton(pick(BUTTONS["resolve"], lang), callback_data=f"R:{case.id}"),
+                 InlineKeyboardButton(pick(BUTTONS["call"], lang), callback_data=f"C:{case.id}:0")],
+                [InlineKeyboardButton(pick(BUTTONS["not_ours"], lang), callback_data=f"N:{case.id}")]])
         if kind == "routing" and case.state == "unrouted":
             names = list(self.core.settings.street_chats)
             buttons = [InlineKeyboardButton(n, callback_data=f"r:{case.id}:{i}") for i, n in enumerate(names)]
@@ -87,8 +99,7 @@ class Renderer:
             return photo.file_id
         if photo.staff_file_id:
             return photo.staff_file_id
-        original = next(self.cfg.media.dir.glob(f"{photo.sha256}.*"))
-        return stripped_copy(original).read_bytes()
+        return stripped_copy(original_path(self.cfg.media.dir, photo.sha256)).read_bytes()
 
     async def remember_staff_ids(self, photos: list[Photo], messages: list[Message]) -> None:
         learned = {p.id: m.photo[-1].file_id for p, m in zip(photos, messages, strict=False)
@@ -106,9 +117,20 @@ class Renderer:
         case = await self.core.load_case(row.case_id) if row.case_id else None
         kind = row.kind
         if kind in ("street_card", "routing_card"):
-            return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing")
+            calls = await self.core.calls_of(case.id)
+            return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing", calls)
         if kind == "refresh_card":
             return [Step("edit", lambda: self.refresh(case, row.payload["card"]))]
+        if kind in ("call_card", "refresh_call"):
+            call = await self.core.load_call(row.payload["call_id"])
+            if kind == "call_card":
+                return self.call_steps(row.chat_id, case, call)
+            return [Step("edit", lambda: self.refresh_call(case, call))]
+        if kind == "rating_request":
+            return self.rating_steps(row.chat_id, case, row.payload["lang"])
+        if kind in ("rate_department", "rate_call"):
+            call = await self.core.load_call(row.payload["call_id"])
+            return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, kind))]
         if kind == "receipt":
             return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, row.payload["lang"])))]
         if kind == "notice":
@@ -116,9 +138,9 @@ class Renderer:
             return [Step("text", lambda: self.send_text(row.chat_id, text))]
         raise ValueError(f"unknown outbox kind {kind!r}")
 
-    def card_steps(self, chat_id: int, case: Case, kind: str) -> list[Step]:
+    def card_steps(self, chat_id: int, case: Case, kind: str, calls=()) -> list[Step]:
         photos = [p for p in case.photos if p.stage == "before"]
-        text, keyboard = self.card_text(case, kind), self.card_keyboard(case, kind)
+        text, keyboard = self.card_text(case, kind, calls), self.card_keyboard(case, kind)
         steps = []
         if len(photos) == 1:
             async def card():
@@ -150,14 +172,22 @@ class Renderer:
         return steps
 
     async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool) -> None:
-        await self.core.db.write(lambda session: session.add(
-            Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id, caption=caption)))
+        """Remember where a card is; a card posted again (a reopened case) replaces the old one."""
+        def tx(session):
+            card = session.scalar(select(Card).where(Card.case_id == case_id, Card.kind == kind,
+                                                     Card.chat_id == chat_id))
+            if card is None:
+                session.add(Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id,
+                                 caption=caption))
+            else:
+                card.message_id, card.caption = message_id, caption
+        await self.core.db.write(tx)
 
     async def refresh(self, case: Case, kind: str) -> list[int]:
         """Edit a posted card to show the current state; its buttons follow the state."""
         async with self.core.sessions() as session:
             cards = (await session.scalars(select(Card).where(Card.case_id == case.id, Card.kind == kind))).all()
-        text, keyboard = self.card_text(case, kind), self.card_keyboard(case, kind)
+        text, keyboard = self.card_text(case, kind, await self.core.calls_of(case.id)), self.card_keyboard(case, kind)
         for card in cards:
             if card.caption:
                 await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=text,
@@ -175,3 +205,92 @@ class Renderer:
         routing = t("routed_to", lang, street=case.street) if case.street else t("routed_command", lang)
         # deadlines_text holds no user input, so escaping it (as t() does) changes nothing.
         return t("receipt", lang, number=case.number, routing=routing, deadlines=self.deadlines_text(case, lang))
+
+    # ---- calls -------------------------------------------------------------------------------------
+    def call_text(self, case: Case, call) -> str:
+        lang = self.lang
+        lines = [f"<b>{t('call_title', lang, number=case.number)}</b>",
+                 f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(call.called_by_name)}",
+                 f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
+                 f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                 f"{pick(('到场时限', 'Check in by'), lang)}: {self.local(call.checkin_due)}",
+                 f"{pick(('状态', 'State'), lang)}: {pick(CALL_STATES[call.status], lang)}"]
+        if case.description:
+            lines.insert(3, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+        if call.answered_by_name:
+            lines.append(f"{pick(('响应', 'Answered'), lang)}: {escape(call.answered_by_name)} "
+                         f"{self.local(call.answered_at)}")
+        if call.checked_in_by_name:
+            lines.append(f"{pick(('报到', 'Checked in'), lang)}: {escape(call.checked_in_by_name)} "
+                         f"{self.local(call.checked_in_at)} ({call.checkin_distance_m:.0f} m)")
+        lines.append(pick(("回复本卡片可留言给街镇。", "Reply to this card to send a note to the street."), lang))
+        return "\n".join(lines)
+
+    def call_keyboard(self, call) -> InlineKeyboardMarkup | None:
+        lang = self.lang
+        if call.status in ("declined", "checked_in"):
+            return None
+        row = []
+        if call.status == "pending":
+            row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=f"A:{call.id}"))
+        row.append(InlineKeyboardButton(pick(BUTTONS["checkin"], lang),
+                                        url=f"https://t.me/{self.bot.username}?start=ci{call.id}"))
+        return InlineKeyboardMarkup([row, [InlineKeyboardButton(pick(BUTTONS["decline"], lang),
+                                                                callback_data=f"X:{call.id}")]])
+
+    def call_steps(self, chat_id: int, case: Case, call) -> list[Step]:
+        photo = next(p for p in case.photos if p.stage == "before")
+
+        async def card():
+            msg = await self.bot.send_photo(chat_id, self.photo_input(photo), caption=self.call_text(case, call),
+                                            parse_mode="HTML", reply_markup=self.call_keyboard(call))
+            await self.save_card(case.id, f"call{call.id}", chat_id, msg.message_id, caption=True)
+            return [msg.message_id]
+
+        async def place():
+            msg = await self.bot.send_venue(chat_id, case.lat, case.lon, title=(case.street or "")[:128] or "—",
+                                            address=(case.place_address or f"{case.lat:.5f}, {case.lon:.5f}")[:256])
+            return [msg.message_id]
+        return [Step("card", card), Step("place", place)]
+
+    async def refresh_call(self, case: Case, call) -> list[int]:
+        async with self.core.sessions() as session:
+            cards = (await session.scalars(select(Card).where(Card.kind == f"call{call.id}"))).all()
+        for card in cards:
+            await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=self.call_text(case, call),
+                                                parse_mode="HTML", reply_markup=self.call_keyboard(call))
+        # the street's card lists every call's state too
+        await self.refresh(case, "street")
+        return [c.message_id for c in cards]
+
+    # ---- ratings -----------------------------------------------------------------------------------
+    def rating_steps(self, chat_id: int, case: Case, lang: str) -> list[Step]:
+        before = [p for p in case.photos if p.stage == "before"][:1]
+        after = [p for p in case.photos if p.stage == "after"][-1:]
+
+        async def photos():
+            media = [InputMediaPhoto(self.photo_input(p)) for p in before + after]
+            msgs = await self.bot.send_media_group(chat_id, media)
+            return [m.message_id for m in msgs]
+
+        async def ask():
+            keys = ("satisfied", "mostly", "unsatisfied")
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang),
+                                                                   callback_data=f"v:{case.id}:{k[0]}") for k in keys]])
+            text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
+            msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+            return [msg.message_id]
+        return [Step("photos", photos), Step("ask", ask)]
+
+    async def mutual_prompt(self, chat_id: int, case: Case, call, kind: str) -> list[int]:
+        lang = self.lang
+        if kind == "rate_department":
+            text = t("rate_dept", lang, department=self.core.dept_name(call.department), number=case.number)
+            options = [("good", f"m:{call.id}:g"), ("fair", f"m:{call.id}:f"), ("poor", f"m:{call.id}:p")]
+        else:
+            text = t("rate_call", lang, number=case.number)
+            options = [("accurate", f"n:{call.id}:a"), ("inaccurate", f"n:{call.id}:i")]
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang), callback_data=data)
+                                          for k, data in options]])
+        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+        return [msg.message_id]

@@ -61,6 +61,19 @@ class IntakeCfg(_Strict):
         return v
 
 
+class DisposalCfg(_Strict):
+    checkin_radius_m: float = Field(200.0, gt=0)  # a check-in counts within this distance of the place
+    call_answer: str = "10m"  # every call must be answered within this
+    rating_timeout: str = "3d"  # unrated resolved cases close after this
+
+    @field_validator("call_answer", "rating_timeout")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v).unit == "wd":
+            raise ValueError("use m, h or d")
+        return v
+
+
 class StreetCfg(_Strict):
     name: str
     chat_id: int | None = None
@@ -113,6 +126,7 @@ class Config(_Strict):
     media: MediaCfg = MediaCfg()
     geo: GeoCfg
     intake: IntakeCfg = IntakeCfg()
+    disposal: DisposalCfg = DisposalCfg()
     streets: list[StreetCfg] = Field(min_length=1)
     departments: list[DepartmentCfg] = []
     categories: list[CategoryCfg] = Field(min_length=1)

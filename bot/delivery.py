@@ -167,6 +167,10 @@ class Delivery:
                 return 0
             except NetworkError as exc:  # 5xx and connection errors
                 return await self._retry(row, done, f"network error at {step.name}: {exc.message}")
+            except Exception as exc:  # a bug while rendering: fail this row, keep delivering the others
+                log.exception("outbox %s: step %s crashed", row.id, step.name)
+                await self._finish(row, "failed", f"crash at {step.name}: {exc!r}", done)
+                return 0
             done.append(step.name)
             row.message_ids = [*row.message_ids, *(ids or [])]
             await self._save_progress(row, done)

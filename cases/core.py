@@ -30,6 +30,11 @@ class Settings:
     service_radius_m: float = 20_000  # farther than this from every street: not our district
     tag_secret: bytes = b"frontline"
     street_names_en: dict[str, str] = field(default_factory=dict)
+    departments: dict[str, tuple[str, str, int | None]] = field(default_factory=dict)  # key -> zh, en, chat
+    checkin_radius_m: float = 200.0
+    call_answer: timedelta = timedelta(minutes=10)
+    rating_timeout: timedelta = timedelta(days=3)
+    group_lang: str = "zh"
 
 
 class CoreBase:

@@ -19,6 +19,7 @@ class Outcome:
     ok: bool
     key: str
     case: Case | None = None
+    distance_m: float | None = None  # for check-ins: how far from the place
 
 
 class LifecycleMixin(CoreBase):
@@ -41,6 +42,10 @@ class LifecycleMixin(CoreBase):
     async def timeline(self, case_id: int) -> list[Event]:
         async with self.sessions() as session:
             return list(await session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id)))
+
+    async def card_at(self, chat_id: int, message_id: int) -> Card | None:
+        async with self.sessions() as session:
+            return await session.scalar(select(Card).where(Card.chat_id == chat_id, Card.message_id == message_id))
 
     async def cards_of(self, case_id: int) -> list[Card]:
         async with self.sessions() as session:
@@ -99,6 +104,32 @@ class LifecycleMixin(CoreBase):
             enqueue(session, now, street_chat, "street_card", case_id)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="routing")
             return Outcome(True, "routed", case)
+        outcome = await self.db.write(tx)
+        if outcome.ok:
+            self.outbox_written()
+        return outcome
+
+    async def not_ours(self, case_id: int, user_id: int, chat_id: int) -> Outcome:
+        """The street says the place is not its own: back to the command centre, which assigns again."""
+        now = self.now()
+
+        def tx(session: Session) -> Outcome:
+            case = session.get(Case, case_id)
+            if case is None:
+                return Outcome(False, "stale")
+            if case.street is None or self.settings.street_chats.get(case.street) != chat_id:
+                return Outcome(False, "not_your_group", case)
+            won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(("routed", "accepted")))
+                                  .values(state="unrouted", street=None, routed_by="pending", handler_id=None,
+                                          handler_name=None, updated_at=now)).rowcount
+            if not won:
+                return Outcome(False, "wrong_state", case)
+            self.trace(session, case_id, now, "not_ours", "handler", user_id, chat_id, street=case.street)
+            enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
+            if self.settings.command_chat:
+                enqueue(session, now, self.settings.command_chat, "routing_card", case_id)
+            session.refresh(case)
+            return Outcome(True, "not_ours_done", case)
         outcome = await self.db.write(tx)
         if outcome.ok:
             self.outbox_written()

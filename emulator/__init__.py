@@ -1,5 +1,5 @@
 """The local Bot API emulator (tests and the demo run the real bot against it)."""
 
-from emulator.botapi import BotApiEmulator, User
+from emulator.server import BotApiEmulator, Call, User
 
-__all__ = ["BotApiEmulator", "User"]
+__all__ = ["BotApiEmulator", "Call", "User"]

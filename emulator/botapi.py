@@ -260,6 +260,13 @@ class BotApiEmulator:
             content["media_group_id"] = media_group_id
         return await self._send(user, chat_id, content)
 
+    async def send_photo_reply(self, user: User, chat_id: int, data: bytes, caption: str | None,
+                               reply_to_message_id: int) -> dict:
+        content: dict[str, Any] = {"photo": self._photo_sizes(data)}
+        if caption:
+            content["caption"] = caption
+        return await self._send(user, chat_id, content, reply_to_message_id)
+
     async def send_document(self, user: User, chat_id: int, data: bytes, file_name: str, mime_type: str) -> dict:
         file_id, unique = self._store_file(data)
         doc = {"file_id": file_id, "file_unique_id": unique, "file_name": file_name, "mime_type": mime_type,

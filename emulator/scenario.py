@@ -68,6 +68,12 @@ class District:
                 handler = self.emu.user(uid, f"{s.name_en or s.name} handler", language_code="zh-hans")
                 self.emu.group(s.chat_id, s.name, members=[handler])
                 self.staff[s.chat_id] = [handler]
+        for dept in self.cfg.departments:
+            if dept.chat_id:
+                uid += 1
+                staff = self.emu.user(uid, f"{dept.en} staff", language_code="zh-hans")
+                self.emu.group(dept.chat_id, dept.zh, members=[staff])
+                self.staff[dept.chat_id] = [staff]
         if self.cfg.command_center.chat_id:
             officer = self.emu.user(4999, "Command officer", language_code="zh-hans")
             self.emu.group(self.cfg.command_center.chat_id, "指挥中心", members=[officer])
@@ -82,6 +88,12 @@ class District:
 
     def handler_of(self, street: str):
         return self.staff[self.street_chat(street)][0]
+
+    def dept_chat(self, key: str) -> int:
+        return next(d.chat_id for d in self.cfg.departments if d.key == key)
+
+    def staff_of(self, key: str):
+        return self.staff[self.dept_chat(key)][0]
 
     @property
     def core(self):

@@ -26,28 +26,12 @@ from aiohttp import web
 
 from emulator.files import FileStore
 from emulator.methods import BotApiMethods
-from emulator.wire import ApiError, public, read_params
+from emulator.people import People, User
+from emulator.wire import ApiError, read_params
 
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 BACKGROUND = {"getUpdates", "downloadFile"}  # untouched by fail_next(method=None): polling would eat the fault
 RECHECK_S = 0.25  # wait_for also re-checks this often, for predicates on state the emulator doesn't see
-
-
-@dataclass
-class User:
-    id: int
-    first_name: str
-    language_code: str | None = None
-    username: str | None = None
-    is_bot: bool = False
-
-    def to_dict(self) -> dict:
-        d: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        if self.username:
-            d["username"] = self.username
-        if self.language_code:
-            d["language_code"] = self.language_code
-        return d
 
 
 @dataclass
@@ -90,7 +74,7 @@ class Delay:
     count: int = 1
 
 
-class BotApiEmulator(BotApiMethods):
+class BotApiEmulator(People, BotApiMethods):
     def __init__(self, token: str = "123456:TEST-TOKEN", host: str = "127.0.0.1", port: int = 0,
                  bot_username: str = "frontline_demo_bot"):
         self.token, self.host, self.port = token, host, port
@@ -166,7 +150,8 @@ class BotApiEmulator(BotApiMethods):
             call.response = {"ok": True, "result": await self._dispatch(request.match_info["token"], call)}
         except ApiError as exc:
             call.response = exc.body()
-        self.calls.append(call)
+        if not (call.method == "getUpdates" and _client_gone(request)):  # a stale poll PTB abandoned on stop
+            self.calls.append(call)
         await self._notify(*self._chats_of(call))
         status = 200 if call.ok else call.response["error_code"]
         return web.json_response(call.response, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False))
@@ -197,14 +182,22 @@ class BotApiEmulator(BotApiMethods):
         """GET /file/bot<token>/<file_path>; recorded in `calls` as method "downloadFile"."""
         call = Call("downloadFile", {"file_path": request.match_info["path"]}, time.monotonic())
         stored = self.files.by_path.get(call.params["file_path"])
-        fault = self._take(self._faults, call.method)
-        error = (ApiError(502) if self._down else ApiError(401) if request.match_info["token"] != self.token
-                 else fault.error() if fault else ApiError(404) if stored is None else None)
-        call.response = error.body() if error else {"ok": True, "result": {"file_size": len(stored.data)}}
+        try:
+            if self._down:
+                raise ApiError(502)
+            if request.match_info["token"] != self.token:
+                raise ApiError(401)
+            if fault := self._take(self._faults, call.method):
+                raise fault.error()
+            if stored is None:
+                raise ApiError(404)
+            call.response = {"ok": True, "result": {"file_size": len(stored.data)}}
+        except ApiError as exc:
+            call.response = exc.body()
         self.calls.append(call)
         await self._notify()
-        if error:
-            return web.json_response(call.response, status=error.code)
+        if not call.ok:
+            return web.json_response(call.response, status=call.response["error_code"])
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
     def _chats_of(self, call: Call) -> list[int]:
@@ -221,7 +214,8 @@ class BotApiEmulator(BotApiMethods):
 
     # ---- long polling ------------------------------------------------------------------------------
     async def _long_poll(self, offset: int, limit: int, timeout: float) -> list[dict]:
-        self._confirm(offset)
+        if self._confirm(offset):
+            await self._notify()  # waiters on "the bot has consumed the update" needn't wait for the poll's end
         self._poll_gen += 1
         gen = self._poll_gen
         async with self._inbox:
@@ -236,12 +230,14 @@ class BotApiEmulator(BotApiMethods):
             raise ApiError(409, CONFLICT)
         return copy.deepcopy(self._updates[:max(1, min(limit, 100))])
 
-    def _confirm(self, offset: int) -> None:
+    def _confirm(self, offset: int) -> bool:
         """getUpdates' offset: updates below it are confirmed and forgotten; -N keeps only the last N."""
+        before = len(self._updates)
         if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
+        return len(self._updates) != before
 
     @property
     def pending_updates(self) -> list[dict]:
@@ -289,124 +285,6 @@ class BotApiEmulator(BotApiMethods):
                     queue.remove(item)
                 return item
         return None
-
-    # ---- people and chats ----------------------------------------------------------------------------
-    def user(self, user_id: int, first_name: str = "User", language_code: str | None = "zh-hans",
-             username: str | None = None) -> User:
-        """Creates (or returns) a user; their private chat with the bot has id == user_id."""
-        if user_id not in self.users:
-            self.users[user_id] = User(user_id, first_name, language_code, username)
-            chat = {"id": user_id, "type": "private", "first_name": first_name}
-            self.chats[user_id] = chat | ({"username": username} if username else {})
-        return self.users[user_id]
-
-    def group(self, chat_id: int, title: str, members: list[User] | tuple = (),
-              admins: list[User] | tuple = ()) -> dict:
-        """A supergroup with the bot in it (as an administrator, so it may post and edit)."""
-        self.chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": title}
-        self.members[chat_id] = {u.id for u in (*members, *admins)}
-        self.admins[chat_id] = {u.id for u in admins}
-        return self.chats[chat_id]
-
-    def add_member(self, chat_id: int, user: User) -> None:
-        self.members.setdefault(chat_id, set()).add(user.id)
-
-    def remove_member(self, chat_id: int, user: User) -> None:
-        self.members.get(chat_id, set()).discard(user.id)
-        self.admins.get(chat_id, set()).discard(user.id)
-
-    def block(self, user: User, blocked: bool = True) -> None:
-        """The user blocks the bot: sends to them answer 403 Forbidden."""
-        (self.blocked.add if blocked else self.blocked.discard)(user.id)
-
-    def _chat(self, chat_id: Any) -> dict:
-        if not isinstance(chat_id, int) or chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
-        return self.chats[chat_id]
-
-    def _new_message(self, chat: dict, sender: dict, content: dict, reply_to: int | None = None) -> dict:
-        chat_id = chat["id"]
-        self._next_mid[chat_id] = self._next_mid.get(chat_id, 0) + 1
-        msg = {"message_id": self._next_mid[chat_id], "from": sender, "chat": dict(chat), "date": int(time.time()),
-               **content}
-        if reply_to is not None:
-            replied = public(self._all[(chat_id, reply_to)])
-            replied.pop("reply_to_message", None)  # Telegram doesn't nest replies further
-            msg["reply_to_message"] = copy.deepcopy(replied)
-        self._all[(chat_id, msg["message_id"])] = msg
-        return msg
-
-    # ---- what users do -----------------------------------------------------------------------------
-    async def _user_sends(self, user: User, chat_id: int, content: dict, reply_to: int | None = None) -> dict:
-        chat = self._chat(chat_id)
-        if chat["type"] == "private" and chat_id != user.id:
-            raise ValueError(f"user {user.id} cannot write in the private chat of {chat_id}")
-        if reply_to is not None and (chat_id, reply_to) not in self._all:
-            raise ValueError(f"no message {reply_to} in chat {chat_id} to reply to")
-        msg = self._new_message(chat, user.to_dict(), content, reply_to)
-        await self._push({"message": msg})
-        return msg
-
-    async def send_text(self, user: User, chat_id: int, text: str, reply_to_message_id: int | None = None) -> dict:
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        return await self._user_sends(user, chat_id, content, reply_to_message_id)
-
-    async def reply_to(self, user: User, chat_id: int, message_id: int, text: str) -> dict:
-        return await self.send_text(user, chat_id, text, reply_to_message_id=message_id)
-
-    async def send_photo(self, user: User, chat_id: int, data: bytes, caption: str | None = None,
-                         media_group_id: str | None = None) -> dict:
-        content: dict[str, Any] = {"photo": self.files.photo(data)}
-        if caption:
-            content["caption"] = caption
-        if media_group_id:
-            content["media_group_id"] = media_group_id
-        return await self._user_sends(user, chat_id, content)
-
-    async def send_document(self, user: User, chat_id: int, data: bytes, file_name: str, mime_type: str) -> dict:
-        stored = self.files.add(data, "document", file_name, mime_type)
-        return await self._user_sends(user, chat_id, {"document": stored.document()})
-
-    async def send_location(self, user: User, chat_id: int, lat: float, lon: float) -> dict:
-        return await self._user_sends(user, chat_id, {"location": {"latitude": lat, "longitude": lon}})
-
-    async def send_venue(self, user: User, chat_id: int, lat: float, lon: float, title: str, address: str) -> dict:
-        loc = {"latitude": lat, "longitude": lon}
-        venue = {"location": loc, "title": title, "address": address}
-        return await self._user_sends(user, chat_id, {"location": loc, "venue": venue})
-
-    async def send_sticker(self, user: User, chat_id: int) -> dict:
-        s = self.files.add(b"RIFF\x00\x00\x00\x00WEBPVP8 ", "sticker")
-        sticker = {"file_id": s.file_id, "file_unique_id": s.file_unique_id, "type": "regular", "width": 512,
-                   "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
-        return await self._user_sends(user, chat_id, {"sticker": sticker})
-
-    async def send_voice(self, user: User, chat_id: int, duration: int = 2) -> dict:
-        v = self.files.add(b"OggS\x00\x02", "voice")
-        voice = {"file_id": v.file_id, "file_unique_id": v.file_unique_id, "duration": duration,
-                 "mime_type": "audio/ogg", "file_size": len(v.data)}
-        return await self._user_sends(user, chat_id, {"voice": voice})
-
-    async def send_raw_update(self, update: dict) -> dict:
-        """Pushes any update as given (an update_id is assigned); returns it."""
-        update = {k: v for k, v in update.items() if k != "update_id"}
-        msg = update.get("message")
-        if isinstance(msg, dict) and "chat" in msg and "message_id" in msg:
-            self._all.setdefault((msg["chat"]["id"], msg["message_id"]), copy.deepcopy(msg))
-        return await self._push(update)
-
-    async def tap(self, user: User, chat_id: int, message_id: int, data: str) -> str:
-        """The user taps an inline button: a callback_query carrying the message as currently stored."""
-        chat = self._chat(chat_id)
-        stored = self._all.get((chat_id, message_id))
-        message = public(stored) if stored else {"chat": chat, "message_id": message_id, "date": 0}  # inaccessible
-        qid = str(next(self._ids) * 7919 + 10**9)
-        self._queries[qid] = {"chat_id": chat_id, "message_id": message_id, "user_id": user.id, "answered": False}
-        await self._push({"callback_query": {"id": qid, "from": user.to_dict(), "message": message,
-                                             "chat_instance": f"ci{chat_id}", "data": data}})
-        return qid
 
     # ---- what tests read ---------------------------------------------------------------------------
     def messages(self, chat_id: int) -> list[dict]:
@@ -478,3 +356,7 @@ class BotApiEmulator(BotApiMethods):
         lines = [f"  {c.method} {json.dumps(c.params, ensure_ascii=False, default=str)[:160]} -> "
                  f"{'ok' if c.ok else c.response.get('description')}" for c in recent]
         return "recent bot calls:\n" + ("\n".join(lines) or "  (none)")
+
+
+def _client_gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()

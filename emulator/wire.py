@@ -18,11 +18,13 @@ from emulator.html import HtmlError, parse_html
 
 JSON_FIELDS = {"reply_markup", "media", "commands", "scope", "entities", "caption_entities", "reply_parameters",
                "link_preview_options", "allowed_updates"}
-INT_FIELDS = {"message_id", "user_id", "offset", "limit", "timeout", "reply_to_message_id", "message_thread_id",
+INT_FIELDS = {"message_id", "user_id", "offset", "limit", "reply_to_message_id", "message_thread_id",
               "cache_time", "live_period", "heading", "proximity_alert_radius", "max_connections"}
-FLOAT_FIELDS = {"latitude", "longitude", "horizontal_accuracy"}
+FLOAT_FIELDS = {"latitude", "longitude", "horizontal_accuracy", "timeout"}
 BOOL_FIELDS = {"show_alert", "disable_notification", "protect_content", "drop_pending_updates",
                "allow_sending_without_reply", "has_spoiler", "show_caption_above_media"}
+
+PRIVATE_FIELDS = {"edit_history", "parse_mode", "reply_keyboard", "deleted"}  # the emulator's own, not sent
 
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64
 REASONS = {401: "Unauthorized", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests: retry later",
@@ -162,5 +164,3 @@ def public(message: dict) -> dict:
     """A stored message as the Bot API returns it, without the emulator's bookkeeping fields."""
     return {k: v for k, v in message.items() if k not in PRIVATE_FIELDS}
 
-
-PRIVATE_FIELDS = {"edit_history", "parse_mode", "reply_keyboard", "deleted"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from html import escape
 
 from telegram import (
@@ -19,8 +18,8 @@ from telegram.ext import ContextTypes
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from geo.exif import gps_from_exif
-from handlers.common import config, core, lang
-from storage.media import MediaError, inspect_and_store
+from handlers.common import config, core, lang, store_photo
+from storage.media import MediaError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
 
@@ -74,14 +73,6 @@ async def refuse(update: Update, lg: str, error) -> None:
     await update.effective_message.reply_text(t(error.key, lg, **error.args_), parse_mode="HTML")
 
 
-async def _store(context, file_id: str) -> tuple[bytes, object]:
-    cfg = config(context).media
-    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-    # Decoding a large image takes CPU time: keep it off the event loop.
-    stored = await asyncio.to_thread(inspect_and_store, data, cfg.dir, cfg.max_bytes, cfg.max_pixels)
-    return data, stored
-
-
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, lg = update.effective_message, lang(update, context)
     size = msg.photo[-1]
@@ -103,7 +94,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool) -> None:
     msg, user = update.effective_message, update.effective_user
     try:
-        data, stored = await _store(context, file_id)
+        data, stored = await store_photo(context, file_id)
     except MediaError as exc:
         return await refuse(update, lg, exc)
     exif_place = gps_from_exif(data) if needs_strip else None
@@ -127,6 +118,8 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     venue = msg.venue
     loc = venue.location if venue else msg.location
+    if context.user_data.get("checkin") and not venue:
+        return await check_in(update, context, context.user_data["checkin"], loc)
     try:
         view = await core(context).set_place(user.id, msg.chat_id, lg, loc.latitude, loc.longitude,
                                              "venue" if venue else "location",
@@ -236,3 +229,41 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         label = label.format(street=ev.data.get("street", "")) if "{street}" in label else label
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {escape(label)}")
     await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+
+
+async def start_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE, call_id: int) -> None:
+    """From a call card's deep link: ask for the live location (only possible in a private chat)."""
+    lg, c = lang(update, context), core(context)
+    call = await c.load_call(call_id)
+    dept = c.settings.departments.get(call.department) if call else None
+    if call is None or dept is None:
+        return await update.effective_message.reply_text(t("stale", lg))
+    member = await context.bot.get_chat_member(dept[2], update.effective_user.id) if dept[2] else None
+    if member is None or member.status not in ("creator", "administrator", "member", "restricted"):
+        return await update.effective_message.reply_text(t("not_member", lg))
+    context.user_data["checkin"] = call_id
+    button = KeyboardButton(pick(BUTTONS["send_location"], lg), request_location=True)
+    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    await update.effective_message.reply_text(t("checkin_ask", lg), reply_markup=keyboard)
+
+
+async def check_in(update: Update, context, call_id: int, loc) -> None:
+    msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
+    outcome = await c.check_in(call_id, user.id, user.full_name, loc.latitude, loc.longitude)
+    if outcome.key == "too_far":  # keep the check-in open: they may walk closer and try again
+        return await msg.reply_text(t("too_far", lg, m=round(outcome.distance_m), r=round(c.settings.checkin_radius_m)))
+    context.user_data.pop("checkin", None)
+    text = t("checked_in", lg, m=round(outcome.distance_m)) if outcome.ok else t(outcome.key, lg)
+    await msg.reply_text(text, reply_markup=ReplyKeyboardRemove())
+
+
+async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    parts = query.data.split(":")
+    rating = {"s": "satisfied", "m": "mostly", "u": "unsatisfied"}.get(parts[2]) if len(parts) == 3 else None
+    if rating is None or not parts[1].isdigit():
+        return await query.answer(t("stale", lg))
+    outcome = await core(context).rate(int(parts[1]), user.id, rating)
+    await query.answer(t(outcome.key, lg))
+    if outcome.ok:
+        await drop_buttons(query)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.texts import lang_of
+from storage.media import StoredImage, inspect_and_store
 
 
 def core(context: ContextTypes.DEFAULT_TYPE):
@@ -27,3 +30,12 @@ def int_parts(data: str, n: int) -> list[int] | None:
     if len(parts) != n or not all(p.isdigit() and len(p) < 12 for p in parts):
         return None
     return [int(p) for p in parts]
+
+
+async def store_photo(context, file_id: str) -> tuple[bytes, StoredImage]:
+    """Download a photo, check it (size, bombs, corruption) and keep the original. Raises MediaError."""
+    cfg = config(context).media
+    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
+    # Decoding a large image takes CPU time: keep it off the event loop.
+    stored = await asyncio.to_thread(inspect_and_store, data, cfg.dir, cfg.max_bytes, cfg.max_pixels)
+    return data, stored

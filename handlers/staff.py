@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from bot.texts import t
-from handlers.common import core, int_parts, lang
+from bot.texts import BUTTONS, pick, t
+from handlers.common import core, int_parts, lang, store_photo
+from storage.media import MediaError
 
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
           ChatMemberStatus.RESTRICTED}
@@ -44,3 +47,132 @@ async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await query.answer(t("not_your_group", lg), show_alert=True)
     outcome = await core(context).route_manually(ids[0], streets[ids[1]], user.id, chat_id)
     await query.answer(t("routed_tap" if outcome.ok else outcome.key, lg))
+
+
+# ---- after acceptance: resolve, call, not ours (street group) --------------------------------------
+CALL_TIMES = {"30": 30, "60": 60, "120": 120}
+
+
+async def _answer(query, lg: str, outcome) -> None:
+    await query.answer(t(outcome.key, lg), show_alert=not outcome.ok and outcome.key != "stale")
+
+
+async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """R: how to resolve; N: not ours; C: call (a new selection message); K: toggle a department on it.
+    The selection lives in the button data (a bit mask), so it survives a restart."""
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    kind, chat_id, c = query.data[0], query.message.chat_id, core(context)
+    ids = int_parts(query.data, 2 if kind in "CK" else 1)
+    if ids is None:
+        return await query.answer(t("stale", lg))
+    if not await is_member(context, chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    if kind == "R":
+        return await query.answer(t("resolve_how", lg), show_alert=True)
+    if kind == "N":
+        return await _answer(query, lg, await c.not_ours(ids[0], user.id, chat_id))
+    case_id, mask = ids
+    case = await c.load_case(case_id)
+    if case is None or c.settings.street_chats.get(case.street) != chat_id or case.state != "accepted":
+        return await query.answer(t("stale", lg))
+    await query.answer()
+    text = t("pick_departments", c.settings.group_lang, number=case.number)
+    keyboard = department_keyboard(c, case_id, mask)
+    if kind == "K":  # a toggle on the selection message: edit it in place
+        await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard)
+    else:
+        await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
+
+
+def department_keyboard(c, case_id: int, mask: int) -> InlineKeyboardMarkup:
+    lg = c.settings.group_lang
+    rows = []
+    for i, (zh, en, _chat) in enumerate(c.settings.departments.values()):
+        mark = "☑️" if mask >> i & 1 else "⬜"
+        rows.append([InlineKeyboardButton(f"{mark} {en if lg == 'en' else zh}",
+                                          callback_data=f"K:{case_id}:{mask ^ (1 << i)}")])
+    times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg), callback_data=f"T:{case_id}:{mask}:{code}")
+             for code in ("30", "60", "120", "am")]
+    return InlineKeyboardMarkup([*rows, times[:2], times[2:]])
+
+
+async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    parts = query.data.split(":")
+    ids = int_parts(":".join(parts[:3]), 2) if len(parts) == 4 else None
+    if ids is None or parts[3] not in (*CALL_TIMES, "am"):
+        return await query.answer(t("stale", lg))
+    c, chat_id = core(context), query.message.chat_id
+    if not await is_member(context, chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    case_id, mask = ids
+    keys = [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
+    if not keys:
+        return await query.answer(t("pick_one", lg), show_alert=True)
+    now = c.now()
+    if parts[3] == "am":  # 09:00 on the next working day
+        local = now.astimezone(c.settings.tz)
+        due = c.settings.calendar.add_workdays(local.replace(hour=9, minute=0, second=0, microsecond=0), 1)
+    else:
+        due = now + timedelta(minutes=CALL_TIMES[parts[3]])
+    outcome = await c.call_departments(case_id, keys, due, user.id, user.full_name, chat_id)
+    await _answer(query, lg, outcome)
+    if outcome.ok:
+        await query.edit_message_reply_markup(None)
+
+
+# ---- department group: answer, decline; notes by replying to the card ---------------------------------
+async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    ids = int_parts(query.data, 1)
+    chat_id, c = query.message.chat_id, core(context)
+    if ids is None:
+        return await query.answer(t("stale", lg))
+    if not await is_member(context, chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    action = c.answer_call if query.data[0] == "A" else c.decline_call
+    await _answer(query, lg, await action(ids[0], user.id, user.full_name, chat_id))
+
+
+async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    parts = query.data.split(":")
+    values = {"m": {"g": "good", "f": "fair", "p": "poor"}, "n": {"a": "accurate", "i": "inaccurate"}}
+    ids = int_parts(":".join(parts[:2]), 1) if len(parts) == 3 else None
+    value = values[parts[0]].get(parts[2]) if ids else None
+    if value is None:
+        return await query.answer(t("stale", lg))
+    c, chat_id = core(context), query.message.chat_id
+    if not await is_member(context, chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    rate = c.rate_department if parts[0] == "m" else c.rate_call
+    outcome = await rate(ids[0], chat_id, user.id, value)
+    await _answer(query, lg, outcome)
+    if outcome.ok:
+        await query.edit_message_reply_markup(None)
+
+
+async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reply to a card: on a street card, a resolution (after photo + caption); on a call card, a note."""
+    msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
+    card = await c.card_at(msg.chat_id, msg.reply_to_message.message_id)
+    if card is None:
+        return
+    if card.kind.startswith("call"):
+        if msg.text:
+            outcome = await c.note_on_call(int(card.kind[4:]), user.id, user.full_name, msg.chat_id, msg.text)
+            await msg.reply_text(t(outcome.key, lg))
+        return
+    if card.kind != "street":
+        return
+    photo = None
+    if msg.photo:
+        size = msg.photo[-1]
+        try:
+            _data, stored = await store_photo(context, size.file_id)
+        except MediaError as exc:
+            return await msg.reply_text(t(exc.key, lg, **exc.args_))
+        photo = {"file_id": size.file_id, "file_unique_id": size.file_unique_id, "sha256": stored.sha256,
+                 "width": stored.width, "height": stored.height}
+    outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo)
+    await msg.reply_text(t("resolved_tap" if outcome.ok else outcome.key, lg))

@@ -59,6 +59,11 @@ def inspect_and_store(data: bytes, media_dir: Path, max_bytes: int, max_pixels: 
     return StoredImage(sha, width, height, path, bool(img.getexif()))
 
 
+def original_path(media_dir: Path, sha256: str) -> Path:
+    """The kept original of a photo (its suffix is the image format it came in)."""
+    return next(p for p in media_dir.glob(f"{sha256}.*") if ".staff." not in p.name)
+
+
 def stripped_copy(original: Path) -> Path:
     """A JPEG without EXIF (GPS, camera serials) for showing to staff; rotated as the camera meant."""
     target = original.with_name(original.stem + ".staff.jpg")

@@ -66,6 +66,12 @@ class Case(Base):
     created_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger)
+    rating: Mapped[str | None] = mapped_column(String(12))  # satisfied | mostly | unsatisfied
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
@@ -89,6 +95,31 @@ class Photo(Base):
     staff_file_id: Mapped[str | None] = mapped_column(String(256))
 
     case: Mapped[Case] = relationship(back_populates="photos")
+
+
+class Call(Base):
+    """A street's call (呼叫) to one department: answer, then check in on site."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    department: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12))  # pending | answered | checked_in | declined
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    checkin_due: Mapped[datetime]
+    called_by: Mapped[int] = mapped_column(BigInteger)
+    called_by_name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    answered_by_name: Mapped[str | None] = mapped_column(String(128))
+    answered_at: Mapped[datetime | None]
+    checked_in_by_name: Mapped[str | None] = mapped_column(String(128))
+    checked_in_at: Mapped[datetime | None]
+    checkin_distance_m: Mapped[float | None] = mapped_column(Float)
+    decline_reason: Mapped[str | None] = mapped_column(String(256))
+    street_rating: Mapped[str | None] = mapped_column(String(8))  # good | fair | poor
+    department_rating: Mapped[str | None] = mapped_column(String(12))  # accurate | inaccurate
 
 
 class Event(Base):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from emulator.images import jpeg
 from geo.exif import gps_from_exif
+from storage.media import original_path
 from storage.models import Photo
 
 
@@ -37,7 +38,7 @@ async def test_exif_gps_is_offered_and_staff_get_a_stripped_copy(district):
     async with d.core.sessions() as s:
         photo = await s.scalar(select(Photo))
         assert photo.needs_strip and photo.staff_file_id == card["photo"][-1]["file_id"]
-        stored = next(d.cfg.media.dir.glob(f"{photo.sha256}.*"))
+        stored = original_path(d.cfg.media.dir, photo.sha256)
         assert stored.read_bytes() == original, "the original is kept as it came"
 
 

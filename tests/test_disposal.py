@@ -1,0 +1,201 @@
+"""The whole life of a case: calls, check-ins, resolution with evidence, ratings both ways."""
+
+import re
+
+from sqlalchemy import select
+
+from emulator.images import jpeg
+from storage.models import Call, Case, Event
+
+STREET = "温泉街道"
+
+
+async def accepted_case(d, citizen_id=8001):
+    citizen = d.citizen(citizen_id)
+    lat, lon = d.core.streets.representative_point(STREET)
+    receipt = await d.report(citizen, jpeg(label="before"), lat, lon, note="井盖缺失")
+    number = re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
+    chat = d.street_chat(STREET)
+    await d.wait_button(chat, "接单")
+    await d.tap_last(d.handler_of(STREET), chat, "接单")
+    await d.wait_button(chat, "办结")
+    return citizen, number, chat, (lat, lon)
+
+
+async def answers(d, *queries):
+    await d.emu.wait_for(lambda: all(q in d.emu.callback_answers for q in queries))
+    return [d.emu.callback_answers[q].get("text") for q in queries]
+
+
+async def call(d, chat, departments, time_label="1小时内"):
+    handler = d.handler_of(STREET)
+    await d.tap_last(handler, chat, "呼叫部门")
+    for name in departments:
+        await d.wait_button(chat, f"⬜ {name}")
+        await d.tap_last(handler, chat, f"⬜ {name}")
+        await d.wait_button(chat, f"☑️ {name}")
+    q = await d.tap_last(handler, chat, time_label)
+    return (await answers(d, q))[0]
+
+
+async def check_in(d, staff, call_card, lat, lon):
+    url = next(b["url"] for row in call_card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
+    start = url.split("start=")[1]
+    n = len(d.emu.messages(staff.id))
+    await d.text(staff, f"/start {start}")
+    await d.wait_text(staff.id, "请发送您当前的位置", after=n)
+    n = len(d.emu.messages(staff.id))
+    await d.emu.send_location(staff, staff.id, lat, lon)
+    return await d.emu.wait_for(lambda: len(d.emu.messages(staff.id)) > n and d.emu.messages(staff.id)[-1])
+
+
+async def test_photo_to_satisfied_with_two_departments(district):
+    d, emu = district, district.emu
+    citizen, number, chat, (lat, lon) = await accepted_case(d)
+    assert await call(d, chat, ["区城管局", "区建设局"]) == "已呼叫。"
+
+    cards = {}
+    for key in ("city_mgmt", "construction"):
+        dchat = d.dept_chat(key)
+        cards[key] = await d.wait_button(dchat, "响应")
+        assert number in cards[key]["caption"] and "井盖缺失" in cards[key]["caption"]
+        assert "到场时限: 11-23 10:30" in cards[key]["caption"]
+    assert await d.wait_text(citizen.id, "已呼叫 2 个部门")
+
+    # city management answers, then checks in on site
+    mgmt = d.staff_of("city_mgmt")
+    q = await d.tap_last(mgmt, d.dept_chat("city_mgmt"), "响应")
+    assert (await answers(d, q))[0] == "已响应，请按时到场报到。"
+    assert await d.wait_text(chat, "区城管局 已响应")
+    reply = await check_in(d, mgmt, cards["city_mgmt"], lat + 0.0005, lon)  # ~55 m away
+    assert reply["text"].startswith("报到成功，距现场 5") and "米" in reply["text"]
+    assert await d.wait_text(chat, "已到场报到")
+    assert await d.wait_text(citizen.id, "部门人员已到达现场")
+
+    # construction tries from 1.1 km away: refused with the distance, then succeeds on site
+    builder = d.staff_of("construction")
+    far = await check_in(d, builder, cards["construction"], lat + 0.01, lon)
+    assert re.search(r"报到失败：您距现场 1\d{3} 米，需在 200 米以内", far["text"])
+    n = len(emu.messages(builder.id))
+    await emu.send_location(builder, builder.id, lat, lon + 0.0003)
+    ok = await d.wait_text(builder.id, "报到成功", after=n)
+    assert ok
+
+    # a department member adds a note by replying to the call card
+    await emu.send_text(builder, d.dept_chat("construction"), "需要封路两小时",
+                        reply_to_message_id=cards["construction"]["message_id"])
+    assert await d.wait_text(chat, "需要封路两小时")
+
+    # no photo, no resolution
+    street_card = next(m for m in emu.messages(chat) if m.get("photo") and number in (m.get("caption") or ""))
+    handler = d.handler_of(STREET)
+    await emu.send_text(handler, chat, "修好了", reply_to_message_id=street_card["message_id"])
+    assert await d.wait_text(chat, "没有处置后照片，不能办结")
+    await emu.send_photo(handler, chat, jpeg(label="after", color=(90, 140, 90)))
+    n = len(emu.messages(chat))
+    after = jpeg(label="after", color=(90, 140, 90))
+    await emu.send_photo_reply(handler, chat, after, caption="", reply_to_message_id=street_card["message_id"])
+    assert await d.wait_text(chat, "请在照片说明里写处置情况", after=n)
+    await emu.send_photo_reply(handler, chat, after, caption="已补装井盖",
+                               reply_to_message_id=street_card["message_id"])
+    assert await d.wait_text(chat, "已办结，等待群众评价")
+
+    # the citizen sees before and after, and rates
+    ask = await d.wait_button(citizen.id, "满意")
+    assert "已处置完毕" in ask["text"] and "已补装井盖" in ask["text"]
+    album = [m for m in emu.messages(citizen.id) if m.get("media_group_id")]
+    assert len(album) == 2
+    q = await d.tap_last(citizen, citizen.id, "基本满意")
+    assert (await answers(d, q))[0] == "感谢评价！"
+    assert await d.wait_text(citizen.id, "已办结。")
+
+    # mutual ratings: street rates each department, each department rates the call
+    await d.wait_button(chat, "好")
+    prompts = [m for m in emu.messages(chat) if "请评价" in (m.get("text") or "")]
+    assert len(prompts) == 2
+    for prompt, label in zip(prompts, ("好", "一般"), strict=True):
+        data = next(b["callback_data"] for row in prompt["reply_markup"]["inline_keyboard"] for b in row
+                    if b["text"] == label)
+        q = await emu.tap(handler, chat, prompt["message_id"], data)
+        assert (await answers(d, q))[0] == "已记录评价。"
+    for key, label in (("city_mgmt", "准确"), ("construction", "不准确")):
+        await d.wait_button(d.dept_chat(key), label)
+        q = await d.tap_last(d.staff_of(key), d.dept_chat(key), label)
+        assert (await answers(d, q))[0] == "已记录评价。"
+
+    async with d.core.sessions() as s:
+        case = await s.scalar(select(Case))
+        assert (case.state, case.rating, case.resolution_note) == ("closed", "mostly", "已补装井盖")
+        calls = list(await s.scalars(select(Call).order_by(Call.id)))
+        assert [(c.department, c.status, c.street_rating, c.department_rating) for c in calls] == [
+            ("city_mgmt", "checked_in", "good", "accurate"), ("construction", "checked_in", "fair", "inaccurate")]
+        assert 40 < calls[0].checkin_distance_m < 70
+        kinds = [e.kind for e in await s.scalars(select(Event).order_by(Event.id))]
+    for kind in ("reported", "routed", "accepted", "called", "answered", "checked_in", "checkin_refused", "note",
+                 "resolved", "rated", "closed", "mutual_rating"):
+        assert kind in kinds, kind
+
+    # every state change is in the citizen's /case timeline
+    await d.text(citizen, f"/case {number}")
+    timeline = await d.wait_text(citizen.id, "提交诉求")
+    for label in ("转交 温泉街道", "已接单", "呼叫部门", "部门响应", "部门到场报到", "已办结", "群众评价", "结案"):
+        assert label in timeline["text"], label
+    assert "Wang" not in timeline["text"]
+
+
+async def test_not_satisfied_reopens_and_silence_closes(district):
+    d, emu = district, district.emu
+    citizen, number, chat, _ = await accepted_case(d, 8002)
+    handler = d.handler_of(STREET)
+    card = next(m for m in emu.messages(chat) if m.get("photo"))
+    await emu.send_photo_reply(handler, chat, jpeg(label="after"), caption="清理完毕",
+                               reply_to_message_id=card["message_id"])
+    await d.wait_button(citizen.id, "不满意")
+    q = await d.tap_last(citizen, citizen.id, "不满意")
+    assert (await answers(d, q))[0] == "已重新办理。"
+    assert await d.wait_text(citizen.id, "已重新办理您的诉求")
+    # a fresh card with the handler's buttons goes to the same street
+    await emu.wait_for(lambda: len([m for m in emu.messages(chat) if m.get("photo") and number in m.get("caption", "")
+                                    and m is not card]) >= 1)
+    async with d.core.sessions() as s:
+        case = await s.scalar(select(Case))
+        assert (case.state, case.reopen_count, case.street) == ("accepted", 1, STREET)
+
+    # resolved again, then the citizen stays silent for 3 days
+    new_card = [m for m in emu.messages(chat) if m.get("photo") and number in m.get("caption", "")][-1]
+    await emu.send_photo_reply(handler, chat, jpeg(label="after2"), caption="彻底清理",
+                               reply_to_message_id=new_card["message_id"])
+    await d.wait_text(chat, "已办结，等待群众评价", after=len(emu.messages(chat)) - 2)
+    job = d.app.job_queue.get_jobs_by_name("ratings")[0]
+    d.clock.advance(days=2, hours=23)
+    await job.run(d.app)
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Case))).state == "resolved"
+    d.clock.advance(hours=2)
+    await job.run(d.app)
+    assert await d.wait_text(citizen.id, "已办结（未评价）")
+    async with d.core.sessions() as s:
+        case = await s.scalar(select(Case))
+        assert (case.state, case.rating) == ("closed", "none")
+
+
+async def test_department_not_ours_outsiders_and_street_not_ours(district):
+    d, emu = district, district.emu
+    citizen, number, chat, _ = await accepted_case(d, 8003)
+    await call(d, chat, ["区水利局"], "30分钟内")
+    water = d.dept_chat("water")
+    card = await d.wait_button(water, "响应")
+    outsider = emu.user(6100, "Somebody")
+    answer_data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    q = await emu.tap(outsider, water, card["message_id"], answer_data)
+    assert "成员" in (await answers(d, q))[0]
+    q = await d.tap_last(d.staff_of("water"), water, "不属于本部门")
+    assert (await answers(d, q))[0] == "已退回呼叫方。"
+    assert await d.wait_text(chat, "区水利局 表示不属于本部门职责")
+    # the street hands the case back to the command centre
+    q = await d.tap_last(d.handler_of(STREET), chat, "非本辖区")
+    assert (await answers(d, q))[0] == "已退回区指挥中心重新分派。"
+    assert await d.wait_button(d.cfg.command_center.chat_id, "鼓东街道")
+    async with d.core.sessions() as s:
+        case = await s.scalar(select(Case))
+        assert (case.state, case.street) == ("unrouted", None)
