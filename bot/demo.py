@@ -133,7 +133,67 @@ async def walk_one_case(d: District) -> None:
     await d.wait_text(citizen.id, "已由")
     await emu.wait_for(lambda: len(emu.callback_answers) >= 4)
     out.flush()
+    await walk_call_to_rating(d, out, citizen, handler, street, chat, lat, lon)
+
     case = (await d.core.cases_of(citizen.id))[0]
-    print(f"\nCase {case.number}: state={case.state}, street={case.street}, handler={case.handler_name}")
+    print(f"\nCase {case.number}: state={case.state}, street={case.street}, handler={case.handler_name}, "
+          f"rating={case.rating}")
     for ev in await d.core.timeline(case.id):
         print(f"  trace: {ev.at:%H:%M:%S} {ev.kind} by {ev.actor_role} {ev.data}")
+    out.person("王女士", f"/case {case.number}")
+    await d.text(citizen, f"/case {case.number}")
+    await d.wait_text(citizen.id, "提交诉求", after=len(emu.messages(citizen.id)) - 1)
+    out.flush()
+
+
+async def walk_call_to_rating(d: District, out: Transcript, citizen, handler, street, chat, lat, lon) -> None:
+    emu = d.emu
+    dept_chat = d.dept_chat("city_mgmt")
+    staff = d.staff_of("city_mgmt")
+    out.names[dept_chat] = "区城管局 group"
+    out.names[staff.id] = f"{staff.first_name} (private chat)"
+    out.person(f"{handler.first_name} ({street} group)", "taps 📣 呼叫部门, ticks 区城管局, picks 1小时内")
+    await d.tap_last(handler, chat, "呼叫部门")
+    await d.wait_button(chat, "⬜ 区城管局")
+    await d.tap_last(handler, chat, "⬜ 区城管局")
+    await d.wait_button(chat, "☑️ 区城管局")
+    await d.tap_last(handler, chat, "1小时内")
+    card = await d.wait_button(dept_chat, "响应")
+    await emu.wait_for(lambda: any(m.get("venue") for m in emu.messages(dept_chat)))
+    out.flush()
+
+    out.person(f"{staff.first_name} (区城管局 group)", "taps 响应")
+    await d.tap_last(staff, dept_chat, "响应")
+    await d.wait_text(chat, "已响应")
+    out.flush()
+
+    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
+    out.person(f"{staff.first_name}", f"taps 📍 报到 → opens {url} → /start {url.split('start=')[1]}")
+    await d.text(staff, f"/start {url.split('start=')[1]}")
+    await d.wait_text(staff.id, "请发送您当前的位置")
+    out.flush()
+    out.person(f"{staff.first_name}", f"[location] {lat + 0.0004:.5f}, {lon:.5f} (about 45 m from the place)")
+    await emu.send_location(staff, staff.id, lat + 0.0004, lon)
+    await d.wait_text(staff.id, "报到成功")
+    await d.wait_text(citizen.id, "已到达现场")
+    out.flush()
+
+    street_card = next(m for m in emu.messages(chat) if m.get("photo"))
+    out.person(f"{handler.first_name} ({street} group)",
+               "replies to the case card with an after photo, caption 已修复路面")
+    await emu.send_photo_reply(handler, chat, jpeg(label="repaired", color=(90, 140, 90)), caption="已修复路面",
+                               reply_to_message_id=street_card["message_id"])
+    await d.wait_button(citizen.id, "满意")
+    await d.wait_button(chat, "好")
+    out.flush()
+
+    for user, who, chat_id, label, what in (
+            (citizen, "王女士", citizen.id, "满意", "taps 满意"),
+            (handler, f"{handler.first_name} ({street} group)", chat, "好", "rates 区城管局: 好"),
+            (staff, f"{staff.first_name} (区城管局 group)", dept_chat, "准确", "rates the call: 准确")):
+        out.person(who, what)
+        query = await d.tap_last(user, chat_id, label)
+        await emu.wait_for(lambda query=query: query in emu.callback_answers)
+        out.flush()
+    await d.wait_text(citizen.id, "已办结。")
+    out.flush()
