@@ -93,4 +93,8 @@ async def test_the_demo_prints_a_transcript_and_exits_0():
     assert "温泉街道 group: [photo]" in text
     assert "(answers the tap) 接单成功，您是经办人。" in text
     assert "(answers the tap) 您已接单。" in text
-    assert "state=accepted" in text
+    assert "区城管局 group: [photo]" in text and "(answers the tap) 已响应" in text
+    assert "报到成功，距现场" in text and "已修复路面" in text
+    assert "state=closed" in text and "rating=satisfied" in text
+    for label in ("提交诉求", "已接单", "呼叫部门", "部门响应", "部门到场报到", "已办结", "群众评价", "结案"):
+        assert label in text.split("/case GL-")[-1], label
