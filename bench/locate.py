@@ -25,7 +25,7 @@ CELL = 0.001
 ORIGIN = (26.0, 119.2)  # (lat, lon) of the grid's south-west corner
 
 
-def build(side: int, crs: str = "wgs84") -> StreetIndex:
+def squares(side: int, crs: str = "wgs84") -> list:
     lat0, lon0 = ORIGIN
     features = []
     for i in range(side):
@@ -36,12 +36,13 @@ def build(side: int, crs: str = "wgs84") -> StreetIndex:
             else:  # the same squares as a GCJ-02 map draws them: neighbours still share their corners
                 ring = [wgs84_to_gcj02(lat, lon) for lat, lon in ((s, w), (s, e), (n, e), (n, w))]
                 features.append((f"cell-{i}-{j}", Polygon([(lon, lat) for lat, lon in ring])))
-    return StreetIndex(features, crs=crs)
+    return features
 
 
 def run(side: int, points: list[tuple[float, float]], crs: str) -> dict:
+    features = squares(side, crs)
     t = time.perf_counter()
-    index = build(side, crs)
+    index = StreetIndex(features, crs=crs)  # the index alone: STRtrees and the lookup grid
     build_s = time.perf_counter() - t
     for lat, lon in points[:2000]:  # warm up caches and the allocator
         index.locate(lat, lon)

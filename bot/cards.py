@@ -13,6 +13,7 @@ from html import escape
 
 from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
+from telegram.error import BadRequest
 
 from bot.texts import BUTTONS, CALL_STATES, LIMITS, RATING_NAMES, STATES, pick, t
 from storage.media import original_path, stripped_copy
@@ -189,13 +190,21 @@ class Renderer:
             cards = (await session.scalars(select(Card).where(Card.case_id == case.id, Card.kind == kind))).all()
         text, keyboard = self.card_text(case, kind, await self.core.calls_of(case.id)), self.card_keyboard(case, kind)
         for card in cards:
+            await self.edit(card, text, keyboard)
+        return [c.message_id for c in cards]
+
+    async def edit(self, card: Card, text: str, keyboard) -> None:
+        """Edit a card; one that already shows this state (an edit repeated after a retry) is fine."""
+        try:
             if card.caption:
                 await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=text,
                                                     parse_mode="HTML", reply_markup=keyboard)
             else:
                 await self.bot.edit_message_text(text, card.chat_id, card.message_id, parse_mode="HTML",
                                                  reply_markup=keyboard)
-        return [c.message_id for c in cards]
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
 
     async def send_text(self, chat_id: int, text: str) -> list[int]:
         msg = await self.bot.send_message(chat_id, text, parse_mode="HTML")
@@ -257,8 +266,7 @@ class Renderer:
         async with self.core.sessions() as session:
             cards = (await session.scalars(select(Card).where(Card.kind == f"call{call.id}"))).all()
         for card in cards:
-            await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=self.call_text(case, call),
-                                                parse_mode="HTML", reply_markup=self.call_keyboard(call))
+            await self.edit(card, self.call_text(case, call), self.call_keyboard(call))
         # the street's card lists every call's state too
         await self.refresh(case, "street")
         return [c.message_id for c in cards]

@@ -38,6 +38,8 @@ class Transcript:
 def describe(call) -> str | None:
     p = call.params
     if not call.response.get("ok"):
+        if "not modified" in call.response.get("description", ""):
+            return None  # a card edit that found the card already up to date
         return f"({call.method} failed: {call.response.get('description')})"
     shown = call.response.get("result")
     shown = shown if isinstance(shown, dict) else p  # the text as Telegram shows it (HTML parsed)

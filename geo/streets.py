@@ -69,9 +69,9 @@ class StreetIndex:
         geoms = np.array(self.geometries, dtype=object)
         self._scaled = shapely.transform(geoms, lambda c: c * [self._kx, 1.0])
         self._scaled_tree = shapely.STRtree(self._scaled)
-        self._build_grid(x0, y0, x1, y1)
+        self._build_grid(geoms, x0, y0, x1, y1)
 
-    def _build_grid(self, x0: float, y0: float, x1: float, y1: float) -> None:
+    def _build_grid(self, geoms: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> None:
         """A regular grid over the polygons' bounds, so that `locate` needs no shapely object per call.
 
         A cell lying in one polygon's interior holds that polygon's Match: the answer, found with two
@@ -97,18 +97,16 @@ class StreetIndex:
         # border (or an overlap), where the exact test and the lowest-index rule must decide.
         one = counts[cell_idx] == 1
         interior = np.zeros(nx * ny, dtype=bool)
-        interior[cell_idx[one]] = shapely.contains_properly(
-            np.array(self.geometries, dtype=object)[geom_idx[one]], boxes[cell_idx[one]])
+        interior[cell_idx[one]] = shapely.contains_properly(geoms[geom_idx[one]], boxes[cell_idx[one]])
         grid = np.full(nx * ny, -1, dtype=np.int64)
         grid[cell_idx[one]] = np.where(interior[cell_idx[one]], geom_idx[one], -1)
-        pairs = [(g, m) for g, m in zip(self.geometries, self._inside, strict=True)]
-        cells: list = [()] * (nx * ny)
-        starts = np.searchsorted(cell_idx, np.arange(nx * ny + 1))
+        pairs = list(zip(self.geometries, self._inside, strict=True))
+        cells: list = [()] * (nx * ny)  # () also for cells no polygon touches
+        owner, found = grid.tolist(), geom_idx.tolist()  # plain lists: numpy scalar indexing is slow
+        starts = np.searchsorted(cell_idx, np.arange(nx * ny + 1)).tolist()
         for c in np.flatnonzero(counts).tolist():
-            if grid[c] >= 0:
-                cells[c] = self._inside[grid[c]]
-            else:
-                cells[c] = tuple(pairs[g] for g in geom_idx[starts[c]:starts[c + 1]].tolist())
+            k = owner[c]
+            cells[c] = self._inside[k] if k >= 0 else tuple(pairs[g] for g in found[starts[c]:starts[c + 1]])
         self._cells = cells
         self._grid = grid  # the interior cells, for locate_many
         self._frame = (x0, y0, x1, y1, 1 / dx, 1 / dy, nx, ny)

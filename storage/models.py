@@ -142,14 +142,21 @@ class Deadline(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # respond | assign | checkin | resolve
+    # respond | assign | checkin | resolve (the case's), answer:ID | checkin:ID (a call's), rating
+    kind: Mapped[str] = mapped_column(String(24))
+    opened_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | met | lapsed | cancelled
     closed_at: Mapped[datetime | None]
+    # Escalation: 0 not lapsed; 1 the responsible unit nagged; 2 deputy; 3 chief; 4 command centre.
+    level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warned: Mapped[bool] = mapped_column(default=False, server_default="0")
+    next_at: Mapped[datetime | None]  # when this deadline next needs the scheduler (warning/lapse/escalation)
 
     case: Mapped[Case] = relationship(back_populates="deadlines")
 
-    __table_args__ = (Index("ix_deadlines_open_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_deadlines_open_due", "status", "due_at"),
+                      Index("ix_deadlines_open_next", "status", "next_at"))
 
 
 class Card(Base):
