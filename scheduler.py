@@ -1,14 +1,20 @@
-"""APScheduler (through PTB's JobQueue): the periodic work that is not a reply to an update.
+"""APScheduler (through PTB's JobQueue): deadlines, sweeps and the daily summary.
 
-The database is the truth; jobs only ask the core to look at it, using the core's clock.
+The database is the only truth about deadlines: jobs hold no state of their own. At start every
+due step fires at once (anything that came due while the bot was down); then one job is armed for
+the earliest next step, re-armed whenever the core opens or closes deadlines, and a safety tick
+runs every 30 s. misfire_grace_time=None: a job that runs late still runs (APScheduler's default
+grace is one second).
 """
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 from telegram.ext import Application, ContextTypes
 
-DRAFT_SWEEP = "drafts"
-RATING_SWEEP = "ratings"
+DRAFT_SWEEP, RATING_SWEEP, DEADLINES, NEXT_DEADLINE, SUMMARY = "drafts", "ratings", "deadlines", "next", "summary"
+LATE_OK = {"misfire_grace_time": None, "coalesce": True}
 
 
 async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -19,9 +25,42 @@ async def close_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.application.bot_data["core"].close_unrated()
 
 
-def arm(app: Application, sweep_every_s: float = 60) -> None:
-    # first=0: drafts that went stale while the bot was down are dropped right after start.
-    app.job_queue.run_repeating(sweep_drafts, interval=sweep_every_s, first=0, name=DRAFT_SWEEP,
-                                job_kwargs={"misfire_grace_time": None, "coalesce": True})
-    app.job_queue.run_repeating(close_unrated, interval=sweep_every_s, first=0, name=RATING_SWEEP,
-                                job_kwargs={"misfire_grace_time": None, "coalesce": True})
+async def fire_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
+    core = context.application.bot_data["core"]
+    await core.fire_due()
+    await rearm(context.application)
+
+
+async def rearm(app: Application) -> None:
+    """One job at the earliest next step (clock time mapped onto the scheduler's real time)."""
+    core = app.bot_data["core"]
+    when = await core.next_deadline_at()
+    for job in app.job_queue.get_jobs_by_name(NEXT_DEADLINE):
+        job.schedule_removal()
+    if when is not None:
+        delay = max(0.0, (when - core.now()).total_seconds())
+        app.job_queue.run_once(fire_deadlines, when=delay, name=NEXT_DEADLINE, job_kwargs=LATE_OK)
+
+
+async def daily_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
+    core = context.application.bot_data["core"]
+    await core.send_daily_summary(core.now().astimezone(core.settings.tz).date())
+
+
+def arm(app: Application, sweep_every_s: float = 60, summary_at: str = "18:00") -> None:
+    jq = app.job_queue
+    jobs = ((sweep_drafts, DRAFT_SWEEP, sweep_every_s), (close_unrated, RATING_SWEEP, sweep_every_s),
+            (fire_deadlines, DEADLINES, 30))
+    for callback, name, every in jobs:
+        # run_repeating(first=0) would first run one interval from now (APScheduler's interval
+        # trigger counts from "now"), so the catch-up after a restart is its own one-off job.
+        jq.run_once(callback, when=0, job_kwargs=LATE_OK)
+        jq.run_repeating(callback, interval=every, first=every, name=name, job_kwargs=LATE_OK)
+    core = app.bot_data["core"]
+    hour, minute = (int(x) for x in summary_at.split(":"))
+    jq.run_daily(daily_summary, time=time(hour, minute, tzinfo=core.settings.tz), name=SUMMARY, job_kwargs=LATE_OK)
+
+    def changed() -> None:  # called by the core after a commit: re-arm soon, without blocking it
+        jq.run_once(lambda ctx: rearm(ctx.application), when=timedelta(0), job_kwargs=LATE_OK)
+    core.on_deadlines = changed
+

@@ -93,7 +93,15 @@ def settings_from(cfg: Config) -> Settings:
         checkin_radius_m=cfg.disposal.checkin_radius_m,
         call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
         rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
+        warn_at=cfg.escalation.warn_at,
+        escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
+        chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
+        duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
         tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
+
+
+def _chain(unit) -> dict:
+    return {role: (p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
 
 
 def load_streets(cfg: Config) -> StreetIndex:
@@ -133,9 +141,11 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),
                                    BotCommand("cancel", "取消 / cancel")])
-    scheduler.arm(app)
     await app.start()
     delivery.start()
+    # After start: APScheduler drops a "run now" of a job added before it started (it computes the
+    # first run from the start time), and deadlines that lapsed while we were down must fire now.
+    scheduler.arm(app, summary_at=cfg.escalation.summary_time)
     await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
-from bot.texts import BUTTONS, CALL_STATES, LIMITS, RATING_NAMES, STATES, pick, t
+from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, pick, t
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Photo
 
@@ -135,7 +135,10 @@ class Renderer:
         if kind == "receipt":
             return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, row.payload["lang"])))]
         if kind == "notice":
-            text = t(row.payload["key"], row.payload["lang"], **row.payload.get("args", {}))
+            lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
+            if "what" in args:  # a deadline's kind, in words
+                args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
+            text = t(row.payload["key"], lang, **args)
             return [Step("text", lambda: self.send_text(row.chat_id, text))]
         raise ValueError(f"unknown outbox kind {kind!r}")
 

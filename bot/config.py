@@ -74,10 +74,17 @@ class DisposalCfg(_Strict):
         return v
 
 
+class PersonCfg(_Strict):
+    name: str
+    user_id: int | None = None  # Telegram user id: private nags need it (and that they started the bot)
+
+
 class StreetCfg(_Strict):
     name: str
     chat_id: int | None = None
     name_en: str | None = None
+    deputy: PersonCfg | None = None  # 分管领导
+    chief: PersonCfg | None = None  # 主责领导
 
 
 class DepartmentCfg(_Strict):
@@ -85,6 +92,24 @@ class DepartmentCfg(_Strict):
     zh: str
     en: str
     chat_id: int | None = None
+    deputy: PersonCfg | None = None
+    chief: PersonCfg | None = None
+
+
+class EscalationCfg(_Strict):
+    warn_at: float = Field(0.8, ge=0, lt=1)  # early warning at this share of the time; 0: none
+    after: list[str] = ["0m", "10m", "20m", "30m"]  # after the deadline: responsible, deputy, chief, command
+    duty_leaders: list[PersonCfg] = []  # this week's duty leaders (两级巡查轮值), told at the top of a chain
+    summary_time: str = Field("18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # daily summary, local time
+
+    @field_validator("after")
+    @classmethod
+    def _after(cls, v: list[str]) -> list[str]:
+        if len(v) != 4:
+            raise ValueError("give 4 durations: responsible, deputy, chief, command centre")
+        if any(parse_duration(x, allow_zero=True).unit == "wd" for x in v):
+            raise ValueError("use m, h or d")
+        return v
 
 
 class CategoryCfg(_Strict):
@@ -127,6 +152,7 @@ class Config(_Strict):
     geo: GeoCfg
     intake: IntakeCfg = IntakeCfg()
     disposal: DisposalCfg = DisposalCfg()
+    escalation: EscalationCfg = EscalationCfg()
     streets: list[StreetCfg] = Field(min_length=1)
     departments: list[DepartmentCfg] = []
     categories: list[CategoryCfg] = Field(min_length=1)

@@ -119,6 +119,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "card_resolved": ("✅ 已办结：{time}\n处置情况：{note}", "✅ Resolved at {time}\nWhat was done: {note}"),
     "card_closed": ("🏁 已结案（评价：{rating}）", "🏁 Closed (rating: {rating})"),
     "call_title": ("📣 呼叫 {number}", "📣 Call {number}"),
+    # deadlines
+    "dl_warn": ("⚠️ {number}：{unit}「{what}」将于 {due} 到期。", "⚠️ {number}: {unit} must {what} by {due}."),
+    "dl_level1": ("⏰ {number}：{unit}「{what}」已超时（应于 {due}），请 {name} 立即处理。", "⏰ {number}: {unit} is late to {what} (due {due}); {name}, please act now."),
+    "dl_level2": ("🔺 {number}：「{what}」超时 {minutes} 分钟，已升级至分管领导 {name}。", "🔺 {number}: {what} is {minutes} min late; escalated to deputy {name}."),
+    "dl_level3": ("🔺 {number}：「{what}」超时 {minutes} 分钟，已升级至主责领导 {name}。", "🔺 {number}: {what} is {minutes} min late; escalated to chief {name}."),
+    "dl_level4": ("🚨 {number}：{unit}「{what}」超时 {minutes} 分钟，已上报指挥中心，列为疑难件。", "🚨 {number}: {unit} is {minutes} min late to {what}; escalated to the command centre as a difficult case."),
+    "dl_private": ("⏰ 请关注：诉求 {number}，{unit}「{what}」应于 {due} 完成，已超时 {minutes} 分钟。", "⏰ Please see to case {number}: {unit} had to {what} by {due}; {minutes} min late."),
+    "daily_summary": ("📊 {day} 日报\n{body}", "📊 Daily summary {day}\n{body}"),
     # card parts
     "card_title": ("🆕 诉求 {number}", "🆕 Case {number}"),
     "routing_title": ("📍 待分派 {number}（不在任何街镇范围内）", "📍 To assign {number} (outside every street)"),
@@ -137,6 +145,7 @@ RATING_NAMES = {"satisfied": ("满意", "satisfied"), "mostly": ("基本满意",
                 "unsatisfied": ("不满意", "not satisfied"), "none": ("未评价", "not rated")}
 LIMITS = {"respond": ("响应", "respond"), "assign": ("交办", "hand over"), "checkin": ("到场", "on site"),
           "resolve": ("办结", "resolve")}
+DEADLINE_WORDS = {**LIMITS, "answer": ("响应呼叫", "answer the call"), "checkin": ("到场报到", "check in on site")}
 EVENTS = {
     "reported": ("提交诉求", "reported"), "routed": ("转交 {street}", "passed to {street}"),
     "to_command": ("转交指挥中心", "passed to the command centre"), "accepted": ("已接单", "accepted"),
@@ -145,7 +154,9 @@ EVENTS = {
     "checkin_refused": ("报到未通过（距离过远）", "a check-in was refused (too far)"),
     "note": ("部门留言", "a department note"), "resolved": ("已办结", "resolved"), "rated": ("群众评价", "rated"),
     "reopened": ("重新办理", "reopened"), "closed": ("结案", "closed"), "mutual_rating": ("双向评价", "mutual rating"),
-    "not_ours": ("退回指挥中心", "returned to the command centre"),
+    "not_ours": ("退回指挥中心", "returned to the command centre"), "warned": ("临期提醒", "deadline warning"),
+    "lapsed": ("超时催办", "late: reminder sent"), "escalated": ("超时升级", "late: escalated"),
+    "difficult": ("列为疑难件", "marked difficult"),
 }
 BUTTONS = {
     "skip": ("跳过", "Skip"), "confirm": ("✅ 确认提交", "✅ Confirm"), "edit": ("✏️ 修改", "✏️ Edit"),

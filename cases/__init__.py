@@ -1,9 +1,11 @@
 """The channel-free core: case lifecycle, deadline policy, escalation, ratings. No Telegram here."""
 
+from cases.deadlines import DeadlineMixin
 from cases.disposal import DisposalMixin
 from cases.intake import IntakeMixin
 from cases.lifecycle import LifecycleMixin
+from cases.stats import StatsMixin
 
 
-class Core(IntakeMixin, LifecycleMixin, DisposalMixin):
+class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin):
     pass

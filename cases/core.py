@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cases.policy import Category
 from cases.workdays import WorkCalendar
-from storage.models import Event
+from storage.models import Deadline, Event
 
 
 @dataclass
@@ -35,12 +35,19 @@ class Settings:
     call_answer: timedelta = timedelta(minutes=10)
     rating_timeout: timedelta = timedelta(days=3)
     group_lang: str = "zh"
+    warn_at: float = 0.8  # early warning at this share of the time; 0 turns it off
+    # After a deadline: nag the responsible unit, then its deputy, its chief, the command centre.
+    escalate_after: tuple[timedelta, ...] = (timedelta(0), timedelta(minutes=10), timedelta(minutes=20),
+                                             timedelta(minutes=30))
+    chains: dict[str, dict] = field(default_factory=dict)  # unit -> {"deputy": (name, id), "chief": (name, id)}
+    duty_leaders: list[tuple[str, int]] = field(default_factory=list)
 
 
 class CoreBase:
     def __init__(self, db, clock, settings: Settings, streets, on_outbox: Callable[[], None] | None = None):
         self.db = db  # storage.db.Database: db.write(fn) runs fn(session) as one transaction
         self.sessions = db.sessions  # async reads
+        self.on_deadlines: Callable[[], None] = lambda: None  # the scheduler re-arms itself
         self.clock = clock
         self.settings = settings
         self.streets = streets  # geo.streets.StreetIndex
@@ -50,8 +57,18 @@ class CoreBase:
         return self.clock.now()
 
     def outbox_written(self) -> None:
-        """Wake the delivery worker after a commit that wrote outbox rows."""
+        """Wake the delivery worker after a commit that wrote outbox rows (and re-arm the scheduler:
+        every transition that sends something may also have opened or closed deadlines)."""
         self._on_outbox()
+        self.on_deadlines()
+
+    def open_deadline(self, session: Session, case_id: int, kind: str, opened: datetime, due: datetime) -> Deadline:
+        warn = self.settings.warn_at
+        first = opened + (due - opened) * warn if 0 < warn < 1 and kind != "rating" else due
+        deadline = Deadline(case_id=case_id, kind=kind, opened_at=opened, due_at=due, status="open", level=0,
+                            warned=not (0 < warn < 1), next_at=first)
+        session.add(deadline)
+        return deadline
 
     def reporter_tag(self, user_id: int) -> str:
         # Stable per citizen (repeat reports are visible) but not reversible to the Telegram id.

@@ -63,9 +63,8 @@ class DisposalMixin(CoreBase):
                 session.add(call)
                 session.flush()
                 dept_chat = self.settings.departments[key][2]
-                session.add(Deadline(case_id=case_id, kind=f"answer:{call.id}", due_at=now + self.settings.call_answer,
-                                     status="open"))
-                session.add(Deadline(case_id=case_id, kind=f"checkin:{call.id}", due_at=checkin_due, status="open"))
+                self.open_deadline(session, case_id, f"answer:{call.id}", now, now + self.settings.call_answer)
+                self.open_deadline(session, case_id, f"checkin:{call.id}", now, checkin_due)
                 if dept_chat:
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
             self.trace(session, case_id, now, "called", "handler", user_id, chat_id, departments=new,
@@ -193,8 +192,7 @@ class DisposalMixin(CoreBase):
             case.state, case.resolved_at, case.resolution_note, case.resolved_by = "resolved", now, note[:1000], user_id
             case.updated_at = now
             self._close_deadlines(session, case_id, ("respond", "assign", "checkin", "resolve"), now)
-            session.add(Deadline(case_id=case_id, kind="rating", due_at=now + self.settings.rating_timeout,
-                                 status="open"))
+            self.open_deadline(session, case_id, "rating", now, now + self.settings.rating_timeout)
             self.trace(session, case_id, now, "resolved", "handler", user_id, chat_id, note=note[:1000])
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
             enqueue(session, now, case.reporter_id, "rating_request", case_id, lang=case.reporter_lang)
@@ -227,7 +225,7 @@ class DisposalMixin(CoreBase):
                 category = self.settings.categories[case.category]
                 for kind, due in self._deadlines(category, now).items():
                     if kind not in ("respond",):
-                        session.add(Deadline(case_id=case_id, kind=kind, due_at=due, status="open"))
+                        self.open_deadline(session, case_id, kind, now, due)
                 self.trace(session, case_id, now, "reopened", "citizen", user_id, user_id, count=case.reopen_count)
                 street_chat = self.settings.street_chats.get(case.street)
                 enqueue(session, now, street_chat, "street_card", case_id)

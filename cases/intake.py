@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
-from storage.models import Case, DayCounter, Deadline, Draft, Photo
+from storage.models import Case, DayCounter, Draft, Photo
 from storage.outbox import enqueue
 
 # What the draft needs next, in order; the handler turns a step into a prompt.
@@ -195,7 +195,7 @@ class IntakeMixin(CoreBase):
                               file_unique_id=p["file_unique_id"], sha256=p["sha256"], width=p["width"],
                               height=p["height"], needs_strip=p.get("needs_strip", False)))
         for kind, due in self._deadlines(self.settings.categories[case.category], now).items():
-            session.add(Deadline(case_id=case.id, kind=kind, due_at=due, status="open"))
+            self.open_deadline(session, case.id, kind, now, due)
         self.trace(session, case.id, now, "reported", "citizen", user_id, chat_id,
                    category=case.category, photos=len(data["photos"]), source=place["source"])
         if street_chat:

@@ -33,9 +33,9 @@ class Duration:
         return timedelta(minutes={"m": 1, "h": 60, "d": 1440}[self.unit] * self.amount)
 
 
-def parse_duration(text: str) -> Duration:
+def parse_duration(text: str, allow_zero: bool = False) -> Duration:
     m = _DURATION.match(str(text))
-    if not m or int(m.group(1)) <= 0:
+    if not m or int(m.group(1)) < (0 if allow_zero else 1):
         raise ValueError(f"{text!r} is not a duration like 10m, 4h, 2d or 1wd")
     return Duration(int(m.group(1)), m.group(2))
 

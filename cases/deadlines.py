@@ -1,0 +1,117 @@
+"""Deadlines that bite: early warning, lapse, then up the chain (经办 → 分管领导 → 主责领导 → 指挥中心).
+
+The database is the only truth. Firing claims a deadline row with a conditional UPDATE on the
+state it was read in, and writes the nag (outbox) and the trace event in the same transaction:
+two processes on one database fire each step once, and a crash after the claim loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from cases.core import CoreBase
+from storage.models import Call, Case, Deadline
+from storage.outbox import enqueue
+
+LEVELS = {1: "lapsed", 2: "deputy", 3: "chief", 4: "command"}
+BATCH = 500
+
+
+class DeadlineMixin(CoreBase):
+    async def fire_due(self) -> int:
+        """Fire every warning, lapse and escalation whose time has come. Returns how many fired."""
+        now = self.now()
+        fired = 0
+        while True:
+            n = await self.db.write(self._fire_batch, now)
+            fired += n
+            if n < BATCH:
+                break
+        if fired:
+            self._on_outbox()
+        return fired
+
+    async def next_deadline_at(self) -> datetime | None:
+        async with self.sessions() as session:
+            return await session.scalar(select(func.min(Deadline.next_at)).where(
+                Deadline.status == "open", Deadline.next_at.is_not(None), Deadline.kind != "rating"))
+
+    def _fire_batch(self, session: Session, now: datetime) -> int:
+        rows = session.scalars(select(Deadline).where(
+            Deadline.status == "open", Deadline.next_at <= now, Deadline.kind != "rating")
+            .order_by(Deadline.next_at).limit(BATCH)).all()
+        fired = 0
+        for d in rows:
+            level, warned, steps = d.level, d.warned, []
+            while True:  # a bot that was down may owe several steps: each is sent once, in order
+                if not warned and now < d.due_at:
+                    warned, step = True, 0
+                elif level < len(self.settings.escalate_after) and \
+                        now >= d.due_at + self.settings.escalate_after[level]:
+                    warned, level, step = True, level + 1, level + 1
+                else:
+                    break
+                steps.append(step)
+            next_at = self._next_at(d.due_at, warned, level)
+            claimed = session.execute(update(Deadline).where(
+                Deadline.id == d.id, Deadline.status == "open", Deadline.level == d.level,
+                Deadline.warned == d.warned).values(level=level, warned=warned, next_at=next_at)).rowcount
+            if not claimed:  # another process got there first
+                continue
+            for step in steps:
+                self._announce(session, d, step, now)
+                fired += 1
+        return len(rows) if len(rows) == BATCH else fired
+
+    def _next_at(self, due: datetime, warned: bool, level: int) -> datetime | None:
+        if not warned:
+            return due
+        if level < len(self.settings.escalate_after):
+            return due + self.settings.escalate_after[level]
+        return None  # the top of the chain: nothing more to fire
+
+    def _unit_of(self, session: Session, d: Deadline, case: Case) -> tuple[str, int | None, tuple | None, str]:
+        """Who owns a deadline: (unit name, its group, the person responsible (name, id), what is awaited)."""
+        if ":" in d.kind:
+            what, call_id = d.kind.split(":")
+            call = session.get(Call, int(call_id))
+            zh, _en, chat = self.settings.departments.get(call.department, (call.department, "", None))
+            return zh, chat, None, what
+        chat = self.settings.street_chats.get(case.street) if case.street else self.settings.command_chat
+        person = (case.handler_name, case.handler_id) if case.handler_id else None
+        return case.street or "指挥中心", chat, person, d.kind
+
+    def _announce(self, session: Session, d: Deadline, step: int, now: datetime) -> None:
+        case = session.get(Case, d.case_id)
+        unit, chat, person, what = self._unit_of(session, d, case)
+        chain = self.settings.chains.get(unit, {})
+        args = {"number": case.number, "unit": unit, "what": what,
+                "due": d.due_at.astimezone(self.settings.tz).strftime("%m-%d %H:%M"),
+                "minutes": max(0, int((now - d.due_at).total_seconds() // 60))}
+        lang = self.settings.group_lang
+        if step == 0:
+            self.trace(session, case.id, now, "warned", "system", deadline=d.kind, unit=unit)
+            if chat:
+                enqueue(session, now, chat, "notice", case.id, key="dl_warn", lang=lang, args=args)
+            return
+        to = person if step == 1 else chain.get("deputy" if step == 2 else "chief") if step < 4 else None
+        self.trace(session, case.id, now, "lapsed" if step == 1 else "escalated", "system", deadline=d.kind,
+                   unit=unit, level=LEVELS[step], to=to[0] if to else None)
+        if step < 4:
+            name = to[0] if to else unit
+            if chat:
+                enqueue(session, now, chat, "notice", case.id, key=f"dl_level{step}", lang=lang,
+                        args={**args, "name": name})
+            if to and to[1]:
+                enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
+            return
+        # The top of the chain: the command centre and the week's duty leaders; a difficult case (疑难件).
+        self.trace(session, case.id, now, "difficult", "system", reason="deadline reached the top of its chain",
+                   deadline=d.kind, unit=unit)
+        if self.settings.command_chat:
+            enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)
+        for _name, user_id in self.settings.duty_leaders:
+            enqueue(session, now, user_id, "notice", case.id, key="dl_private", lang=lang, args=args)
