@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from cases.clock import SystemClock
+from cases.clock import FakeClock
 from emulator.images import jpeg
 from emulator.scenario import District
 
@@ -78,7 +79,12 @@ async def run_demo(cfg) -> int:
     with tempfile.TemporaryDirectory(prefix="frontline-demo-") as tmp:
         cfg = cfg.model_copy(deep=True)
         cfg.database.url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.sqlite3'}"
-        async with District(cfg, Path(tmp), clock=SystemClock()) as d:
+        # A clock the demo can move: the escalation part skips half an hour without waiting for it.
+        clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+        d = District(cfg, Path(tmp), clock=clock)
+        for uid, name in ((7001, "张伟 (deputy)"), (7002, "陈明 (chief)"), (7003, "林华 (duty leader)")):
+            d.emu.user(uid, name)
+        async with d:
             await walk_one_case(d)
     return 0
 
@@ -164,6 +170,8 @@ async def walk_call_to_rating(d: District, out: Transcript, citizen, handler, st
     await emu.wait_for(lambda: any(m.get("venue") for m in emu.messages(dept_chat)))
     out.flush()
 
+    await walk_escalation(d, out, dept_chat)
+
     out.person(f"{staff.first_name} (区城管局 group)", "taps 响应")
     await d.tap_last(staff, dept_chat, "响应")
     await d.wait_text(chat, "已响应")
@@ -199,3 +207,17 @@ async def walk_call_to_rating(d: District, out: Transcript, citizen, handler, st
         out.flush()
     await d.wait_text(citizen.id, "已办结。")
     out.flush()
+
+
+async def walk_escalation(d: District, out: Transcript, dept_chat: int) -> None:
+    """Nobody answers the call: the bot nags the department, then its deputy, then its chief."""
+    jobs = d.app.job_queue.get_jobs_by_name("deadlines")
+    out.names.update({7001: "张伟 deputy (private chat)", 7002: "陈明 chief (private chat)"})
+    for minutes, what in ((8, "8 minutes pass: 80 % of the 10-minute answer time"),
+                          (2, "10 minutes: the answer time has lapsed"),
+                          (10, "20 minutes: still no answer"), (10, "30 minutes: still no answer")):
+        d.clock.advance(minutes=minutes)
+        print(f"\n⏳ {what} (clock {d.clock.now().astimezone(d.cfg.tz):%H:%M})")
+        await jobs[0].run(d.app)
+        await d.outbox_settled()
+        out.flush()

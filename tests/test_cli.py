@@ -96,5 +96,11 @@ async def test_the_demo_prints_a_transcript_and_exits_0():
     assert "区城管局 group: [photo]" in text and "(answers the tap) 已响应" in text
     assert "报到成功，距现场" in text and "已修复路面" in text
     assert "state=closed" in text and "rating=satisfied" in text
+    # the call is not answered: nagged, then escalated to the deputy and the chief, then answered
+    assert text.index("「响应呼叫」已超时") < text.index("已升级至分管领导") < text.index("已升级至主责领导") \
+        < text.index("taps 响应")
+    assert "张伟 deputy (private chat): ⏰ 请关注" in text and "陈明 chief (private chat): ⏰ 请关注" in text
+    for kind in ("warned by system", "lapsed by system", "escalated by system"):
+        assert kind in text, kind
     for label in ("提交诉求", "已接单", "呼叫部门", "部门响应", "部门到场报到", "已办结", "群众评价", "结案"):
         assert label in text.split("/case GL-")[-1], label
