@@ -58,6 +58,11 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(staff.on_call_confirm, pattern=r"^T:"))
     app.add_handler(CallbackQueryHandler(staff.on_department_action, pattern=r"^[AX]:"))
     app.add_handler(CallbackQueryHandler(staff.on_mutual_rating, pattern=r"^[mn]:"))
+    app.add_handler(CallbackQueryHandler(staff.on_extend_menu, pattern=r"^[WV]:"))
+    app.add_handler(CallbackQueryHandler(staff.on_extend_pick, pattern=r"^E:"))
+    app.add_handler(CallbackQueryHandler(staff.on_extend_decide, pattern=r"^[YZ]:"))
+    app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^M:"))
+    app.add_handler(CallbackQueryHandler(staff.on_assign, pattern=r"^D:"))
     app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
     app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
     app.add_handler(CallbackQueryHandler(general.unknown_tap))
@@ -97,6 +102,7 @@ def settings_from(cfg: Config) -> Settings:
         escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
         chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
         duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
+        max_extensions=cfg.escalation.max_extensions,
         tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
 
 

@@ -17,7 +17,7 @@ from telegram.error import BadRequest
 
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, pick, t
 from storage.media import original_path, stripped_copy
-from storage.models import Card, Case, Photo
+from storage.models import Card, Case, Deadline, Extension, Photo
 
 
 @dataclass
@@ -86,7 +86,9 @@ class Renderer:
             return InlineKeyboardMarkup([
                 [InlineKeyboardButton(pick(BUTTONS["resolve"], lang), callback_data=f"R:{case.id}"),
                  InlineKeyboardButton(pick(BUTTONS["call"], lang), callback_data=f"C:{case.id}:0")],
-                [InlineKeyboardButton(pick(BUTTONS["not_ours"], lang), callback_data=f"N:{case.id}")]])
+                [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=f"W:{case.id}"),
+                 InlineKeyboardButton(pick(BUTTONS["difficult"], lang), callback_data=f"M:{case.id}"),
+                 InlineKeyboardButton(pick(BUTTONS["not_ours"], lang), callback_data=f"N:{case.id}")]])
         if kind == "routing" and case.state == "unrouted":
             names = list(self.core.settings.street_chats)
             buttons = [InlineKeyboardButton(n, callback_data=f"r:{case.id}:{i}") for i, n in enumerate(names)]
@@ -127,6 +129,10 @@ class Renderer:
             if kind == "call_card":
                 return self.call_steps(row.chat_id, case, call)
             return [Step("edit", lambda: self.refresh_call(case, call))]
+        if kind == "extension_request":
+            return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"]))]
+        if kind == "difficult_card":
+            return [Step("text", lambda: self.difficult_card(row.chat_id, case, row.payload["reason"]))]
         if kind == "rating_request":
             return self.rating_steps(row.chat_id, case, row.payload["lang"])
         if kind in ("rate_department", "rate_call"):
@@ -247,8 +253,9 @@ class Renderer:
             row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=f"A:{call.id}"))
         row.append(InlineKeyboardButton(pick(BUTTONS["checkin"], lang),
                                         url=f"https://t.me/{self.bot.username}?start=ci{call.id}"))
-        return InlineKeyboardMarkup([row, [InlineKeyboardButton(pick(BUTTONS["decline"], lang),
-                                                                callback_data=f"X:{call.id}")]])
+        more = [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=f"V:{call.id}"),
+                InlineKeyboardButton(pick(BUTTONS["decline"], lang), callback_data=f"X:{call.id}")]
+        return InlineKeyboardMarkup([row, more])
 
     def call_steps(self, chat_id: int, case: Case, call) -> list[Step]:
         photo = next(p for p in case.photos if p.stage == "before")
@@ -303,5 +310,31 @@ class Renderer:
             options = [("accurate", f"n:{call.id}:a"), ("inaccurate", f"n:{call.id}:i")]
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang), callback_data=data)
                                           for k, data in options]])
+        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+        return [msg.message_id]
+
+    # ---- extensions and difficult cases -------------------------------------------------------------
+    async def extension_request(self, chat_id: int, case: Case, extension_id: int) -> list[int]:
+        async with self.core.sessions() as session:
+            ext = await session.get(Extension, extension_id)
+            deadline = await session.get(Deadline, ext.deadline_id)
+        lang = self.lang
+        what = pick(DEADLINE_WORDS.get(deadline.kind.split(":")[0], (deadline.kind, deadline.kind)), lang)
+        text = t("ext_request", lang, number=case.number, who=ext.requested_by_name, what=what,
+                 old=self.local(deadline.due_at), new=self.local(ext.new_due), reason=ext.reason or "")
+        keyboard = InlineKeyboardMarkup([[
+            InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=f"Y:{ext.id}"),
+            InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=f"Z:{ext.id}")]])
+        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+        return [msg.message_id]
+
+    async def difficult_card(self, chat_id: int, case: Case, reason: str) -> list[int]:
+        lang = self.lang
+        text = t("difficult_card", lang, number=case.number, reason=reason, street=case.street or "—",
+                 category=self.category_name(case.category, lang), place=f"{case.lat:.5f}, {case.lon:.5f}")
+        units = [(name, f"D:{case.id}:s{i}") for i, name in enumerate(self.core.settings.street_chats)]
+        units += [(zh, f"D:{case.id}:d{i}") for i, (zh, _en, _c) in enumerate(self.core.settings.departments.values())]
+        buttons = [InlineKeyboardButton(name, callback_data=data) for name, data in units]
+        keyboard = InlineKeyboardMarkup([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
         msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]

@@ -99,6 +99,7 @@ class DepartmentCfg(_Strict):
 class EscalationCfg(_Strict):
     warn_at: float = Field(0.8, ge=0, lt=1)  # early warning at this share of the time; 0: none
     after: list[str] = ["0m", "10m", "20m", "30m"]  # after the deadline: responsible, deputy, chief, command
+    max_extensions: int = Field(2, ge=0)  # approved extensions per deadline
     duty_leaders: list[PersonCfg] = []  # this week's duty leaders (两级巡查轮值), told at the top of a chain
     summary_time: str = Field("18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # daily summary, local time
 

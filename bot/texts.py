@@ -127,6 +127,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dl_level4": ("🚨 {number}：{unit}「{what}」超时 {minutes} 分钟，已上报指挥中心，列为疑难件。", "🚨 {number}: {unit} is {minutes} min late to {what}; escalated to the command centre as a difficult case."),
     "dl_private": ("⏰ 请关注：诉求 {number}，{unit}「{what}」应于 {due} 完成，已超时 {minutes} 分钟。", "⏰ Please see to case {number}: {unit} had to {what} by {due}; {minutes} min late."),
     "daily_summary": ("📊 {day} 日报\n{body}", "📊 Daily summary {day}\n{body}"),
+    # extensions and difficult cases
+    "ext_pick": ("申请延期多久？（之后请回复说明理由）", "Extend by how much? (Then reply with the reason.)"),
+    "ask_reason": ("请回复本消息，说明延期理由。", "Reply to this message with the reason for the extension."),
+    "ext_request": ("⏳ {number}：{who} 申请把「{what}」从 {old} 延至 {new}。\n理由：{reason}", "⏳ {number}: {who} asks to move “{what}” from {old} to {new}.\nReason: {reason}"),
+    "extension_sent": ("延期申请已提交，等待审批。", "Extension request sent for approval."),
+    "ext_approved": ("✅ {number}：延期已批准（{name}），新时限 {due}。", "✅ {number}: extension approved by {name}; new deadline {due}."),
+    "ext_refused": ("❌ {number}：延期未获批准（{name}），原时限不变。", "❌ {number}: extension refused by {name}; the deadline stands."),
+    "ext_done": ("已处理。", "Done."),
+    "already_decided": ("已经审批过了。", "Already decided."),
+    "already_asked": ("理由已提交。", "Reason already given."),
+    "too_many_extensions": ("该时限延期次数已达上限。", "This deadline has been extended the maximum number of times."),
+    "no_deadline": ("没有可延期的时限。", "No deadline to extend."),
+    "difficult_card": ("❗ 疑难件 {number}\n原因：{reason}\n街镇：{street}\n类别：{category}\n位置：{place}\n请值班领导指定责任单位：", "❗ Difficult case {number}\nWhy: {reason}\nStreet: {street}\nCategory: {category}\nPlace: {place}\nDuty leader, name the responsible unit:"),
+    "difficult_sent": ("已列为疑难件，提交值班领导。", "Marked difficult and passed to the duty leaders."),
+    "already_difficult": ("已是疑难件。", "Already a difficult case."),
+    "assigned": ("📌 {number}：值班领导 {name} 指定 {unit} 负责（决定具有约束力）。", "📌 {number}: duty leader {name} made {unit} responsible (binding)."),
+    "assigned_tap": ("已指定。", "Assigned."),
+    "already_assigned": ("已经指定过了。", "Already assigned."),
+    "not_duty_leader": ("只有值班领导可以指定。", "Only the duty leaders can assign."),
     # card parts
     "card_title": ("🆕 诉求 {number}", "🆕 Case {number}"),
     "routing_title": ("📍 待分派 {number}（不在任何街镇范围内）", "📍 To assign {number} (outside every street)"),
@@ -156,7 +175,9 @@ EVENTS = {
     "reopened": ("重新办理", "reopened"), "closed": ("结案", "closed"), "mutual_rating": ("双向评价", "mutual rating"),
     "not_ours": ("退回指挥中心", "returned to the command centre"), "warned": ("临期提醒", "deadline warning"),
     "lapsed": ("超时催办", "late: reminder sent"), "escalated": ("超时升级", "late: escalated"),
-    "difficult": ("列为疑难件", "marked difficult"),
+    "difficult": ("列为疑难件", "marked difficult"), "assigned": ("值班领导指定责任单位", "responsible unit assigned"),
+    "extension_asked": ("申请延期", "extension asked"), "extended": ("批准延期", "extension approved"),
+    "extension_refused": ("延期未获批准", "extension refused"),
 }
 BUTTONS = {
     "skip": ("跳过", "Skip"), "confirm": ("✅ 确认提交", "✅ Confirm"), "edit": ("✏️ 修改", "✏️ Edit"),
@@ -168,6 +189,9 @@ BUTTONS = {
     "decline": ("不属于本部门", "Not ours"), "satisfied": ("满意", "Satisfied"), "mostly": ("基本满意", "Mostly"),
     "unsatisfied": ("不满意", "Not satisfied"), "good": ("好", "Good"), "fair": ("一般", "Fair"), "poor": ("差", "Poor"),
     "accurate": ("准确", "Accurate"), "inaccurate": ("不准确", "Not accurate"),
+    "extend": ("⏳ 延期", "⏳ More time"), "difficult": ("❗ 疑难件", "❗ Difficult"),
+    "approve": ("批准", "Approve"), "refuse": ("不批准", "Refuse"),
+    "e1h": ("延1小时", "+1 h"), "e4h": ("延4小时", "+4 h"), "e1wd": ("延1个工作日", "+1 working day"),
     "t30": ("30分钟内", "30 min"), "t60": ("1小时内", "1 h"), "t120": ("2小时内", "2 h"), "tam": ("下个工作日上午", "Next working morning"),
 }
 

@@ -2,10 +2,11 @@
 
 from cases.deadlines import DeadlineMixin
 from cases.disposal import DisposalMixin
+from cases.escalations import EscalationMixin
 from cases.intake import IntakeMixin
 from cases.lifecycle import LifecycleMixin
 from cases.stats import StatsMixin
 
 
-class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin):
+class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin, EscalationMixin):
     pass

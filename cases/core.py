@@ -41,6 +41,7 @@ class Settings:
                                              timedelta(minutes=30))
     chains: dict[str, dict] = field(default_factory=dict)  # unit -> {"deputy": (name, id), "chief": (name, id)}
     duty_leaders: list[tuple[str, int]] = field(default_factory=list)
+    max_extensions: int = 2
 
 
 class CoreBase:

@@ -109,8 +109,8 @@ class DeadlineMixin(CoreBase):
                 enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
             return
         # The top of the chain: the command centre and the week's duty leaders; a difficult case (疑难件).
-        self.trace(session, case.id, now, "difficult", "system", reason="deadline reached the top of its chain",
-                   deadline=d.kind, unit=unit)
+        what = d.kind.split(":")[0]
+        self.mark_difficult(session, case, now, f"{unit}「{what}」超时升级至顶层 / deadline at the top of its chain")
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)
         for _name, user_id in self.settings.duty_leaders:

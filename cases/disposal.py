@@ -227,6 +227,8 @@ class DisposalMixin(CoreBase):
                     if kind not in ("respond",):
                         self.open_deadline(session, case_id, kind, now, due)
                 self.trace(session, case_id, now, "reopened", "citizen", user_id, user_id, count=case.reopen_count)
+                if case.reopen_count >= 2:  # failed twice: the duty leaders look at it
+                    self.mark_difficult(session, case, now, "两次重办 / reopened twice")
                 street_chat = self.settings.street_chats.get(case.street)
                 enqueue(session, now, street_chat, "street_card", case_id)
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_reopened",

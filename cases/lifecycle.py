@@ -20,6 +20,7 @@ class Outcome:
     key: str
     case: Case | None = None
     distance_m: float | None = None  # for check-ins: how far from the place
+    extension_id: int | None = None  # for extension requests: the row awaiting its reason
 
 
 class LifecycleMixin(CoreBase):

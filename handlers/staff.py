@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
@@ -155,6 +155,10 @@ async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A reply to a card: on a street card, a resolution (after photo + caption); on a call card, a note."""
     msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
+    if msg.text:  # the reason for an extension, answering the bot's prompt
+        outcome = await c.give_reason(msg.chat_id, msg.reply_to_message.message_id, msg.text)
+        if outcome is not None:
+            return await msg.reply_text(t(outcome.key, lg))
     card = await c.card_at(msg.chat_id, msg.reply_to_message.message_id)
     if card is None:
         return
@@ -176,3 +180,78 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                  "width": stored.width, "height": stored.height}
     outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo)
     await msg.reply_text(t("resolved_tap" if outcome.ok else outcome.key, lg))
+
+
+# ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------
+async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """W: a street's own deadline; V: a call's check-in. Offer how much more time."""
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    ids = int_parts(query.data, 1)
+    if ids is None:
+        return await query.answer(t("stale", lg))
+    if not await is_member(context, query.message.chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    await query.answer()
+    target = "k" if query.data[0] == "V" else "c"
+    c = core(context)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
+                                                           callback_data=f"E:{target}:{ids[0]}:{opt}")
+                                      for opt in ("1h", "4h", "1wd")]])
+    await query.message.reply_text(t("ext_pick", c.settings.group_lang), reply_markup=keyboard)
+
+
+async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    parts = query.data.split(":")
+    if len(parts) != 4 or parts[1] not in ("c", "k") or not parts[2].isdigit():
+        return await query.answer(t("stale", lg))
+    c, chat_id = core(context), query.message.chat_id
+    if not await is_member(context, chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    outcome = await c.ask_extension("call" if parts[1] == "k" else "case", int(parts[2]), parts[3], user.id,
+                                    user.full_name, chat_id)
+    if not outcome.ok:
+        return await _answer(query, lg, outcome)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    prompt = await query.message.reply_text(t("ask_reason", c.settings.group_lang),
+                                            reply_markup=ForceReply(selective=True))
+    await c.set_extension_prompt(outcome.extension_id, chat_id, prompt.message_id)
+
+
+async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    ids = int_parts(query.data, 1)
+    if ids is None:
+        return await query.answer(t("stale", lg))
+    outcome = await core(context).decide_extension(ids[0], query.data[0] == "Y", user.id, user.full_name,
+                                                   query.message.chat_id)
+    await _answer(query, lg, outcome)
+    if outcome.ok:
+        await query.edit_message_reply_markup(None)
+
+
+async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    ids = int_parts(query.data, 1)
+    if ids is None:
+        return await query.answer(t("stale", lg))
+    if not await is_member(context, query.message.chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    await _answer(query, lg, await core(context).flag_difficult(ids[0], user.id, query.message.chat_id))
+
+
+async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """D:case:s3 / D:case:d1 — the duty leader names the responsible street or department."""
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    parts, c = query.data.split(":"), core(context)
+    units = {"s": list(c.settings.street_chats), "d": list(c.settings.departments)}
+    try:
+        unit = units[parts[2][0]][int(parts[2][1:])]
+        case_id = int(parts[1])
+    except (IndexError, KeyError, ValueError):
+        return await query.answer(t("stale", lg))
+    outcome = await c.assign_difficult(case_id, unit, user.id, user.full_name, query.message.chat_id)
+    await _answer(query, lg, outcome)
+    if outcome.ok:
+        await query.edit_message_reply_markup(None)

@@ -72,6 +72,7 @@ class Case(Base):
     rating: Mapped[str | None] = mapped_column(String(12))  # satisfied | mostly | unsatisfied
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    difficult: Mapped[bool] = mapped_column(default=False, server_default="0")  # 疑难件: for the duty leaders
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
@@ -120,6 +121,26 @@ class Call(Base):
     decline_reason: Mapped[str | None] = mapped_column(String(256))
     street_rating: Mapped[str | None] = mapped_column(String(8))  # good | fair | poor
     department_rating: Mapped[str | None] = mapped_column(String(12))  # accurate | inaccurate
+
+
+class Extension(Base):
+    """A request to move a deadline (延期): who asked, why, to when, and who allowed or refused it."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    requested_by_name: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime]
+    new_due: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12))  # asking (awaits a reason) | pending | approved | refused
+    prompt_chat: Mapped[int | None] = mapped_column(BigInteger)  # where the reason is asked for (a reply)
+    prompt_message: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_name: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
 
 
 class Event(Base):

@@ -12,7 +12,7 @@ STREET = "温泉街道"
 
 
 def test_rate_limiter_holds_telegram_limits():
-    lim = RateLimiter()
+    lim = RateLimiter(private_interval=1.0, group_window=60.0, second_window=1.0)  # Telegram's exact figures
     group, private = -100, 42
     t = 1000.0
     for i in range(20):
@@ -23,7 +23,7 @@ def test_rate_limiter_holds_telegram_limits():
     lim.record(private, t)
     assert lim.wait(private, t + 0.25) == 0.75
     assert lim.wait(private + 1, t + 0.25) == 0  # another chat is not held
-    burst = RateLimiter()
+    burst = RateLimiter(second_window=1.0)
     for i in range(30):
         burst.record(i + 1, t)
     assert burst.wait(99, t + 0.5) == 0.5  # 30 per second overall
