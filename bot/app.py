@@ -61,7 +61,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(staff.on_extend_menu, pattern=r"^[WV]:"))
     app.add_handler(CallbackQueryHandler(staff.on_extend_pick, pattern=r"^E:"))
     app.add_handler(CallbackQueryHandler(staff.on_extend_decide, pattern=r"^[YZ]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^M:"))
+    app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^[MQ]:"))
     app.add_handler(CallbackQueryHandler(staff.on_assign, pattern=r"^D:"))
     app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
     app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
-from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, pick, t
+from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 
@@ -129,6 +129,12 @@ class Renderer:
             if kind == "call_card":
                 return self.call_steps(row.chat_id, case, call)
             return [Step("edit", lambda: self.refresh_call(case, call))]
+        if kind == "declined_notice":
+            call = await self.core.load_call(row.payload["call_id"])
+            text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department))
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["dispute"], self.lang),
+                                                                   callback_data=f"Q:{call.id}")]])
+            return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
         if kind == "extension_request":
             return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"]))]
         if kind == "difficult_card":
@@ -144,6 +150,8 @@ class Renderer:
             lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
             if "what" in args:  # a deadline's kind, in words
                 args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
+            if "mention_id" in args:
+                args["name"] = mention(args.pop("mention_id"), args["name"])
             text = t(row.payload["key"], lang, **args)
             return [Step("text", lambda: self.send_text(row.chat_id, text))]
         raise ValueError(f"unknown outbox kind {kind!r}")
@@ -215,8 +223,8 @@ class Renderer:
             if "not modified" not in exc.message.lower():
                 raise
 
-    async def send_text(self, chat_id: int, text: str) -> list[int]:
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML")
+    async def send_text(self, chat_id: int, text: str, keyboard=None) -> list[int]:
+        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]
 
     def receipt_text(self, case: Case, lang: str) -> str:

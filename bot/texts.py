@@ -189,7 +189,7 @@ BUTTONS = {
     "decline": ("不属于本部门", "Not ours"), "satisfied": ("满意", "Satisfied"), "mostly": ("基本满意", "Mostly"),
     "unsatisfied": ("不满意", "Not satisfied"), "good": ("好", "Good"), "fair": ("一般", "Fair"), "poor": ("差", "Poor"),
     "accurate": ("准确", "Accurate"), "inaccurate": ("不准确", "Not accurate"),
-    "extend": ("⏳ 延期", "⏳ More time"), "difficult": ("❗ 疑难件", "❗ Difficult"),
+    "extend": ("⏳ 延期", "⏳ More time"), "dispute": ("有争议，提交疑难件", "Dispute: make it difficult"), "difficult": ("❗ 疑难件", "❗ Difficult"),
     "approve": ("批准", "Approve"), "refuse": ("不批准", "Refuse"),
     "e1h": ("延1小时", "+1 h"), "e4h": ("延4小时", "+4 h"), "e1wd": ("延1个工作日", "+1 working day"),
     "t30": ("30分钟内", "30 min"), "t60": ("1小时内", "1 h"), "t120": ("2小时内", "2 h"), "tam": ("下个工作日上午", "Next working morning"),
@@ -204,6 +204,20 @@ def lang_of(language_code: str | None, default: str = "zh") -> str:
 
 def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
+
+
+class Html:
+    """An argument that is already HTML (a mention we built): t() leaves it as it is."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def __format__(self, spec: str) -> str:
+        return self.html
+
+
+def mention(user_id: int, name: str) -> Html:
+    return Html(f'<a href="tg://user?id={int(user_id)}">{escape(name)}</a>')
 
 
 def t(key: str, lang: str, **args) -> str:

@@ -103,8 +103,9 @@ class DeadlineMixin(CoreBase):
         if step < 4:
             name = to[0] if to else unit
             if chat:
+                mention = {"mention_id": to[1]} if to and to[1] else {}  # rendered as a tg://user mention
                 enqueue(session, now, chat, "notice", case.id, key=f"dl_level{step}", lang=lang,
-                        args={**args, "name": name})
+                        args={**args, "name": name, **mention})
             if to and to[1]:
                 enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
             return

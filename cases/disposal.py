@@ -153,11 +153,31 @@ class DisposalMixin(CoreBase):
             self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now, "cancelled")
             self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
-            enqueue(session, now, self.settings.street_chats.get(case.street), "notice", case.id, key="s_declined",
-                    lang=self.settings_lang(),
-                    args={"number": case.number, "department": self.dept_name(call.department)})
+            enqueue(session, now, self.settings.street_chats.get(case.street), "declined_notice", case.id,
+                    call_id=call_id)
             return Outcome(True, "declined", case)
         return await self._write(tx)
+
+    async def dispute_decline(self, call_id: int, user_id: int, chat_id: int) -> Outcome:
+        """The street disputes a department's "not ours": unclear responsibility, a difficult case."""
+        now = self.now()
+
+        def tx(session: Session) -> Outcome:
+            call = session.get(Call, call_id)
+            case = session.get(Case, call.case_id) if call else None
+            if case is None or self.settings.street_chats.get(case.street) != chat_id:
+                return Outcome(False, "not_your_group", case)
+            if call.status != "declined":
+                return Outcome(False, "stale", case)
+            if case.difficult:
+                return Outcome(False, "already_difficult", case)
+            reason = f"{self.dept_name(call.department)} 退回有争议 / disputed 'not ours'"
+            self.mark_difficult(session, case, now, reason, user_id, chat_id)
+            return Outcome(True, "difficult_sent", case)
+        outcome = await self.db.write(tx)
+        if outcome.ok:
+            self.outbox_written()
+        return outcome
 
     async def note_on_call(self, call_id: int, user_id: int, user_name: str, chat_id: int, text: str) -> Outcome:
         now = self.now()

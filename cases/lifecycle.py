@@ -70,8 +70,9 @@ class LifecycleMixin(CoreBase):
             session.refresh(case)
             if not won:
                 return Outcome(False, "already_yours" if case.handler_id == user_id else "already_taken", case)
+            # Accepting answers the dispatch and names the person in charge (响应 and 交办 at once).
             session.execute(update(Deadline).where(
-                Deadline.case_id == case_id, Deadline.kind == "respond", Deadline.status == "open")
+                Deadline.case_id == case_id, Deadline.kind.in_(("respond", "assign")), Deadline.status == "open")
                 .values(status="met", closed_at=now))
             self.trace(session, case_id, now, "accepted", "handler", user_id, chat_id, street=case.street)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")

@@ -232,13 +232,19 @@ async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """M:case — the handler marks the case difficult; Q:call — the street disputes a "not ours"."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     ids = int_parts(query.data, 1)
     if ids is None:
         return await query.answer(t("stale", lg))
     if not await is_member(context, query.message.chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    await _answer(query, lg, await core(context).flag_difficult(ids[0], user.id, query.message.chat_id))
+    c = core(context)
+    action = c.flag_difficult if query.data[0] == "M" else c.dispute_decline
+    outcome = await action(ids[0], user.id, query.message.chat_id)
+    await _answer(query, lg, outcome)
+    if outcome.ok and query.data[0] == "Q":
+        await query.edit_message_reply_markup(None)
 
 
 async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

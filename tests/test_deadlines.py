@@ -190,3 +190,20 @@ async def test_daily_summary_numbers(district):
     for number in late:
         assert f"{number} " in msg["text"]
     assert (d.clock.now() + LOCAL).strftime("%Y-%m-%d") in msg["text"], "the fake clock's day"
+
+
+async def test_the_handler_is_mentioned_in_the_group_and_nagged_privately(district):
+    d = district
+    await d.report(d.citizen(9401), jpeg(), *d.core.streets.representative_point(STREET), category="垃圾堆放")
+    chat = d.street_chat(STREET)
+    handler = d.handler_of(STREET)
+    await d.wait_button(chat, "接单")
+    await d.tap_last(handler, chat, "接单")
+    await d.wait_button(chat, "办结")
+    d.clock.advance(hours=4, minutes=1)  # garbage: resolve within 4 hours
+    await fire(d)
+    nag = next(m for m in d.emu.messages(chat) if "「办结」已超时" in (m.get("text") or ""))
+    assert f"请 {handler.first_name} 立即处理" in nag["text"]
+    links = [e for e in nag.get("entities", []) if e["type"] == "text_link"]
+    assert links and links[0]["url"] == f"tg://user?id={handler.id}"
+    assert any("请关注：诉求" in (m.get("text") or "") for m in d.emu.messages(handler.id))

@@ -199,3 +199,25 @@ async def test_department_not_ours_outsiders_and_street_not_ours(district):
     async with d.core.sessions() as s:
         case = await s.scalar(select(Case))
         assert (case.state, case.street) == ("unrouted", None)
+
+
+async def test_a_restart_in_the_middle_of_a_case_continues_cleanly(district):
+    d, emu = district, district.emu
+    citizen, number, chat, (lat, lon) = await accepted_case(d, 8004)
+    await call(d, chat, ["区城管局"])
+    dept = d.dept_chat("city_mgmt")
+    card = await d.wait_button(dept, "响应")
+    await d.outbox_settled()
+    await d.restart_bot()  # buttons carry ids only: the old cards keep working
+    mgmt = d.staff_of("city_mgmt")
+    q = await emu.tap(mgmt, dept, card["message_id"], card["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    assert (await answers(d, q))[0] == "已响应，请按时到场报到。"
+    reply = await check_in(d, mgmt, card, lat, lon)
+    assert reply["text"].startswith("报到成功")
+    street_card = next(m for m in emu.messages(chat) if m.get("photo"))
+    await emu.send_photo_reply(d.handler_of(STREET), chat, jpeg(label="after"), caption="已处理",
+                               reply_to_message_id=street_card["message_id"])
+    assert await d.wait_text(chat, "已办结，等待群众评价")
+    async with d.core.sessions() as s:
+        kinds = [e.kind for e in await s.scalars(select(Event).order_by(Event.id))]
+    assert kinds.count("answered") == 1 and kinds.count("checked_in") == 1 and kinds[-1] == "resolved"

@@ -151,3 +151,15 @@ async def test_reopened_twice_becomes_difficult(d):
         await d.outbox_settled()
     card = await d.wait_button(7103, "区城管局")
     assert "reopened twice" in card["text"]
+
+
+async def test_a_disputed_not_ours_becomes_difficult(d):
+    chat = await accepted(d, 9505)
+    await called(d, chat)
+    q = await d.tap_last(d.staff_of("city_mgmt"), d.dept_chat("city_mgmt"), "不属于本部门")
+    assert await answer_of(d, q) == "已退回呼叫方。"
+    await d.wait_button(chat, "有争议")
+    q = await d.tap_last(d.handler_of(STREET), chat, "有争议")
+    assert await answer_of(d, q) == "已列为疑难件，提交值班领导。"
+    card = await d.wait_button(7103, "区城管局")
+    assert "区城管局 退回有争议" in card["text"]
