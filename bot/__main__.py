@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 
-from bot.app import build_application, start_bot, stop_bot
+from bot.app import build_application, make_bind_code, start_bot, stop_bot
 from bot.config import ConfigError, load_config
 
 
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
+    parser.add_argument("command", nargs="*", help="bind-code street|department NAME: print a one-time /bind code")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -38,6 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    if args.command:
+        if len(args.command) != 3 or args.command[0] != "bind-code":
+            parser.error("commands: bind-code street|department NAME")
+        try:
+            code = asyncio.run(make_bind_code(cfg, args.command[1], args.command[2]))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"{code}\nSend this in the {args.command[1]}'s group: /bind {code}")
+        return 0
     token = cfg.telegram.token
     if token and not args.demo:
         asyncio.run(run_real(cfg, token))

@@ -50,6 +50,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("start", general.start))
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
+    app.add_handler(CommandHandler("bind", general.bind))
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
@@ -140,6 +141,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     streets = await asyncio.to_thread(load_streets, cfg)
     await bootstrap(app)
     core = Core(db, app.bot_data["clock"], settings_from(cfg), streets)
+    await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
     app.bot_data.update(core=core, db=db, delivery=delivery)
@@ -165,3 +167,20 @@ async def stop_bot(app: Application) -> None:
     await app.shutdown()
     if "db" in app.bot_data:
         await app.bot_data["db"].dispose()
+
+
+async def make_bind_code(cfg: Config, kind: str, target: str) -> str:
+    """`python -m bot bind-code street 温泉街道`: a one-time code to send as /bind CODE in the group."""
+    from cases.binding import KINDS, new_code
+    from cases.clock import SystemClock
+    if kind not in KINDS:
+        raise ConfigError(f"bind-code: kind must be one of {', '.join(KINDS)}")
+    names = [s.name for s in cfg.streets] if kind == "street" else [d.key for d in cfg.departments]
+    if target not in names:
+        raise ConfigError(f"bind-code: no {kind} {target!r} in the config (known: {', '.join(names)})")
+    db = await open_database(cfg.database.url)
+    try:
+        now = SystemClock().now()
+        return await db.write(lambda session: new_code(session, kind, target, now))
+    finally:
+        await db.dispose()

@@ -146,6 +146,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assigned_tap": ("已指定。", "Assigned."),
     "already_assigned": ("已经指定过了。", "Already assigned."),
     "not_duty_leader": ("只有值班领导可以指定。", "Only the duty leaders can assign."),
+    "bind_usage": ("在群里发送 /bind 绑定码（绑定码由管理员用 python -m bot bind-code 生成）。", "In the group, send /bind CODE (an administrator makes the code with python -m bot bind-code)."),
+    "bound": ("✅ 本群已绑定：{name}。今后的诉求卡片会发到这里。", "✅ This group is now {name}'s: its cases will be posted here."),
+    "bad_code": ("绑定码无效或已使用。", "That code is unknown or already used."),
     # card parts
     "card_title": ("🆕 诉求 {number}", "🆕 Case {number}"),
     "routing_title": ("📍 待分派 {number}（不在任何街镇范围内）", "📍 To assign {number} (outside every street)"),

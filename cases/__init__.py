@@ -1,5 +1,6 @@
 """The channel-free core: case lifecycle, deadline policy, escalation, ratings. No Telegram here."""
 
+from cases.binding import BindingMixin
 from cases.deadlines import DeadlineMixin
 from cases.disposal import DisposalMixin
 from cases.escalations import EscalationMixin
@@ -8,5 +9,5 @@ from cases.lifecycle import LifecycleMixin
 from cases.stats import StatsMixin
 
 
-class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin, EscalationMixin):
+class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin, EscalationMixin, BindingMixin):
     pass

@@ -21,6 +21,7 @@ class Outcome:
     case: Case | None = None
     distance_m: float | None = None  # for check-ins: how far from the place
     extension_id: int | None = None  # for extension requests: the row awaiting its reason
+    bound: tuple[str, str] | None = None  # for /bind: (kind, street name or department key)
 
 
 class LifecycleMixin(CoreBase):

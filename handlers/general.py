@@ -58,3 +58,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.effective_message.reply_text(t("error", lg))
     except Exception:  # the answer is best effort; never raise from the error handler
         log.exception("could not tell the user about an error")
+
+
+async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bind CODE in a group: this group becomes the street's or department's (code from bind-code)."""
+    lg, msg = lang(update, context), update.effective_message
+    if _private(update) or len(context.args or []) != 1:
+        return await msg.reply_text(t("bind_usage", lg))
+    outcome = await core(context).bind(context.args[0], msg.chat_id, update.effective_user.id)
+    if not outcome.ok:
+        return await msg.reply_text(t(outcome.key, lg))
+    kind, target = outcome.bound
+    name = core(context).dept_name(target) if kind == "department" else target
+    await msg.reply_text(t("bound", lg, name=name))

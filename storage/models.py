@@ -143,6 +143,34 @@ class Extension(Base):
     decided_at: Mapped[datetime | None]
 
 
+class BindCode(Base):
+    """A one-time code that binds a group chat to a street or department (`/bind CODE`)."""
+
+    __tablename__ = "bind_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # street | department
+    target: Mapped[str] = mapped_column(String(64))  # street name or department key
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_chat: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Binding(Base):
+    """Which group chat a street or department uses; overrides config.yaml's chat_id."""
+
+    __tablename__ = "bindings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    target: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    bound_at: Mapped[datetime]
+    bound_by: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("kind", "target"),)
+
+
 class Event(Base):
     """The trace (全程留痕): append-only, one row per thing that happened to a case."""
 

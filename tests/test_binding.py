@@ -1,0 +1,55 @@
+"""Groups bound to their street or department by a one-time code."""
+
+import asyncio
+import sys
+
+from bot.app import make_bind_code
+from emulator.images import jpeg
+
+from .conftest import ROOT
+
+STREET = "温泉街道"
+
+
+async def test_bind_a_new_group_with_a_one_time_code(district):
+    d, emu = district, district.emu
+    code = await make_bind_code(d.cfg, "street", STREET)
+    new_group, member = -1009876, emu.user(6500, "New handler")
+    emu.group(new_group, "温泉街道新群", [member])
+    await emu.send_text(member, new_group, f"/bind {code}")
+    assert await d.wait_text(new_group, "本群已绑定：温泉街道")
+    await emu.send_text(member, new_group, f"/bind {code}")
+    assert await d.wait_text(new_group, "绑定码无效或已使用")
+
+    await d.report(d.citizen(9601), jpeg(), *d.core.streets.representative_point(STREET))
+    card = await d.wait_button(new_group, "接单")
+    assert STREET in card["caption"]
+    old_chat = next(s.chat_id for s in d.cfg.streets if s.name == STREET)
+    assert not [m for m in emu.messages(old_chat) if m.get("photo")]
+    q = await d.tap_last(member, new_group, "接单")
+    await emu.wait_for(lambda: q in emu.callback_answers)
+    assert emu.callback_answers[q]["text"] == "接单成功，您是经办人。"
+
+    await d.restart_bot()  # the binding lives in the database
+    await d.report(d.citizen(9602), jpeg(label="2"), *d.core.streets.representative_point(STREET))
+    await emu.wait_for(lambda: len([m for m in emu.messages(new_group) if m.get("photo")]) == 2)
+
+
+async def test_bind_code_command_line(tmp_path):
+    cfg_text = (ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "sqlite+aiosqlite:///var/frontline.sqlite3", f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}")
+    path = tmp_path / "c.yaml"
+    path.write_text(cfg_text.replace("data/gulou_streets.geojson", str(ROOT / "data/gulou_streets.geojson")),
+                    encoding="utf-8")
+
+    async def run(*args):
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(path), *args,
+                                                    cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, _ = await run("bind-code", "department", "water")
+    assert code == 0 and "/bind " in out and len(out.split()[0]) == 8
+    code, _, err = await run("bind-code", "street", "火星街道")
+    assert code == 2 and "no street '火星街道'" in err
