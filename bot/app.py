@@ -96,6 +96,7 @@ def settings_from(cfg: Config) -> Settings:
         draft_ttl=parse_duration(cfg.intake.draft_ttl).as_timedelta(),
         max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
         departments={d.key: (d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
+        trackers={d.key: d.tracked_by for d in cfg.departments if d.tracked_by},
         checkin_radius_m=cfg.disposal.checkin_radius_m,
         call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
         rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),

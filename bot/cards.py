@@ -127,7 +127,7 @@ class Renderer:
         if kind in ("call_card", "refresh_call"):
             call = await self.core.load_call(row.payload["call_id"])
             if kind == "call_card":
-                return self.call_steps(row.chat_id, case, call)
+                return self.call_steps(row.chat_id, case, call, tracking=row.payload.get("tracking", False))
             return [Step("edit", lambda: self.refresh_call(case, call))]
         if kind == "declined_notice":
             call = await self.core.load_call(row.payload["call_id"])
@@ -233,9 +233,11 @@ class Renderer:
         return t("receipt", lang, number=case.number, routing=routing, deadlines=self.deadlines_text(case, lang))
 
     # ---- calls -------------------------------------------------------------------------------------
-    def call_text(self, case: Case, call) -> str:
+    def call_text(self, case: Case, call, tracking: bool = False) -> str:
         lang = self.lang
-        lines = [f"<b>{t('call_title', lang, number=case.number)}</b>",
+        title = t("tracking_title", lang, number=case.number, department=self.core.dept_name(call.department)) \
+            if tracking else t("call_title", lang, number=case.number)
+        lines = [f"<b>{title}</b>",
                  f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(call.called_by_name)}",
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
                  f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
@@ -249,7 +251,8 @@ class Renderer:
         if call.checked_in_by_name:
             lines.append(f"{pick(('报到', 'Checked in'), lang)}: {escape(call.checked_in_by_name)} "
                          f"{self.local(call.checked_in_at)} ({call.checkin_distance_m:.0f} m)")
-        lines.append(pick(("回复本卡片可留言给街镇。", "Reply to this card to send a note to the street."), lang))
+        if not tracking:
+            lines.append(pick(("回复本卡片可留言给街镇。", "Reply to this card to send a note to the street."), lang))
         return "\n".join(lines)
 
     def call_keyboard(self, call) -> InlineKeyboardMarkup | None:
@@ -265,13 +268,17 @@ class Renderer:
                 InlineKeyboardButton(pick(BUTTONS["decline"], lang), callback_data=f"X:{call.id}")]
         return InlineKeyboardMarkup([row, more])
 
-    def call_steps(self, chat_id: int, case: Case, call) -> list[Step]:
+    def call_steps(self, chat_id: int, case: Case, call, tracking: bool = False) -> list[Step]:
+        """The call card; a tracking department (for a city unit) gets the same card without buttons."""
         photo = next(p for p in case.photos if p.stage == "before")
 
         async def card():
-            msg = await self.bot.send_photo(chat_id, self.photo_input(photo), caption=self.call_text(case, call),
-                                            parse_mode="HTML", reply_markup=self.call_keyboard(call))
-            await self.save_card(case.id, f"call{call.id}", chat_id, msg.message_id, caption=True)
+            keyboard = None if tracking else self.call_keyboard(call)
+            msg = await self.bot.send_photo(chat_id, self.photo_input(photo),
+                                            caption=self.call_text(case, call, tracking),
+                                            parse_mode="HTML", reply_markup=keyboard)
+            await self.save_card(case.id, f"{'track' if tracking else 'call'}{call.id}", chat_id, msg.message_id,
+                                 caption=True)
             return [msg.message_id]
 
         async def place():
@@ -282,9 +289,11 @@ class Renderer:
 
     async def refresh_call(self, case: Case, call) -> list[int]:
         async with self.core.sessions() as session:
-            cards = (await session.scalars(select(Card).where(Card.kind == f"call{call.id}"))).all()
+            cards = (await session.scalars(select(Card).where(Card.kind.in_((f"call{call.id}",
+                                                                              f"track{call.id}"))))).all()
         for card in cards:
-            await self.edit(card, self.call_text(case, call), self.call_keyboard(call))
+            tracking = card.kind.startswith("track")
+            await self.edit(card, self.call_text(case, call, tracking), None if tracking else self.call_keyboard(call))
         # the street's card lists every call's state too
         await self.refresh(case, "street")
         return [c.message_id for c in cards]

@@ -94,6 +94,8 @@ class DepartmentCfg(_Strict):
     chat_id: int | None = None
     deputy: PersonCfg | None = None
     chief: PersonCfg | None = None
+    city_unit: bool = False  # 市直单位 (e.g. the water company): a district department tracks its calls
+    tracked_by: str | None = None  # key of that district department
 
 
 class EscalationCfg(_Strict):
@@ -177,6 +179,13 @@ class Config(_Strict):
             dup = {k for k in keys if keys.count(k) > 1}
             if dup:
                 raise ValueError(f"{label}: duplicate {', '.join(sorted(dup))}")
+        keys = {d.key for d in self.departments}
+        for d in self.departments:
+            if d.tracked_by and (d.tracked_by not in keys or d.tracked_by == d.key):
+                raise ValueError(f"departments: {d.key}.tracked_by names no other department ({d.tracked_by!r})")
+            if d.city_unit and not d.tracked_by:
+                raise ValueError(f"departments: {d.key} is a city unit, so tracked_by must name the district "
+                                 "department that follows its calls up")
         return self
 
     @property

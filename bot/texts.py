@@ -119,6 +119,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "card_resolved": ("✅ 已办结：{time}\n处置情况：{note}", "✅ Resolved at {time}\nWhat was done: {note}"),
     "card_closed": ("🏁 已结案（评价：{rating}）", "🏁 Closed (rating: {rating})"),
     "call_title": ("📣 呼叫 {number}", "📣 Call {number}"),
+    "tracking_title": ("👁 跟踪 {number}：市直单位 {department}", "👁 Tracking {number}: city unit {department}"),
     # deadlines
     "dl_warn": ("⚠️ {number}：{unit}「{what}」将于 {due} 到期。", "⚠️ {number}: {unit} must {what} by {due}."),
     "dl_level1": ("⏰ {number}：{unit}「{what}」已超时（应于 {due}），请 {name} 立即处理。", "⏰ {number}: {unit} is late to {what} (due {due}); {name}, please act now."),

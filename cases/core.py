@@ -42,6 +42,11 @@ class Settings:
     chains: dict[str, dict] = field(default_factory=dict)  # unit -> {"deputy": (name, id), "chief": (name, id)}
     duty_leaders: list[tuple[str, int]] = field(default_factory=list)
     max_extensions: int = 2
+    trackers: dict[str, str] = field(default_factory=dict)  # city unit -> district department following it
+
+    def tracker_chat(self, department: str) -> int | None:
+        tracker = self.trackers.get(department)
+        return self.departments[tracker][2] if tracker in self.departments else None
 
 
 class CoreBase:

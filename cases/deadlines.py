@@ -84,9 +84,17 @@ class DeadlineMixin(CoreBase):
         person = (case.handler_name, case.handler_id) if case.handler_id else None
         return case.street or "指挥中心", chat, person, d.kind
 
+    def _tracker_of(self, session: Session, d: Deadline) -> int | None:
+        """A city unit's call deadline is also told to the district department tracking it."""
+        if ":" not in d.kind:
+            return None
+        call = session.get(Call, int(d.kind.split(":")[1]))
+        return self.settings.tracker_chat(call.department)
+
     def _announce(self, session: Session, d: Deadline, step: int, now: datetime) -> None:
         case = session.get(Case, d.case_id)
         unit, chat, person, what = self._unit_of(session, d, case)
+        tracker = self._tracker_of(session, d)
         chain = self.settings.chains.get(unit, {})
         args = {"number": case.number, "unit": unit, "what": what,
                 "due": d.due_at.astimezone(self.settings.tz).strftime("%m-%d %H:%M"),
@@ -94,18 +102,20 @@ class DeadlineMixin(CoreBase):
         lang = self.settings.group_lang
         if step == 0:
             self.trace(session, case.id, now, "warned", "system", deadline=d.kind, unit=unit)
-            if chat:
-                enqueue(session, now, chat, "notice", case.id, key="dl_warn", lang=lang, args=args)
+            for group in (chat, tracker):
+                if group:
+                    enqueue(session, now, group, "notice", case.id, key="dl_warn", lang=lang, args=args)
             return
         to = person if step == 1 else chain.get("deputy" if step == 2 else "chief") if step < 4 else None
         self.trace(session, case.id, now, "lapsed" if step == 1 else "escalated", "system", deadline=d.kind,
                    unit=unit, level=LEVELS[step], to=to[0] if to else None)
         if step < 4:
             name = to[0] if to else unit
-            if chat:
-                mention = {"mention_id": to[1]} if to and to[1] else {}  # rendered as a tg://user mention
-                enqueue(session, now, chat, "notice", case.id, key=f"dl_level{step}", lang=lang,
-                        args={**args, "name": name, **mention})
+            mention = {"mention_id": to[1]} if to and to[1] else {}  # rendered as a tg://user mention
+            for group in (chat, tracker):
+                if group:
+                    enqueue(session, now, group, "notice", case.id, key=f"dl_level{step}", lang=lang,
+                            args={**args, "name": name, **mention})
             if to and to[1]:
                 enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
             return

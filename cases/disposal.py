@@ -67,6 +67,9 @@ class DisposalMixin(CoreBase):
                 self.open_deadline(session, case_id, f"checkin:{call.id}", now, checkin_due)
                 if dept_chat:
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
+                tracker = self.settings.tracker_chat(key)
+                if tracker:  # a city unit: the district department tracking it follows the call up
+                    enqueue(session, now, tracker, "call_card", case_id, call_id=call.id, tracking=True)
             self.trace(session, case_id, now, "called", "handler", user_id, chat_id, departments=new,
                        checkin_due=checkin_due.isoformat())
             case.updated_at = now
@@ -87,6 +90,11 @@ class DisposalMixin(CoreBase):
             return None, None, Outcome(False, "call_" + call.status)
         return call, session.get(Case, call.case_id), None
 
+    def _followers(self, case: Case, call: Call) -> list[int]:
+        """Who hears how a call goes: the calling street, and a city unit's tracking department."""
+        chats = [self.settings.street_chats.get(case.street), self.settings.tracker_chat(call.department)]
+        return [c for c in chats if c]
+
     async def answer_call(self, call_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
         now = self.now()
 
@@ -101,9 +109,9 @@ class DisposalMixin(CoreBase):
             self._close_deadlines(session, case.id, (f"answer:{call_id}",), now)
             self.trace(session, case.id, now, "answered", "department", user_id, chat_id, department=call.department)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
-            street_chat = self.settings.street_chats.get(case.street)
-            enqueue(session, now, street_chat, "notice", case.id, key="s_answered", lang=self.settings_lang(),
-                    args={"number": case.number, "department": self.dept_name(call.department), "name": user_name})
+            args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name}
+            for chat in self._followers(case, call):
+                enqueue(session, now, chat, "notice", case.id, key="s_answered", lang=self.settings_lang(), args=args)
             return Outcome(True, "answered", case)
         return await self._write(tx)
 
@@ -133,10 +141,11 @@ class DisposalMixin(CoreBase):
             dept_chat = self.settings.departments[call.department][2]
             if dept_chat:
                 enqueue(session, now, dept_chat, "refresh_call", case.id, call_id=call_id)
-            street_chat = self.settings.street_chats.get(case.street)
-            enqueue(session, now, street_chat, "notice", case.id, key="s_checked_in", lang=self.settings_lang(),
-                    args={"number": case.number, "department": self.dept_name(call.department),
-                          "name": user_name, "m": round(metres)})
+            args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name,
+                    "m": round(metres)}
+            for chat in self._followers(case, call):
+                enqueue(session, now, chat, "notice", case.id, key="s_checked_in", lang=self.settings_lang(),
+                        args=args)
             enqueue(session, now, case.reporter_id, "notice", case.id, key="n_on_site", lang=case.reporter_lang,
                     args={"number": case.number})
             return Outcome(True, "checked_in", case, metres)

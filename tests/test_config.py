@@ -37,6 +37,8 @@ def test_shipped_config_loads_with_paths_relative_to_it():
     (lambda d: d.pop("geo"), "geo: Field required"),
     (lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted"),
     (lambda d: d["streets"].append(dict(d["streets"][0])), "duplicate 鼓东街道"),
+    (lambda d: d["departments"][-1].update(tracked_by="nobody"), "water_co.tracked_by names no other department"),
+    (lambda d: d["departments"][-1].pop("tracked_by"), "water_co is a city unit, so tracked_by must name"),
 ])
 def test_bad_config_names_the_key(tmp_path, change, message):
     data = base()

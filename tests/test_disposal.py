@@ -221,3 +221,42 @@ async def test_a_restart_in_the_middle_of_a_case_continues_cleanly(district):
     async with d.core.sessions() as s:
         kinds = [e.kind for e in await s.scalars(select(Event).order_by(Event.id))]
     assert kinds.count("answered") == 1 and kinds.count("checked_in") == 1 and kinds[-1] == "resolved"
+
+
+async def test_a_city_unit_is_followed_up_by_its_tracking_department(district):
+    d, emu = district, district.emu
+    citizen, number, chat, (lat, lon) = await accepted_case(d, citizen_id=8005)
+    assert await call(d, chat, ["福州水务集团"]) == "已呼叫。"
+
+    # the city unit gets the working card; the district water bureau a tracking card with no buttons
+    unit, tracker = d.dept_chat("water_co"), d.dept_chat("water")
+    card = await d.wait_button(unit, "响应")
+    tracking = await emu.wait_for(lambda: next((m for m in emu.messages(tracker) if m.get("photo")), None))
+    assert f"跟踪 {number}：市直单位 福州水务集团" in tracking["caption"]
+    assert not tracking.get("reply_markup")
+    assert number in card["caption"] and "跟踪" not in card["caption"]
+
+    # a lapse of the city unit's answer deadline is told to the tracker as well
+    d.clock.advance(minutes=10, seconds=1)
+    await d.app.job_queue.get_jobs_by_name("deadlines")[0].run(d.app)
+    await d.outbox_settled()
+    for group in (unit, tracker):
+        assert any("福州水务集团「响应呼叫」已超时" in (m.get("text") or "") for m in emu.messages(group)), group
+
+    # the answer reaches the street and the tracker, and the tracking card is edited, still without buttons
+    q = await d.tap_last(d.staff_of("water_co"), unit, "响应")
+    assert (await answers(d, q))[0] == "已响应，请按时到场报到。"
+    assert await d.wait_text(chat, "福州水务集团 已响应")
+    assert await d.wait_text(tracker, "福州水务集团 已响应")
+    edited = await emu.wait_for(lambda: next((m for m in emu.messages(tracker)
+                                              if m["message_id"] == tracking["message_id"]
+                                              and "响应: " in (m.get("caption") or "")), None))
+    assert not edited.get("reply_markup")
+
+    # the tracker follows up but cannot check in for the unit; the unit's own staff can
+    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
+    await d.text(d.staff_of("water"), "/start " + url.split("start=")[1])
+    assert await d.wait_text(d.staff_of("water").id, "只有该部门群的成员可以报到。")
+    ok = await check_in(d, d.staff_of("water_co"), card, lat, lon)
+    assert ok["text"].startswith("报到成功")
+    assert await d.wait_text(tracker, "已到场报到")
