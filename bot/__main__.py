@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
-    parser.add_argument("command", nargs="*", help="bind-code street|department NAME: print a one-time /bind code")
+    parser.add_argument("command", nargs="*",
+                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -41,13 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
-            parser.error("commands: bind-code street|department NAME")
+            parser.error("commands: bind-code street|department|grid|worker NAME")
         try:
             code = asyncio.run(make_bind_code(cfg, args.command[1], args.command[2]))
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 2
-        print(f"{code}\nSend this in the {args.command[1]}'s group: /bind {code}")
+        where = "your private chat with the bot" if args.command[1] == "worker" else f"the {args.command[1]}'s group"
+        print(f"{code}\nSend this in {where}: /bind {code}")
         return 0
     token = cfg.telegram.token
     if token and not args.demo:

@@ -30,7 +30,7 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, general, staff
+from handlers import citizen, general, grid, staff
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,11 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^[MQ]:"))
     app.add_handler(CallbackQueryHandler(staff.on_assign, pattern=r"^D:"))
     app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(citizen.on_skip_comment, pattern=r"^k$"))
     app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
     app.add_handler(CallbackQueryHandler(general.unknown_tap))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & ~filters.REPLY
+                                   & (filters.PHOTO | filters.LOCATION | filters.VENUE), grid.on_group_report))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY
                                    & (filters.PHOTO | filters.TEXT) & ~filters.COMMAND, staff.on_group_reply))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, citizen.on_photo))
@@ -97,6 +100,8 @@ def settings_from(cfg: Config) -> Settings:
         max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
         departments={d.key: (d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
         trackers={d.key: d.tracked_by for d in cfg.departments if d.tracked_by},
+        grid_chats={g.name: g.chat_id for g in cfg.grids},
+        grid_workers={w: g.name for g in cfg.grids for w in g.workers},
         checkin_radius_m=cfg.disposal.checkin_radius_m,
         call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
         rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
@@ -120,6 +125,17 @@ def load_streets(cfg: Config) -> StreetIndex:
     return index
 
 
+def load_grids(cfg: Config) -> StreetIndex | None:
+    """The optional grid cell layer: the same index as the streets', with no tolerance (inside or not)."""
+    if not cfg.geo.grids_file:
+        return None
+    index = StreetIndex.from_geojson(cfg.geo.grids_file, crs=cfg.geo.crs, tolerance_m=0)
+    missing = [g.name for g in cfg.grids if g.name not in index.names]
+    if missing:
+        raise ConfigError(f"grids: {', '.join(missing)} not found in {cfg.geo.grids_file}")
+    return index
+
+
 async def bootstrap(app: Application, max_delay: float = 30) -> None:
     """app.initialize() (getMe) until the Bot API answers: a brief outage must not stop start-up."""
     delay = 0.5
@@ -140,8 +156,9 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
             log.warning("chinesecalendar has no data for %s: working days fall back to weekdays + config", year)
     db = await open_database(cfg.database.url)
     streets = await asyncio.to_thread(load_streets, cfg)
+    grids = await asyncio.to_thread(load_grids, cfg)
     await bootstrap(app)
-    core = Core(db, app.bot_data["clock"], settings_from(cfg), streets)
+    core = Core(db, app.bot_data["clock"], settings_from(cfg), streets, grids=grids)
     await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
@@ -176,7 +193,8 @@ async def make_bind_code(cfg: Config, kind: str, target: str) -> str:
     from cases.clock import SystemClock
     if kind not in KINDS:
         raise ConfigError(f"bind-code: kind must be one of {', '.join(KINDS)}")
-    names = [s.name for s in cfg.streets] if kind == "street" else [d.key for d in cfg.departments]
+    names = {"street": [s.name for s in cfg.streets], "department": [d.key for d in cfg.departments],
+             "grid": [g.name for g in cfg.grids], "worker": [g.name for g in cfg.grids]}[kind]
     if target not in names:
         raise ConfigError(f"bind-code: no {kind} {target!r} in the config (known: {', '.join(names)})")
     db = await open_database(cfg.database.url)

@@ -56,11 +56,13 @@ class Renderer:
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
                  f"{pick(('街镇', 'Street'), lang)}: {escape(case.street or '—')}",
                  f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
-                 f"{pick(('报告人', 'Reporter'), lang)}: {case.reporter_tag}",
+                 f"{pick(('报告人', 'Reporter'), lang)}: {self.reporter_text(case, lang)}",
                  f"{pick(('时间', 'Reported'), lang)}: {self.local(case.created_at)}",
                  f"{pick(('状态', 'State'), lang)}: {pick(STATES.get(case.state, (case.state, case.state)), lang)}"]
         if case.description:
             lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+        if case.grid:
+            lines.insert(-4, f"{pick(('网格', 'Grid cell'), lang)}: {escape(case.grid)}")
         deadlines = self.deadlines_text(case, lang)
         if deadlines:
             lines.append(deadlines)
@@ -76,6 +78,13 @@ class Renderer:
         if kind == "routing" and case.street:
             lines.append(t("card_routed", lang, street=case.street))
         return "\n".join(lines)
+
+    @staticmethod
+    def reporter_text(case: Case, lang: str) -> str:
+        """Citizens stay an anonymous tag; a grid worker's report says whose grid it is credited to."""
+        if case.reported_by_grid:
+            return f"{case.reporter_tag} · {pick(('网格员', 'grid worker'), lang)} {escape(case.reported_by_grid)}"
+        return case.reporter_tag
 
     def card_keyboard(self, case: Case, kind: str) -> InlineKeyboardMarkup | None:
         lang = self.lang

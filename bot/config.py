@@ -46,6 +46,7 @@ class GeoCfg(_Strict):
     streets_file: Path
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     tolerance_m: float = Field(100.0, ge=0)
+    grids_file: Path | None = None  # optional second layer: grid cells (网格), same crs, property `name`
 
 
 class IntakeCfg(_Strict):
@@ -85,6 +86,12 @@ class StreetCfg(_Strict):
     name_en: str | None = None
     deputy: PersonCfg | None = None  # 分管领导
     chief: PersonCfg | None = None  # 主责领导
+
+
+class GridCfg(_Strict):
+    name: str  # as in geo.grids_file
+    chat_id: int | None = None  # the grid group; a cell without one is handled by its street
+    workers: list[int] = []  # Telegram user ids of its grid workers (网格员); more join with a code
 
 
 class DepartmentCfg(_Strict):
@@ -158,6 +165,7 @@ class Config(_Strict):
     escalation: EscalationCfg = EscalationCfg()
     streets: list[StreetCfg] = Field(min_length=1)
     departments: list[DepartmentCfg] = []
+    grids: list[GridCfg] = []
     categories: list[CategoryCfg] = Field(min_length=1)
     command_center: CommandCenterCfg = CommandCenterCfg()
     workdays: WorkdaysCfg = WorkdaysCfg()
@@ -186,6 +194,12 @@ class Config(_Strict):
             if d.city_unit and not d.tracked_by:
                 raise ValueError(f"departments: {d.key} is a city unit, so tracked_by must name the district "
                                  "department that follows its calls up")
+        if (self.grids or any(c.route_to == "grid" for c in self.categories)) and not self.geo.grids_file:
+            raise ValueError("geo.grids_file is required when grids are listed or a category routes to grid")
+        workers = [w for g in self.grids for w in g.workers]
+        dup = {w for w in workers if workers.count(w) > 1}
+        if dup:
+            raise ValueError(f"grids: worker {', '.join(map(str, sorted(dup)))} is in more than one grid")
         return self
 
     @property
@@ -218,6 +232,8 @@ def load_config(path: str | Path) -> Config:
     base = path.parent
     if not cfg.geo.streets_file.is_absolute():
         cfg.geo.streets_file = base / cfg.geo.streets_file
+    if cfg.geo.grids_file and not cfg.geo.grids_file.is_absolute():
+        cfg.geo.grids_file = base / cfg.geo.grids_file
     if not cfg.media.dir.is_absolute():
         cfg.media.dir = base / cfg.media.dir
     cfg.database.url = _relative_sqlite(cfg.database.url, base)

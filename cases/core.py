@@ -43,6 +43,14 @@ class Settings:
     duty_leaders: list[tuple[str, int]] = field(default_factory=list)
     max_extensions: int = 2
     trackers: dict[str, str] = field(default_factory=dict)  # city unit -> district department following it
+    grid_chats: dict[str, int | None] = field(default_factory=dict)  # grid cell -> its group
+    grid_workers: dict[int, str] = field(default_factory=dict)  # user id -> the grid cell they work
+
+    def owner_chat(self, case) -> int | None:
+        """The group that handles a case: its grid cell's when a grid category sent it there, else its street's."""
+        if case.grid:
+            return self.grid_chats.get(case.grid)
+        return self.street_chats.get(case.street) if case.street else None
 
     def tracker_chat(self, department: str) -> int | None:
         tracker = self.trackers.get(department)
@@ -50,13 +58,15 @@ class Settings:
 
 
 class CoreBase:
-    def __init__(self, db, clock, settings: Settings, streets, on_outbox: Callable[[], None] | None = None):
+    def __init__(self, db, clock, settings: Settings, streets, on_outbox: Callable[[], None] | None = None,
+                 grids=None):
         self.db = db  # storage.db.Database: db.write(fn) runs fn(session) as one transaction
         self.sessions = db.sessions  # async reads
         self.on_deadlines: Callable[[], None] = lambda: None  # the scheduler re-arms itself
         self.clock = clock
         self.settings = settings
         self.streets = streets  # geo.streets.StreetIndex
+        self.grids = grids  # the optional grid cell layer, also a StreetIndex
         self._on_outbox = on_outbox or (lambda: None)
 
     def now(self) -> datetime:

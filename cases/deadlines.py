@@ -80,7 +80,7 @@ class DeadlineMixin(CoreBase):
             call = session.get(Call, int(call_id))
             zh, _en, chat = self.settings.departments.get(call.department, (call.department, "", None))
             return zh, chat, None, what
-        chat = self.settings.street_chats.get(case.street) if case.street else self.settings.command_chat
+        chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
         person = (case.handler_name, case.handler_id) if case.handler_id else None
         return case.street or "指挥中心", chat, person, d.kind
 

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
 from geo.distance import distance_m
-from storage.models import Call, Case, Deadline, Photo
+from storage.models import Call, Case, Deadline, Event, Photo
 from storage.outbox import enqueue
 
 RATINGS = ("satisfied", "mostly", "unsatisfied")
+RATING_LABELS = {"satisfied": ("满意", "satisfied"), "mostly": ("基本满意", "mostly satisfied"),
+                 "unsatisfied": ("不满意", "not satisfied")}
 
 
 class DisposalMixin(CoreBase):
@@ -22,7 +24,7 @@ class DisposalMixin(CoreBase):
         case = session.get(Case, case_id)
         if case is None:
             return None, Outcome(False, "stale")
-        if case.street is None or self.settings.street_chats.get(case.street) != chat_id:
+        if self.settings.owner_chat(case) != chat_id:
             return None, Outcome(False, "not_your_group", case)
         if case.state not in states:
             return None, Outcome(False, "wrong_state", case)
@@ -92,7 +94,7 @@ class DisposalMixin(CoreBase):
 
     def _followers(self, case: Case, call: Call) -> list[int]:
         """Who hears how a call goes: the calling street, and a city unit's tracking department."""
-        chats = [self.settings.street_chats.get(case.street), self.settings.tracker_chat(call.department)]
+        chats = [self.settings.owner_chat(case), self.settings.tracker_chat(call.department)]
         return [c for c in chats if c]
 
     async def answer_call(self, call_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
@@ -162,7 +164,7 @@ class DisposalMixin(CoreBase):
             self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now, "cancelled")
             self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
-            enqueue(session, now, self.settings.street_chats.get(case.street), "declined_notice", case.id,
+            enqueue(session, now, self.settings.owner_chat(case), "declined_notice", case.id,
                     call_id=call_id)
             return Outcome(True, "declined", case)
         return await self._write(tx)
@@ -174,7 +176,7 @@ class DisposalMixin(CoreBase):
         def tx(session: Session) -> Outcome:
             call = session.get(Call, call_id)
             case = session.get(Case, call.case_id) if call else None
-            if case is None or self.settings.street_chats.get(case.street) != chat_id:
+            if case is None or self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             if call.status != "declined":
                 return Outcome(False, "stale", case)
@@ -197,7 +199,7 @@ class DisposalMixin(CoreBase):
                 return refused
             self.trace(session, case.id, now, "note", "department", user_id, chat_id, department=call.department,
                        text=text[:500])
-            enqueue(session, now, self.settings.street_chats.get(case.street), "notice", case.id, key="s_note",
+            enqueue(session, now, self.settings.owner_chat(case), "notice", case.id, key="s_note",
                     lang=self.settings_lang(), args={"number": case.number, "name": user_name, "text": text[:500],
                                                      "department": self.dept_name(call.department)})
             return Outcome(True, "noted", case)
@@ -258,7 +260,7 @@ class DisposalMixin(CoreBase):
                 self.trace(session, case_id, now, "reopened", "citizen", user_id, user_id, count=case.reopen_count)
                 if case.reopen_count >= 2:  # failed twice: the duty leaders look at it
                     self.mark_difficult(session, case, now, "两次重办 / reopened twice")
-                street_chat = self.settings.street_chats.get(case.street)
+                street_chat = self.settings.owner_chat(case)
                 enqueue(session, now, street_chat, "street_card", case_id)
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_reopened",
                         lang=case.reporter_lang, args={"number": case.number})
@@ -268,6 +270,29 @@ class DisposalMixin(CoreBase):
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_thanks", lang=case.reporter_lang,
                         args={"number": case.number})
             return Outcome(True, "rated_" + rating, case)
+        return await self._write(tx)
+
+    async def comment_rating(self, case_id: int, user_id: int, text: str) -> Outcome:
+        """The citizen's optional words after a rating: kept on the case, in the trace, and sent to the group
+        that handled it (with "not satisfied" they tell the reopened street what is still wrong)."""
+        text = (text or "").strip()[:500]
+        now = self.now()
+
+        def tx(session: Session) -> Outcome:
+            case = session.get(Case, case_id)
+            if case is None or case.reporter_id != user_id or not text:
+                return Outcome(False, "stale")
+            last = session.scalar(select(Event).where(Event.case_id == case_id, Event.kind.in_(
+                ("rated", "rating_comment"))).order_by(Event.id.desc()).limit(1))
+            if last is None or last.kind != "rated":  # one comment per rating
+                return Outcome(False, "stale", case)
+            case.rating_comment, case.updated_at = text, now
+            self.trace(session, case_id, now, "rating_comment", "citizen", user_id, user_id,
+                       rating=last.data["rating"], text=text)
+            label = RATING_LABELS[last.data["rating"]][0 if self.settings_lang() == "zh" else 1]
+            enqueue(session, now, self.settings.owner_chat(case), "notice", case_id, key="s_comment",
+                    lang=self.settings_lang(), args={"number": case.number, "rating": label, "text": text})
+            return Outcome(True, "comment_saved", case)
         return await self._write(tx)
 
     async def close_unrated(self) -> int:
@@ -308,7 +333,7 @@ class DisposalMixin(CoreBase):
             if call is None:
                 return Outcome(False, "stale")
             case = session.get(Case, call.case_id)
-            owner = self.settings.street_chats.get(case.street) if by_street else \
+            owner = self.settings.owner_chat(case) if by_street else \
                 self.settings.departments[call.department][2]
             if owner != chat_id:
                 return Outcome(False, "not_your_group", case)

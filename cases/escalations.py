@@ -39,7 +39,7 @@ class EscalationMixin(CoreBase):
                 case, kind = session.get(Case, call.case_id), f"checkin:{call.id}"
             else:
                 case, kind = session.get(Case, target_id), "resolve"
-                if case is None or self.settings.street_chats.get(case.street) != chat_id:
+                if case is None or self.settings.owner_chat(case) != chat_id:
                     return Outcome(False, "not_your_group")
             deadline = session.scalar(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == kind,
                                                              Deadline.status == "open"))
@@ -92,13 +92,13 @@ class EscalationMixin(CoreBase):
 
     def _approvers(self, case: Case, deadline: Deadline) -> list[int]:
         if ":" in deadline.kind:  # a call's deadline: the street that called decides
-            return [self.settings.street_chats[case.street]]
+            return [self.settings.owner_chat(case)]
         leaders = [uid for _name, uid in self.settings.duty_leaders]
         return leaders or ([self.settings.command_chat] if self.settings.command_chat else [])
 
     def _may_approve(self, case: Case, deadline: Deadline, user_id: int, chat_id: int) -> bool:
         if ":" in deadline.kind:
-            return self.settings.street_chats.get(case.street) == chat_id
+            return self.settings.owner_chat(case) == chat_id
         return user_id in {uid for _n, uid in self.settings.duty_leaders} or chat_id == self.settings.command_chat
 
     async def decide_extension(self, extension_id: int, approve: bool, user_id: int, user_name: str,
@@ -158,7 +158,7 @@ class EscalationMixin(CoreBase):
 
         def tx(session: Session) -> Outcome:
             case = session.get(Case, case_id)
-            if case is None or self.settings.street_chats.get(case.street) != chat_id:
+            if case is None or self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             if case.difficult:
                 return Outcome(False, "already_difficult", case)
@@ -183,7 +183,7 @@ class EscalationMixin(CoreBase):
             if self._assigned(session, case_id):
                 return Outcome(False, "already_assigned", case)
             if unit in self.settings.street_chats:
-                case.street, case.state, case.routed_by = unit, "routed", "manual"
+                case.street, case.grid, case.state, case.routed_by = unit, None, "routed", "manual"
                 case.handler_id = case.handler_name = case.accepted_at = None
                 case.updated_at = now
                 self.open_deadline(session, case_id, "respond", now, now + timedelta(minutes=10))

@@ -46,7 +46,7 @@ def next_step(data: dict) -> str:
     if not data.get("category"):
         return CATEGORY
     if data.get("description") is None:
-        return DESCRIPTION
+        return CONFIRM if data.get("fast") else DESCRIPTION
     return CONFIRM
 
 
@@ -61,8 +61,15 @@ class IntakeMixin(CoreBase):
             if draft is None:
                 if not create:
                     raise IntakeError("stale")
-                draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={}, updated_at=now)
+                # A grid worker's draft takes the fast path: no note or confirm step (see FAST_STEPS).
+                fast = user_id in self.settings.grid_workers
+                draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={"fast": True} if fast else {},
+                              updated_at=now)
                 session.add(draft)
+            elif draft.chat_id != chat_id:
+                if not create:  # a button in another chat (a grid group) is not this draft's
+                    raise IntakeError("stale")
+                draft.chat_id = chat_id  # a photo or place sent elsewhere moves the draft there
             data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
             change(data)
             draft.data, draft.lang, draft.updated_at = data, lang, now
@@ -75,8 +82,10 @@ class IntakeMixin(CoreBase):
             return DraftView(next_step(draft.data), draft.data, draft.lang) if draft else None
 
     async def add_photo(self, user_id: int, chat_id: int, lang: str, photo: dict,
-                        exif_place: tuple[float, float] | None = None) -> DraftView:
+                        exif_place: tuple[float, float] | None = None, caption: str | None = None) -> DraftView:
         def change(data: dict) -> None:
+            if caption and data.get("fast") and not data.get("description"):
+                data["description"] = caption.strip()[:500]  # a grid worker's caption is the note
             photos = list(data.get("photos", []))
             if any(p["sha256"] == photo["sha256"] for p in photos):
                 return  # the same picture twice adds nothing
@@ -179,11 +188,13 @@ class IntakeMixin(CoreBase):
         match = self.streets.locate(place["lat"], place["lon"])
         street = match.street
         street_chat = self.settings.street_chats.get(street) if street else None
+        grid = self._grid_for(data["category"], place["lat"], place["lon"]) if street_chat else None
         case = Case(
             number=self._next_number(session, now), category=data["category"],
             description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
             place_title=place.get("title"), place_address=place.get("address"),
-            place_source=place["source"], street=street if street_chat else None,
+            place_source=place["source"], street=street if street_chat else None, grid=grid,
+            reported_by_grid=self.settings.grid_workers.get(user_id),
             routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
             state="routed" if street_chat else "unrouted",
             reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
@@ -196,12 +207,13 @@ class IntakeMixin(CoreBase):
                               height=p["height"], needs_strip=p.get("needs_strip", False)))
         for kind, due in self._deadlines(self.settings.categories[case.category], now).items():
             self.open_deadline(session, case.id, kind, now, due)
-        self.trace(session, case.id, now, "reported", "citizen", user_id, chat_id,
-                   category=case.category, photos=len(data["photos"]), source=place["source"])
+        self.trace(session, case.id, now, "reported", "grid_worker" if case.reported_by_grid else "citizen",
+                   user_id, chat_id, category=case.category, photos=len(data["photos"]), source=place["source"],
+                   **({"grid": case.reported_by_grid} if case.reported_by_grid else {}))
         if street_chat:
             self.trace(session, case.id, now, "routed", "system", street=street,
-                       how=case.routed_by, distance_m=round(match.distance_m, 1))
-            enqueue(session, now, street_chat, "street_card", case.id)
+                       how=case.routed_by, distance_m=round(match.distance_m, 1), **({"grid": grid} if grid else {}))
+            enqueue(session, now, self.settings.owner_chat(case), "street_card", case.id)
         else:
             self.trace(session, case.id, now, "to_command", "system", nearest=match.street,
                        distance_m=round(match.distance_m, 1),
@@ -211,6 +223,14 @@ class IntakeMixin(CoreBase):
         enqueue(session, now, chat_id, "receipt", case.id, lang=lang)
         session.delete(draft)
         return case
+
+    def _grid_for(self, category: str, lat: float, lon: float) -> str | None:
+        """A grid category goes to the grid cell holding the point, if that cell has a group; else the
+        street keeps it (属地兜底)."""
+        if self.grids is None or self.settings.categories[category].route_to != "grid":
+            return None
+        match = self.grids.locate(lat, lon)
+        return match.street if match.inside and self.settings.grid_chats.get(match.street) else None
 
     def _deadlines(self, category, start: datetime) -> dict[str, datetime]:
         s = self.settings

@@ -61,7 +61,7 @@ class LifecycleMixin(CoreBase):
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
-            if case.street is None or self.settings.street_chats.get(case.street) != chat_id:
+            if self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             # The WHERE on state makes a double tap, or two members at once, accept only once.
             won = session.execute(
@@ -78,7 +78,7 @@ class LifecycleMixin(CoreBase):
             self.trace(session, case_id, now, "accepted", "handler", user_id, chat_id, street=case.street)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
             enqueue(session, now, case.reporter_id, "notice", case_id, key="accepted", lang=case.reporter_lang,
-                    args={"number": case.number, "street": case.street})
+                    args={"number": case.number, "street": case.grid or case.street})
             return Outcome(True, "accepted", case)
         outcome = await self.db.write(tx)
         if outcome.ok:
@@ -120,11 +120,11 @@ class LifecycleMixin(CoreBase):
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
-            if case.street is None or self.settings.street_chats.get(case.street) != chat_id:
+            if self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(("routed", "accepted")))
-                                  .values(state="unrouted", street=None, routed_by="pending", handler_id=None,
-                                          handler_name=None, updated_at=now)).rowcount
+                                  .values(state="unrouted", street=None, grid=None, routed_by="pending",
+                                          handler_id=None, handler_name=None, updated_at=now)).rowcount
             if not won:
                 return Outcome(False, "wrong_state", case)
             self.trace(session, case_id, now, "not_ours", "handler", user_id, chat_id, street=case.street)

@@ -21,6 +21,7 @@ class DailySummary:
     reopened: Counter = field(default_factory=Counter)
     overdue: Counter = field(default_factory=Counter)  # unit (street or department) -> open deadlines past due
     overdue_cases: list[tuple[str, str, str]] = field(default_factory=list)  # (number, unit, deadline kind)
+    grid_reports: Counter = field(default_factory=Counter)  # grid cell -> cases its grid workers reported
 
 
 class StatsMixin(CoreBase):
@@ -32,6 +33,8 @@ class StatsMixin(CoreBase):
         async with self.sessions() as session:
             for case in await session.scalars(select(Case).where(Case.created_at >= start, Case.created_at < end)):
                 out.new[case.street or "指挥中心"] += 1
+                if case.reported_by_grid:  # a grid worker's report is credited to their grid
+                    out.grid_reports[case.reported_by_grid] += 1
             for case in await session.scalars(select(Case).where(Case.resolved_at >= start, Case.resolved_at < end)):
                 out.resolved[case.street or "指挥中心"] += 1
             reopened = await session.scalars(select(Event.case_id).where(
@@ -57,6 +60,8 @@ class StatsMixin(CoreBase):
             lines.append(f"{u} | {s.new[u]} | {s.resolved[u]} | {s.overdue[u]} | {s.reopened[u]}")
         lines.append(f"合计 | {sum(s.new.values())} | {sum(s.resolved.values())} | {sum(s.overdue.values())} | "
                      f"{sum(s.reopened.values())}")
+        if s.grid_reports:
+            lines.append("网格员上报：" + "，".join(f"{g} {n} 件" for g, n in sorted(s.grid_reports.items())))
         if s.overdue_cases:
             lines.append("超时清单：")
             lines += [f"{number} {unit} {kind}" for number, unit, kind in s.overdue_cases[:30]]

@@ -74,6 +74,11 @@ class District:
                 staff = self.emu.user(uid, f"{dept.en} staff", language_code="zh-hans")
                 self.emu.group(dept.chat_id, dept.zh, members=[staff])
                 self.staff[dept.chat_id] = [staff]
+        for g in self.cfg.grids:  # a grid group holds its configured grid workers
+            if g.chat_id:
+                workers = [self.emu.user(w, f"Grid worker {w}", language_code="zh-hans") for w in g.workers]
+                self.emu.group(g.chat_id, g.name, members=workers)
+                self.staff[g.chat_id] = workers
         if self.cfg.command_center.chat_id:
             officer = self.emu.user(4999, "Command officer", language_code="zh-hans")
             self.emu.group(self.cfg.command_center.chat_id, "指挥中心", members=[officer])
@@ -88,6 +93,9 @@ class District:
 
     def handler_of(self, street: str):
         return self.staff[self.street_chat(street)][0]
+
+    def grid_chat(self, name: str) -> int:
+        return next(g.chat_id for g in self.cfg.grids if g.name == name)
 
     def dept_chat(self, key: str) -> int:
         return next(d.chat_id for d in self.cfg.departments if d.key == key)

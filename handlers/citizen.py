@@ -30,7 +30,9 @@ async def prompt(update: Update, view: DraftView, context, note: str | None = No
     text, markup = "", None
     if view.step in (PHOTO, CATEGORY, DESCRIPTION):
         text = t("ask_" + view.step, lg)
-    if view.step == PLACE:
+    if view.step == PLACE and msg.chat.type != "private":  # location buttons work in private chats only
+        text = t("ask_place_group", lg, n=len(view.photos))
+    elif view.step == PLACE:
         text = t("ask_place", lg, n=len(view.photos))
         markup = ReplyKeyboardMarkup([[KeyboardButton(pick(BUTTONS["send_location"], lg), request_location=True)]],
                                      resize_keyboard=True, one_time_keyboard=True)
@@ -101,7 +103,7 @@ async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool)
     photo = {"file_id": file_id, "file_unique_id": unique_id, "sha256": stored.sha256,
              "width": stored.width, "height": stored.height, "needs_strip": needs_strip}
     try:
-        view = await core(context).add_photo(user.id, msg.chat_id, lg, photo, exif_place)
+        view = await core(context).add_photo(user.id, msg.chat_id, lg, photo, exif_place, caption=msg.caption)
     except IntakeError as exc:
         return await refuse(update, lg, exc)
     # An album arrives as one update per photo: answer its first photo only.
@@ -118,7 +120,7 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     venue = msg.venue
     loc = venue.location if venue else msg.location
-    if context.user_data.get("checkin") and not venue:
+    if context.user_data.get("checkin") and not venue and msg.chat.type == "private":
         return await check_in(update, context, context.user_data["checkin"], loc)
     try:
         view = await core(context).set_place(user.id, msg.chat_id, lg, loc.latitude, loc.longitude,
@@ -126,13 +128,17 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                              venue.title if venue else None, venue.address if venue else None)
     except IntakeError as exc:
         return await refuse(update, lg, exc)
-    await msg.reply_text(t("place_set", lg), reply_markup=ReplyKeyboardRemove())
+    if msg.chat.type == "private":
+        await msg.reply_text(t("place_set", lg), reply_markup=ReplyKeyboardRemove())
     await prompt(update, view, context)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     view = await core(context).get_draft(user.id)
+    if view is None and (case_id := context.user_data.pop("comment_for", None)):
+        outcome = await core(context).comment_rating(case_id, user.id, msg.text)
+        return await msg.reply_text(t(outcome.key, lg))
     if view is None:
         return await msg.reply_text(t("start", lg, n=core(context).settings.max_photos), parse_mode="HTML")
     if view.step in (DESCRIPTION, CONFIRM):
@@ -187,6 +193,13 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except IntakeError as exc:
         await query.answer(t(exc.key, lg, **exc.args_), show_alert=exc.key != "stale")
         return
+    if view.step == CONFIRM and view.data.get("fast"):  # a grid worker: the category tap files the case
+        try:
+            await c.submit(user.id, chat_id, lg)
+        except IntakeError as exc:
+            return await query.answer(t(exc.key, lg, **exc.args_), show_alert=exc.key != "stale")
+        await query.answer("✅")
+        return await drop_buttons(query)
     await query.answer()
     if await c.get_draft(user.id) is None:
         return
@@ -267,3 +280,12 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(t(outcome.key, lg))
     if outcome.ok:
         await drop_buttons(query)
+        context.user_data["comment_for"] = int(parts[1])  # the next text, if any, is the comment
+        skip = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg), callback_data="k")]])
+        await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
+
+
+async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    context.user_data.pop("comment_for", None)
+    await update.callback_query.answer()
+    await drop_buttons(update.callback_query)

@@ -73,7 +73,7 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return await _answer(query, lg, await c.not_ours(ids[0], user.id, chat_id))
     case_id, mask = ids
     case = await c.load_case(case_id)
-    if case is None or c.settings.street_chats.get(case.street) != chat_id or case.state != "accepted":
+    if case is None or c.settings.owner_chat(case) != chat_id or case.state != "accepted":
         return await query.answer(t("stale", lg))
     await query.answer()
     text = t("pick_departments", c.settings.group_lang, number=case.number)

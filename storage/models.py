@@ -73,6 +73,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     difficult: Mapped[bool] = mapped_column(default=False, server_default="0")  # 疑难件: for the duty leaders
+    rating_comment: Mapped[str | None] = mapped_column(Text)  # the citizen's optional words with the last rating
+    grid: Mapped[str | None] = mapped_column(String(64), index=True)  # handled by this grid cell's group
+    reported_by_grid: Mapped[str | None] = mapped_column(String(64), index=True)  # a grid worker's report, credited
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
@@ -149,11 +152,21 @@ class BindCode(Base):
     __tablename__ = "bind_codes"
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(12))  # street | department
-    target: Mapped[str] = mapped_column(String(64))  # street name or department key
+    kind: Mapped[str] = mapped_column(String(12))  # street | department | grid | worker
+    target: Mapped[str] = mapped_column(String(64))  # street name, department key or grid name
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_chat: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GridWorker(Base):
+    """A grid worker (网格员) registered with a one-time code; config.yaml's `grids[].workers` add to these."""
+
+    __tablename__ = "grid_workers"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    grid: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime]
 
 
 class Binding(Base):

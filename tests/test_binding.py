@@ -39,8 +39,9 @@ async def test_bind_code_command_line(tmp_path):
     cfg_text = (ROOT / "config.yaml").read_text(encoding="utf-8").replace(
         "sqlite+aiosqlite:///var/frontline.sqlite3", f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}")
     path = tmp_path / "c.yaml"
-    path.write_text(cfg_text.replace("data/gulou_streets.geojson", str(ROOT / "data/gulou_streets.geojson")),
-                    encoding="utf-8")
+    for name in ("gulou_streets.geojson", "gulou_grids.geojson"):
+        cfg_text = cfg_text.replace(f"data/{name}", str(ROOT / "data" / name))
+    path.write_text(cfg_text, encoding="utf-8")
 
     async def run(*args):
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(path), *args,

@@ -108,6 +108,10 @@ async def test_photo_to_satisfied_with_two_departments(district):
     q = await d.tap_last(citizen, citizen.id, "基本满意")
     assert (await answers(d, q))[0] == "感谢评价！"
     assert await d.wait_text(citizen.id, "已办结。")
+    skip = await d.wait_button(citizen.id, "跳过")  # the optional comment, skipped
+    q = await d.tap_last(citizen, citizen.id, "跳过")
+    await answers(d, q)
+    await emu.wait_for(lambda: not emu.message(citizen.id, skip["message_id"]).get("reply_markup"))
 
     # mutual ratings: street rates each department, each department rates the call
     await d.wait_button(chat, "好")
@@ -154,12 +158,25 @@ async def test_not_satisfied_reopens_and_silence_closes(district):
     q = await d.tap_last(citizen, citizen.id, "不满意")
     assert (await answers(d, q))[0] == "已重新办理。"
     assert await d.wait_text(citizen.id, "已重新办理您的诉求")
+    # the optional comment goes to the street with the reopened case, once
+    assert await d.wait_text(citizen.id, "想补充几句意见吗")
+    n = len(emu.messages(citizen.id))
+    await d.text(citizen, "门口还是有垃圾 <没清>")
+    assert await d.wait_text(citizen.id, "已收到您的意见", after=n)
+    assert await d.wait_text(chat, "群众对 " + number + " 的评价：不满意。意见：门口还是有垃圾 <没清>")
+    n = len(emu.messages(citizen.id))
+    await d.text(citizen, "再说一句")  # not a second comment: the usual help
+    reply = await emu.wait_for(lambda: len(emu.messages(citizen.id)) > n and emu.messages(citizen.id)[-1])
+    assert "已收到您的意见" not in reply["text"]
     # a fresh card with the handler's buttons goes to the same street
     await emu.wait_for(lambda: len([m for m in emu.messages(chat) if m.get("photo") and number in m.get("caption", "")
                                     and m is not card]) >= 1)
     async with d.core.sessions() as s:
         case = await s.scalar(select(Case))
         assert (case.state, case.reopen_count, case.street) == ("accepted", 1, STREET)
+        assert case.rating_comment == "门口还是有垃圾 <没清>"
+        comment = await s.scalar(select(Event).where(Event.kind == "rating_comment"))
+        assert comment.data == {"rating": "unsatisfied", "text": "门口还是有垃圾 <没清>"}
 
     # resolved again, then the citizen stays silent for 3 days
     new_card = [m for m in emu.messages(chat) if m.get("photo") and number in m.get("caption", "")][-1]

@@ -1,0 +1,22 @@
+"""Grid workers (网格员) report from their grid group too: the same draft as in the private chat."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import citizen
+from handlers.common import core
+
+
+async def on_group_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or a place posted in a grid group by one of that grid's workers starts or feeds their
+    draft; anything else said in the group is ordinary talk and left alone."""
+    settings = core(context).settings
+    grid = settings.grid_workers.get(update.effective_user.id) if update.effective_user else None
+    if grid is None or settings.grid_chats.get(grid) != update.effective_chat.id:
+        return
+    if update.effective_message.photo:
+        await citizen.on_photo(update, context)
+    else:
+        await citizen.on_place(update, context)
