@@ -71,7 +71,8 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & ~filters.REPLY
                                    & (filters.PHOTO | filters.LOCATION | filters.VENUE), grid.on_group_report))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY
-                                   & (filters.PHOTO | filters.TEXT) & ~filters.COMMAND, staff.on_group_reply))
+                                   & (filters.PHOTO | filters.TEXT | filters.LOCATION | filters.VENUE)
+                                   & ~filters.COMMAND, staff.on_group_reply))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, citizen.on_photo))
     app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, citizen.on_document))
     app.add_handler(MessageHandler(PRIVATE & (filters.LOCATION | filters.VENUE), citizen.on_place))

@@ -140,7 +140,8 @@ class Renderer:
             return [Step("edit", lambda: self.refresh_call(case, call))]
         if kind == "declined_notice":
             call = await self.core.load_call(row.payload["call_id"])
-            text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department))
+            text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
+                     reason=call.decline_reason or "—")
             keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["dispute"], self.lang),
                                                                    callback_data=f"Q:{call.id}")]])
             return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
@@ -251,6 +252,8 @@ class Renderer:
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
                  f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
                  f"{pick(('到场时限', 'Check in by'), lang)}: {self.local(call.checkin_due)}",
+                 *([f"{pick(('到场地点', 'Meet at'), lang)}: {call.lat:.5f}, {call.lon:.5f}"]
+                   if (call.lat, call.lon) != (case.lat, case.lon) else []),
                  f"{pick(('状态', 'State'), lang)}: {pick(CALL_STATES[call.status], lang)}"]
         if case.description:
             lines.insert(3, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
@@ -290,9 +293,11 @@ class Renderer:
                                  caption=True)
             return [msg.message_id]
 
-        async def place():
-            msg = await self.bot.send_venue(chat_id, case.lat, case.lon, title=(case.street or "")[:128] or "—",
-                                            address=(case.place_address or f"{case.lat:.5f}, {case.lon:.5f}")[:256])
+        async def place():  # where to meet: the case's place unless the handler set another
+            same = (call.lat, call.lon) == (case.lat, case.lon)
+            address = (case.place_address if same else None) or f"{call.lat:.5f}, {call.lon:.5f}"
+            msg = await self.bot.send_venue(chat_id, call.lat, call.lon, title=(case.street or "")[:128] or "—",
+                                            address=address[:256])
             return [msg.message_id]
         return [Step("card", card), Step("place", place)]
 

@@ -92,9 +92,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_closed_unrated": ("诉求 {number} 已办结（未评价）。", "Report {number} is closed (not rated)."),
     "s_answered": ("📣 {number}：{department} 已响应（{name}）。", "📣 {number}: {department} answered ({name})."),
     "s_checked_in": ("📍 {number}：{department} 的 {name} 已到场报到（距现场 {m} 米）。", "📍 {number}: {name} of {department} checked in on site ({m} m away)."),
-    "s_declined": ("↩️ {number}：{department} 表示不属于本部门职责。", "↩️ {number}: {department} says it is not theirs."),
+    "s_declined": ("↩️ {number}：{department} 表示不属于本部门职责。理由：{reason}", "↩️ {number}: {department} says it is not theirs: {reason}"),
+    "c_returned": ("↩️ {street} 退回 {number}（非本辖区），理由：{reason}", "↩️ {street} returned {number} (not theirs): {reason}"),
+    "ask_not_ours": ("请回复本消息，说明 {number} 为何不属于本辖区：", "Reply to this message: why is {number} not yours?"),
+    "ask_decline": ("请回复本消息，说明 {number} 为何不属于本部门职责：", "Reply to this message: why is {number} not your department's?"),
+    "ask_time": ("请回复本消息写到场时限，如 45分钟、3小时、16:30、11-24 09:00：", "Reply to this message with the check-in time, e.g. 45m, 3h, 16:30, 11-24 09:00:"),
+    "bad_time": ("看不懂这个时间（须在 7 天内），请再回复一次，如 45分钟、3小时、16:30。", "I cannot read that time (it must be within 7 days); reply again, e.g. 45m, 3h, 16:30."),
+    "call_place_set": ("已设定到场地点；请选择部门和时限。", "Meeting place set; now pick departments and a time."),
+    "prompt_used": ("这个问题已经回答过了。", "That question was already answered."),
+    "prompt_asked": ("已在群里提问，请回复那条消息。", "Asked in the group: reply to that message."),
     "s_note": ("💬 {number} {department}（{name}）：{text}", "💬 {number} {department} ({name}): {text}"),
-    "pick_departments": ("{number}：选择要呼叫的部门（可多选），再选到场时限（到场地点：诉求位置）。", "{number}: choose the departments to call (several allowed), then the check-in time (place: the reported location)."),
+    "pick_departments": ("{number}：选择要呼叫的部门（可多选），再选到场时限。到场地点默认为诉求位置；回复本消息发送位置可另设。", "{number}: choose the departments to call (several allowed), then the check-in time. They meet at the reported place unless you reply to this message with another location."),
     "resolve_how": ("请回复诉求卡片：发一张处置后的照片，并在照片说明里写处置情况。没有照片不能办结。", "Reply to the case card with an after photo, and write what was done in its caption. No photo, no resolution."),
     "need_photo": ("没有处置后照片，不能办结。请回复卡片并附照片。", "No after photo, no resolution. Reply to the card with a photo."),
     "need_note": ("请在照片说明里写处置情况。", "Please write what was done in the photo's caption."),
@@ -204,6 +212,7 @@ BUTTONS = {
     "approve": ("批准", "Approve"), "refuse": ("不批准", "Refuse"),
     "e1h": ("延1小时", "+1 h"), "e4h": ("延4小时", "+4 h"), "e1wd": ("延1个工作日", "+1 working day"),
     "t30": ("30分钟内", "30 min"), "t60": ("1小时内", "1 h"), "t120": ("2小时内", "2 h"), "tam": ("下个工作日上午", "Next working morning"),
+    "ttyped": ("✍️ 输入时间", "✍️ Type a time"),
 }
 
 

@@ -6,8 +6,10 @@ from cases.disposal import DisposalMixin
 from cases.escalations import EscalationMixin
 from cases.intake import IntakeMixin
 from cases.lifecycle import LifecycleMixin
+from cases.prompts import PromptMixin
 from cases.stats import StatsMixin
 
 
-class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin, EscalationMixin, BindingMixin):
+class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin, EscalationMixin, BindingMixin,
+           PromptMixin):
     pass

@@ -43,7 +43,8 @@ class DisposalMixin(CoreBase):
 
     # ---- calls ------------------------------------------------------------------------------------
     async def call_departments(self, case_id: int, departments: list[str], checkin_due: datetime,
-                               user_id: int, user_name: str, chat_id: int) -> Outcome:
+                               user_id: int, user_name: str, chat_id: int, place: dict | None = None) -> Outcome:
+        """Call departments to check in by `checkin_due` at `place` (the case's own location by default)."""
         now = self.now()
         unknown = [d for d in departments if d not in self.settings.departments]
         if unknown or not departments:
@@ -59,7 +60,8 @@ class DisposalMixin(CoreBase):
             if not new:
                 return Outcome(False, "already_called", case)
             for key in new:
-                call = Call(case_id=case_id, department=key, status="pending", lat=case.lat, lon=case.lon,
+                call = Call(case_id=case_id, department=key, status="pending",
+                            lat=place["lat"] if place else case.lat, lon=place["lon"] if place else case.lon,
                             checkin_due=checkin_due, called_by=user_id, called_by_name=user_name[:128],
                             created_at=now)
                 session.add(call)
@@ -73,7 +75,7 @@ class DisposalMixin(CoreBase):
                 if tracker:  # a city unit: the district department tracking it follows the call up
                     enqueue(session, now, tracker, "call_card", case_id, call_id=call.id, tracking=True)
             self.trace(session, case_id, now, "called", "handler", user_id, chat_id, departments=new,
-                       checkin_due=checkin_due.isoformat())
+                       checkin_due=checkin_due.isoformat(), **({"place": place} if place else {}))
             case.updated_at = now
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
             enqueue(session, now, case.reporter_id, "notice", case_id, key="n_called", lang=case.reporter_lang,
@@ -153,16 +155,18 @@ class DisposalMixin(CoreBase):
             return Outcome(True, "checked_in", case, metres)
         return await self._write(tx)
 
-    async def decline_call(self, call_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
+    async def decline_call(self, call_id: int, user_id: int, user_name: str, chat_id: int,
+                           reason: str = "") -> Outcome:
         now = self.now()
 
         def tx(session: Session) -> Outcome:
             call, case, refused = self._dept_call(session, call_id, chat_id, ("pending", "answered"))
             if refused:
                 return refused
-            call.status, call.decline_reason = "declined", "not ours"
+            call.status, call.decline_reason = "declined", reason.strip()[:250] or "not ours"
             self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now, "cancelled")
-            self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department)
+            self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department,
+                       reason=call.decline_reason)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
             enqueue(session, now, self.settings.owner_chat(case), "declined_notice", case.id,
                     call_id=call_id)

@@ -112,7 +112,7 @@ class LifecycleMixin(CoreBase):
             self.outbox_written()
         return outcome
 
-    async def not_ours(self, case_id: int, user_id: int, chat_id: int) -> Outcome:
+    async def not_ours(self, case_id: int, user_id: int, chat_id: int, reason: str = "") -> Outcome:
         """The street says the place is not its own: back to the command centre, which assigns again."""
         now = self.now()
 
@@ -122,14 +122,20 @@ class LifecycleMixin(CoreBase):
                 return Outcome(False, "stale")
             if self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
+            street = case.street  # the UPDATE below clears it on the loaded object too
             won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(("routed", "accepted")))
                                   .values(state="unrouted", street=None, grid=None, routed_by="pending",
                                           handler_id=None, handler_name=None, updated_at=now)).rowcount
             if not won:
                 return Outcome(False, "wrong_state", case)
-            self.trace(session, case_id, now, "not_ours", "handler", user_id, chat_id, street=case.street)
+            reason_ = reason.strip()[:500]
+            self.trace(session, case_id, now, "not_ours", "handler", user_id, chat_id, street=street,
+                       reason=reason_)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
             if self.settings.command_chat:
+                enqueue(session, now, self.settings.command_chat, "notice", case_id, key="c_returned",
+                        lang=self.settings.group_lang, args={"number": case.number, "street": street or "",
+                                                             "reason": reason_ or "—"})
                 enqueue(session, now, self.settings.command_chat, "routing_card", case_id)
             session.refresh(case)
             return Outcome(True, "not_ours_done", case)

@@ -58,3 +58,34 @@ class Category:
 
 def deadlines_for(category: Category, start: datetime, calendar: WorkCalendar, tz: ZoneInfo) -> dict:
     return {kind: d.after(start, calendar, tz) for kind, d in category.limits.items()}
+
+
+_CLOCK = re.compile(r"^\s*(?:(\d{1,2})[-/.月](\d{1,2})日?\s+)?(\d{1,2})[:：点](\d{2})?分?\s*$")
+_UNITS = {"分钟": "m", "分": "m", "min": "m", "小时": "h", "时": "h", "天": "d", "工作日": "wd"}
+
+
+def parse_due(text: str, now: datetime, calendar: WorkCalendar, tz: ZoneInfo,
+              limit: timedelta = timedelta(days=7)) -> datetime | None:
+    """A check-in time typed by a handler: `45m`, `3h`, `1wd`, `45分钟`, `2小时`, `16:30` (today, or
+    tomorrow when past), `11-24 09:00`. None when it cannot be read, is not ahead or is beyond `limit`."""
+    text = text.strip().lower()
+    for word, unit in _UNITS.items():
+        if text.endswith(word) and text[: -len(word)].strip().isdigit():
+            text = text[: -len(word)].strip() + unit
+            break
+    try:
+        due = parse_duration(text).after(now, calendar, tz)
+    except ValueError:
+        m = _CLOCK.match(text)
+        if not m:
+            return None
+        month, day, hour, minute = (int(g) if g else None for g in m.groups())
+        local = now.astimezone(tz)
+        try:
+            due = local.replace(month=month or local.month, day=day or local.day, hour=hour, minute=minute or 0,
+                                second=0, microsecond=0)
+        except ValueError:
+            return None
+        if due <= local and month is None:
+            due += timedelta(days=1)
+    return due if now < due <= now + limit else None

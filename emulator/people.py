@@ -120,8 +120,10 @@ class People:
         stored = self.files.add(data, "document", file_name, mime_type)
         return await self._user_sends(user, chat_id, {"document": stored.document()})
 
-    async def send_location(self, user: User, chat_id: int, lat: float, lon: float) -> dict:
-        return await self._user_sends(user, chat_id, {"location": {"latitude": lat, "longitude": lon}})
+    async def send_location(self, user: User, chat_id: int, lat: float, lon: float,
+                            reply_to_message_id: int | None = None) -> dict:
+        return await self._user_sends(user, chat_id, {"location": {"latitude": lat, "longitude": lon}},
+                                      reply_to_message_id)
 
     async def send_venue(self, user: User, chat_id: int, lat: float, lon: float, title: str, address: str) -> dict:
         loc = {"latitude": lat, "longitude": lon}

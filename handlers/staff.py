@@ -9,6 +9,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, pick, t
+from cases.policy import parse_due
 from handlers.common import core, int_parts, lang, store_photo
 from storage.media import MediaError
 
@@ -19,6 +20,38 @@ MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStat
 async def is_member(context, chat_id: int, user_id: int) -> bool:
     member = await context.bot.get_chat_member(chat_id, user_id)
     return member.status in MEMBER
+
+
+async def ask(query, context, kind: str, target_id: int, text: str, data: dict | None = None) -> None:
+    """Ask in the group for a reply (a reason, a time); the reply finishes the action (on_group_reply)."""
+    c, chat_id = core(context), query.message.chat_id
+    if await c.prompt_open(chat_id, kind, target_id):
+        return await query.answer(t("prompt_asked", c.settings.group_lang))
+    await query.answer()
+    prompt = await query.message.reply_text(text, reply_markup=ForceReply(selective=True))
+    await c.save_prompt(chat_id, prompt.message_id, kind, target_id, query.from_user.id, data)
+
+
+async def on_prompt_reply(update: Update, context, prompt) -> None:
+    """The reply to one of ask()'s questions: the reason for "not ours", or a typed check-in time."""
+    msg, user, c = update.effective_message, update.effective_user, core(context)
+    lg = c.settings.group_lang
+    due = None
+    if prompt.kind == "time":
+        due = parse_due(msg.text, c.now(), c.settings.calendar, c.settings.tz)
+        if due is None:  # the question stays open: they can reply again
+            return await msg.reply_text(t("bad_time", lg))
+    if not await c.claim_prompt(prompt.id):
+        return await msg.reply_text(t("prompt_used", lg))
+    if prompt.kind == "not_ours":
+        outcome = await c.not_ours(prompt.target_id, user.id, msg.chat_id, msg.text)
+    elif prompt.kind == "decline":
+        outcome = await c.decline_call(prompt.target_id, user.id, user.full_name, msg.chat_id, msg.text)
+    else:
+        keys = [k for i, k in enumerate(c.settings.departments) if prompt.data["mask"] >> i & 1]
+        outcome = await c.call_departments(prompt.target_id, keys, due, user.id, user.full_name, msg.chat_id,
+                                           prompt.data.get("place"))
+    await msg.reply_text(t(outcome.key, lg))
 
 
 async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,10 +102,13 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return await query.answer(t("not_your_group", lg), show_alert=True)
     if kind == "R":
         return await query.answer(t("resolve_how", lg), show_alert=True)
-    if kind == "N":
-        return await _answer(query, lg, await c.not_ours(ids[0], user.id, chat_id))
+    case = await c.load_case(ids[0])
+    if kind == "N":  # not ours: ask why, then hand it back (on the reply)
+        if case is None or c.settings.owner_chat(case) != chat_id or case.state not in ("routed", "accepted"):
+            return await query.answer(t("stale", lg))
+        return await ask(query, context, "not_ours", case.id, t("ask_not_ours", c.settings.group_lang,
+                                                                   number=case.number))
     case_id, mask = ids
-    case = await c.load_case(case_id)
     if case is None or c.settings.owner_chat(case) != chat_id or case.state != "accepted":
         return await query.answer(t("stale", lg))
     await query.answer()
@@ -80,8 +116,9 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     keyboard = department_keyboard(c, case_id, mask)
     if kind == "K":  # a toggle on the selection message: edit it in place
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard)
-    else:
-        await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
+    else:  # a reply with a location to this picker sets another meeting place
+        picker = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
+        await c.save_prompt(chat_id, picker.message_id, "pick", case_id, user.id)
 
 
 def department_keyboard(c, case_id: int, mask: int) -> InlineKeyboardMarkup:
@@ -92,15 +129,15 @@ def department_keyboard(c, case_id: int, mask: int) -> InlineKeyboardMarkup:
         rows.append([InlineKeyboardButton(f"{mark} {en if lg == 'en' else zh}",
                                           callback_data=f"K:{case_id}:{mask ^ (1 << i)}")])
     times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg), callback_data=f"T:{case_id}:{mask}:{code}")
-             for code in ("30", "60", "120", "am")]
-    return InlineKeyboardMarkup([*rows, times[:2], times[2:]])
+             for code in ("30", "60", "120", "am", "typed")]
+    return InlineKeyboardMarkup([*rows, times[:2], times[2:4], times[4:]])
 
 
 async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
     ids = int_parts(":".join(parts[:3]), 2) if len(parts) == 4 else None
-    if ids is None or parts[3] not in (*CALL_TIMES, "am"):
+    if ids is None or parts[3] not in (*CALL_TIMES, "am", "typed"):
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
@@ -109,13 +146,18 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     keys = [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)
+    picker = await c.prompt_at(chat_id, query.message.message_id)
+    place = picker.data.get("place") if picker and picker.kind == "pick" else None
+    if parts[3] == "typed":
+        return await ask(query, context, "time", case_id, t("ask_time", c.settings.group_lang),
+                         {"mask": mask, "place": place})
     now = c.now()
     if parts[3] == "am":  # 09:00 on the next working day
         local = now.astimezone(c.settings.tz)
         due = c.settings.calendar.add_workdays(local.replace(hour=9, minute=0, second=0, microsecond=0), 1)
     else:
         due = now + timedelta(minutes=CALL_TIMES[parts[3]])
-    outcome = await c.call_departments(case_id, keys, due, user.id, user.full_name, chat_id)
+    outcome = await c.call_departments(case_id, keys, due, user.id, user.full_name, chat_id, place)
     await _answer(query, lg, outcome)
     if outcome.ok:
         await query.edit_message_reply_markup(None)
@@ -130,8 +172,15 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
         return await query.answer(t("stale", lg))
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    action = c.answer_call if query.data[0] == "A" else c.decline_call
-    await _answer(query, lg, await action(ids[0], user.id, user.full_name, chat_id))
+    if query.data[0] == "A":
+        return await _answer(query, lg, await c.answer_call(ids[0], user.id, user.full_name, chat_id))
+    call = await c.load_call(ids[0])  # not ours: ask why, then decline (on the reply)
+    case = await c.load_case(call.case_id) if call else None
+    if case is None or c.settings.departments.get(call.department, (0, 0, None))[2] != chat_id:
+        return await query.answer(t("stale", lg))
+    if call.status not in ("pending", "answered"):
+        return await query.answer(t("call_" + call.status, lg))
+    await ask(query, context, "decline", call.id, t("ask_decline", c.settings.group_lang, number=case.number))
 
 
 async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -155,6 +204,15 @@ async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A reply to a card: on a street card, a resolution (after photo + caption); on a call card, a note."""
     msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
+    prompt = await c.prompt_at(msg.chat_id, msg.reply_to_message.message_id)
+    loc = msg.venue.location if msg.venue else msg.location
+    if loc:  # a place for the call being prepared on this picker
+        if prompt is None or prompt.kind != "pick":
+            return
+        await c.set_prompt_place(prompt.id, loc.latitude, loc.longitude, msg.venue.title if msg.venue else None)
+        return await msg.reply_text(t("call_place_set", c.settings.group_lang))
+    if msg.text and prompt and prompt.kind != "pick":
+        return await on_prompt_reply(update, context, prompt)
     if msg.text:  # the reason for an extension, answering the bot's prompt
         outcome = await c.give_reason(msg.chat_id, msg.reply_to_message.message_id, msg.text)
         if outcome is not None:

@@ -221,6 +221,26 @@ class Deadline(Base):
                       Index("ix_deadlines_open_next", "status", "next_at"))
 
 
+class Prompt(Base):
+    """A question the bot asked in a group (a ForceReply): the reply to it finishes the action, even after
+    a restart. kind: not_ours (the street's reason), decline (a department's reason), time (a typed
+    check-in time for a call; data holds the department mask)."""
+
+    __tablename__ = "prompts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)  # the case, or the call for a decline
+    data: Mapped[dict] = mapped_column(default=dict)
+    asked_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+
 class Card(Base):
     """Where a case's card was posted, so it can be edited in place from the current state."""
 

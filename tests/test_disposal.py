@@ -206,16 +206,66 @@ async def test_department_not_ours_outsiders_and_street_not_ours(district):
     answer_data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     q = await emu.tap(outsider, water, card["message_id"], answer_data)
     assert "成员" in (await answers(d, q))[0]
-    q = await d.tap_last(d.staff_of("water"), water, "不属于本部门")
-    assert (await answers(d, q))[0] == "已退回呼叫方。"
-    assert await d.wait_text(chat, "区水利局 表示不属于本部门职责")
-    # the street hands the case back to the command centre
-    q = await d.tap_last(d.handler_of(STREET), chat, "非本辖区")
-    assert (await answers(d, q))[0] == "已退回区指挥中心重新分派。"
-    assert await d.wait_button(d.cfg.command_center.chat_id, "鼓东街道")
+    # "not ours" asks why (a second tap does not ask twice); the reply declines, once
+    staff = d.staff_of("water")
+    await d.tap_last(staff, water, "不属于本部门")
+    prompt = await d.wait_text(water, "为何不属于本部门职责")
+    q = await d.tap_last(staff, water, "不属于本部门")
+    assert (await answers(d, q))[0] == "已在群里提问，请回复那条消息。"
+    await emu.send_text(staff, water, "井盖属<燃气>公司", reply_to_message_id=prompt["message_id"])
+    assert await d.wait_text(water, "已退回呼叫方。")
+    assert await d.wait_text(chat, "区水利局 表示不属于本部门职责。理由：井盖属<燃气>公司")
+    n = len(emu.messages(water))
+    await emu.send_text(staff, water, "再说一遍", reply_to_message_id=prompt["message_id"])
+    assert await d.wait_text(water, "这个问题已经回答过了。", after=n)
+    # the street hands the case back to the command centre, with its reason
+    await d.tap_last(d.handler_of(STREET), chat, "非本辖区")
+    prompt = await d.wait_text(chat, "为何不属于本辖区")
+    await emu.send_text(d.handler_of(STREET), chat, "在鼓西街道一侧", reply_to_message_id=prompt["message_id"])
+    assert await d.wait_text(chat, "已退回区指挥中心重新分派。")
+    command = d.cfg.command_center.chat_id
+    assert await d.wait_text(command, f"温泉街道 退回 {number}（非本辖区），理由：在鼓西街道一侧")
+    assert await d.wait_button(command, "鼓东街道")
     async with d.core.sessions() as s:
         case = await s.scalar(select(Case))
         assert (case.state, case.street) == ("unrouted", None)
+        declined = await s.scalar(select(Call))
+        assert (declined.status, declined.decline_reason) == ("declined", "井盖属<燃气>公司")
+        events = {e.kind: e.data for e in await s.scalars(select(Event))}
+        assert events["not_ours"]["reason"] == "在鼓西街道一侧"
+
+
+async def test_a_typed_check_in_time_at_another_meeting_place(district):
+    d, emu = district, district.emu
+    citizen, number, chat, (lat, lon) = await accepted_case(d, 8006)
+    handler = d.handler_of(STREET)
+    await d.tap_last(handler, chat, "呼叫部门")
+    picker = await d.wait_button(chat, "⬜ 区城管局")
+    await d.tap_last(handler, chat, "⬜ 区城管局")
+    await d.wait_button(chat, "☑️ 区城管局")
+    # a location in reply to the picker: the departments meet there (~330 m north), not at the case
+    meet = (lat + 0.003, lon)
+    await emu.send_location(handler, chat, *meet, reply_to_message_id=picker["message_id"])
+    assert await d.wait_text(chat, "已设定到场地点")
+    await d.tap_last(handler, chat, "输入时间")
+    prompt = await d.wait_text(chat, "请回复本消息写到场时限")
+    n = len(emu.messages(chat))
+    await emu.send_text(handler, chat, "等会儿吧", reply_to_message_id=prompt["message_id"])
+    assert await d.wait_text(chat, "看不懂这个时间", after=n)
+    await emu.send_text(handler, chat, "45分钟", reply_to_message_id=prompt["message_id"])
+    assert await d.wait_text(chat, "已呼叫。", after=n)
+    card = await d.wait_button(d.dept_chat("city_mgmt"), "响应")
+    assert "到场时限: 11-23 10:15" in card["caption"]  # accepted at 09:30, then 45 minutes
+    assert f"到场地点: {meet[0]:.5f}, {meet[1]:.5f}" in card["caption"]
+    dept = d.dept_chat("city_mgmt")
+    venue = await emu.wait_for(lambda: next((m for m in emu.messages(dept) if m.get("venue")), None))
+    assert abs(venue["venue"]["location"]["latitude"] - meet[0]) < 1e-6
+    mgmt = d.staff_of("city_mgmt")
+    far = await check_in(d, mgmt, card, lat, lon)  # at the case's place: 330 m from the meeting place
+    assert far["text"].startswith("报到失败")
+    n = len(emu.messages(mgmt.id))
+    await emu.send_location(mgmt, mgmt.id, *meet)
+    assert await d.wait_text(mgmt.id, "报到成功", after=n)
 
 
 async def test_a_restart_in_the_middle_of_a_case_continues_cleanly(district):

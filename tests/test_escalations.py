@@ -156,8 +156,11 @@ async def test_reopened_twice_becomes_difficult(d):
 async def test_a_disputed_not_ours_becomes_difficult(d):
     chat = await accepted(d, 9505)
     await called(d, chat)
-    q = await d.tap_last(d.staff_of("city_mgmt"), d.dept_chat("city_mgmt"), "不属于本部门")
-    assert await answer_of(d, q) == "已退回呼叫方。"
+    dept = d.dept_chat("city_mgmt")
+    await d.tap_last(d.staff_of("city_mgmt"), dept, "不属于本部门")
+    prompt = await d.wait_text(dept, "为何不属于本部门职责")
+    await d.emu.send_text(d.staff_of("city_mgmt"), dept, "应由园林部门处理", reply_to_message_id=prompt["message_id"])
+    assert await d.wait_text(dept, "已退回呼叫方。")
     await d.wait_button(chat, "有争议")
     q = await d.tap_last(d.handler_of(STREET), chat, "有争议")
     assert await answer_of(d, q) == "已列为疑难件，提交值班领导。"

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases.policy import parse_duration
+from cases.policy import parse_due, parse_duration
 from cases.workdays import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -59,3 +59,22 @@ def test_a_year_the_calendar_does_not_know_falls_back_with_config(caplog):
     assert "no data for 2031" in caplog.text
     due = parse_duration("1wd").after(datetime(2030, 12, 31, 2, 0, tzinfo=UTC), cal, TZ)
     assert due.astimezone(TZ) == local(2031, 1, 2, 10, 0)
+
+
+NOW = local(2026, 11, 23, 15, 0)  # a Monday afternoon
+
+
+@pytest.mark.parametrize("text, due", [
+    ("45m", local(2026, 11, 23, 15, 45)), ("45分钟", local(2026, 11, 23, 15, 45)),
+    ("3小时", local(2026, 11, 23, 18, 0)), ("1wd", local(2026, 11, 24, 15, 0)),
+    ("16:30", local(2026, 11, 23, 16, 30)), ("16：30", local(2026, 11, 23, 16, 30)),
+    ("9:00", local(2026, 11, 24, 9, 0)),  # past today: tomorrow
+    ("11-25 08:30", local(2026, 11, 25, 8, 30)), ("11月25日 8点", local(2026, 11, 25, 8, 0)),
+])
+def test_parse_due(text, due):
+    assert parse_due(text, NOW, WorkCalendar(), TZ) == due
+
+
+@pytest.mark.parametrize("text", ["等会儿", "", "25:00", "11-20 09:00", "12-30 09:00", "30d", "0m", "2-30 10:00"])
+def test_parse_due_refuses_unreadable_past_and_far(text):
+    assert parse_due(text, NOW, WorkCalendar(), TZ) is None
