@@ -63,7 +63,7 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run(cases: int, concurrency: int, drain: float) -> dict:
+async def run(cases: int, concurrency: int, drain: float, profile: str | None = None) -> dict:
     cfg = load_config(ROOT / "config.yaml")
     with tempfile.TemporaryDirectory(prefix="frontline-bench-") as tmp:
         tmp = Path(tmp)
@@ -74,12 +74,16 @@ async def run(cases: int, concurrency: int, drain: float) -> dict:
         raw["telegram"].update(base_url=d.emu.base_url, base_file_url=d.emu.base_file_url)
         raw["database"]["url"] = f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
         raw["media"]["dir"] = str(tmp / "media")
-        raw["geo"]["streets_file"] = str(ROOT / raw["geo"]["streets_file"])
+        for key in ("streets_file", "grids_file"):
+            if raw["geo"].get(key):
+                raw["geo"][key] = str(ROOT / raw["geo"][key])
         raw["intake"]["max_cases_per_hour"] = 10**6
         (tmp / "bench.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token}
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(tmp / "bench.yaml"),
-                                                    cwd=ROOT, env=env, stderr=asyncio.subprocess.DEVNULL)
+        prof = ["-m", "cProfile", "-o", profile] if profile else []  # where the bot's CPU goes (slower)
+        proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "bot", "--config",
+                                                    str(tmp / "bench.yaml"), cwd=ROOT, env=env,
+                                                    stderr=asyncio.subprocess.DEVNULL)
         try:
             await d.emu.wait_for(lambda: any(c.method == "setMyCommands" for c in d.emu.calls), 60)
             index = StreetIndex.from_geojson(cfg.geo.streets_file)
@@ -123,8 +127,9 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--drain", type=float, default=5.0, help="seconds to let delivery go on at the end")
+    parser.add_argument("--profile", help="run the bot under cProfile and write its stats to this file")
     args = parser.parse_args()
-    result = asyncio.run(run(args.cases, args.concurrency, args.drain))
+    result = asyncio.run(run(args.cases, args.concurrency, args.drain, args.profile))
     for key, value in result.items():
         print(f"{key:>26}: {value}")
     return 0

@@ -40,7 +40,7 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
-           .connection_pool_size(64).pool_timeout(30).build())
+           .connection_pool_size(8).pool_timeout(30).build())
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
     add_handlers(app)
     return app
