@@ -204,8 +204,13 @@ async def walk_call_to_rating(d: District, out: Transcript, citizen, handler, st
         out.person(who, what)
         query = await d.tap_last(user, chat_id, label)
         await emu.wait_for(lambda query=query: query in emu.callback_answers)
+        if user is citizen:
+            await d.wait_text(citizen.id, "想补充几句意见吗")
         out.flush()
     await d.wait_text(citizen.id, "已办结。")
+    out.person("王女士", "types: 修得很快，谢谢！")
+    await d.text(citizen, "修得很快，谢谢！")
+    await d.wait_text(chat, "修得很快，谢谢！")
     out.flush()
 
 
