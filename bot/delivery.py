@@ -58,7 +58,18 @@ class RateLimiter:
 
     def record(self, chat_id: int, now: float) -> None:
         self.recent.append(now)
-        self.by_chat.setdefault(chat_id, deque()).append(now)
+        # A private chat needs only its last send; a group, its sends within the window.
+        self.by_chat.setdefault(chat_id, deque(maxlen=None if chat_id < 0 else 1)).append(now)
+
+    def blocked(self, now: float) -> list[int]:
+        """Chats that must wait now. Their rows are left out of the next batch, so a backlog of group
+        cards held by the 20-a-minute limit cannot starve private replies queued behind it."""
+        idle = [c for c, sent in self.by_chat.items()
+                if not sent or sent[-1] < now - (self.group_window if c < 0 else self.private_interval)]
+        for chat_id in idle:  # forget chats whose window has passed: the dict stays small
+            del self.by_chat[chat_id]
+        paused = [c for c, until in self.paused_until.items() if c is not None and until > now]
+        return sorted({*paused, *(c for c in self.by_chat if self.wait(c, now) > 0)})
 
     def pause(self, chat_id: int | None, seconds: float, now: float) -> None:
         self.paused_until[chat_id] = max(self.paused_until.get(chat_id, 0), now + seconds)
@@ -111,14 +122,19 @@ class Delivery:
     async def run_once(self) -> float | None:
         """One pass over due rows. Returns seconds until the next send may happen, None if none waits."""
         now_wall = datetime.now(UTC)
+        blocked = self.limiter.blocked(time.monotonic())
+        due = select(Outbox).where(Outbox.status == "pending",
+                                   or_(Outbox.not_before.is_(None), Outbox.not_before <= now_wall))
+        if blocked:
+            due = due.where(Outbox.chat_id.not_in(blocked))
         async with self.sessions() as session:
-            rows = (await session.scalars(
-                select(Outbox).where(Outbox.status == "pending",
-                                     or_(Outbox.not_before.is_(None), Outbox.not_before <= now_wall))
-                .order_by(Outbox.id).limit(self.batch))).all()
+            rows = (await session.scalars(due.order_by(Outbox.id).limit(self.batch))).all()
             later = await session.scalar(select(Outbox.not_before).where(
                 Outbox.status == "pending", Outbox.not_before > now_wall).order_by(Outbox.not_before).limit(1))
         next_wait = None if later is None else (later - now_wall).total_seconds()
+        if blocked:  # come back when the first of the left-out chats may send again
+            soonest = min(self.limiter.wait(c, time.monotonic()) for c in blocked)
+            next_wait = soonest if next_wait is None else min(next_wait, soonest)
         held: set[int] = set()  # chats whose earlier row is waiting: keep their order
         for row in rows:
             if self._stopping:

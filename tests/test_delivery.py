@@ -31,6 +31,33 @@ def test_rate_limiter_holds_telegram_limits():
     assert burst.wait(99, t + 1) == 2
 
 
+def test_blocked_lists_the_chats_that_must_wait_and_forgets_idle_ones():
+    lim = RateLimiter(private_interval=1.0, group_window=60.0, second_window=1.0)
+    t = 1000.0
+    for i in range(20):
+        lim.record(-100, t + i)
+    lim.record(42, t + 19.5)
+    assert lim.blocked(t + 19.6) == [-100, 42]
+    assert lim.blocked(t + 21) == [-100]  # the private chat may send again after its second
+    assert lim.blocked(t + 61) == []  # the group's first message has aged out
+    assert 42 not in lim.by_chat and -100 in lim.by_chat
+    assert lim.blocked(t + 200) == [] and lim.by_chat == {}  # idle for a whole window: forgotten
+
+
+async def test_a_group_backlog_does_not_starve_private_replies(district):
+    """Fourteen cards for one street exceed its 20 messages a minute; the citizens' receipts, queued
+    behind the held cards, still go out at once (the batch skips chats that must wait)."""
+    d, emu = district, district.emu
+    d.app.bot_data["delivery"].batch = 2  # a small batch: the held cards alone would fill it
+    chat, point = d.street_chat(STREET), d.core.streets.representative_point(STREET)
+    for i in range(14):
+        receipt = await d.report(d.citizen(4100 + i), jpeg(label=str(i)), *point)  # waits for the receipt
+        assert "GL-" in receipt["text"]
+    assert emu.max_rate(chat, 60.0) <= 20
+    held = [r for r in await rows(d) if r.status == "pending" and r.chat_id == chat]
+    assert held, "some cards wait for the group's minute to pass"
+
+
 async def rows(d):
     async with d.core.sessions() as s:
         return list(await s.scalars(select(Outbox).order_by(Outbox.id)))
