@@ -57,7 +57,16 @@ class RateLimiter:
         return max(0.0, *waits)
 
     def record(self, chat_id: int, now: float) -> None:
+        self.reserve(now)
+        self.record_chat(chat_id, now)
+
+    def reserve(self, now: float) -> None:
+        """Count a send against the overall limit as it starts (sends to different chats run at once)."""
         self.recent.append(now)
+
+    def record_chat(self, chat_id: int, now: float) -> None:
+        """Count a send against its chat when it has finished: Telegram saw it no later than that, so
+        the next one, timed from here, cannot reach it early however long this one took on the way."""
         # A private chat needs only its last send; a group, its sends within the window.
         self.by_chat.setdefault(chat_id, deque(maxlen=None if chat_id < 0 else 1)).append(now)
 
@@ -76,10 +85,10 @@ class RateLimiter:
 
 
 class Delivery:
-    def __init__(self, db, renderer, limiter: RateLimiter | None = None, batch: int = 200):
+    def __init__(self, db, renderer, limiter: RateLimiter | None = None, batch: int = 200, parallel: int = 8):
         self.db, self.sessions, self.renderer = db, db.sessions, renderer
         self.limiter = limiter or RateLimiter()
-        self.batch = batch
+        self.batch, self.parallel = batch, parallel  # parallel: chats sent to at once
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.idle = asyncio.Event()  # set whenever a pass found nothing left to do now
@@ -135,19 +144,25 @@ class Delivery:
         if blocked:  # come back when the first of the left-out chats may send again
             soonest = min(self.limiter.wait(c, time.monotonic()) for c in blocked)
             next_wait = soonest if next_wait is None else min(next_wait, soonest)
-        held: set[int] = set()  # chats whose earlier row is waiting: keep their order
+        # The oldest row of each chat goes this pass, several chats at once; a chat's later rows wait for
+        # the next pass, which keeps each chat's order.
+        firsts: dict[int, Outbox] = {}
         for row in rows:
-            if self._stopping:
-                return None
-            if row.chat_id in held:
-                continue
-            wait = self.limiter.wait(row.chat_id, time.monotonic())  # before rendering: cheap first
-            if not wait:
-                wait = await self.deliver(row)
+            firsts.setdefault(row.chat_id, row)
+        gate = asyncio.Semaphore(self.parallel)
+
+        async def one(row: Outbox) -> float:
+            async with gate:
+                if self._stopping:
+                    return 0
+                wait = self.limiter.wait(row.chat_id, time.monotonic())  # before rendering: cheap first
+                return wait or await self.deliver(row)
+        for wait in await asyncio.gather(*(one(r) for r in firsts.values())):
             if wait:
-                held.add(row.chat_id)
                 next_wait = wait if next_wait is None else min(next_wait, wait)
-        return next_wait
+        if len(firsts) < len(rows):  # more rows of the same chats: go on as soon as they may
+            next_wait = 0.0
+        return None if self._stopping else next_wait
 
     async def deliver(self, row: Outbox) -> float:
         """Send a row's remaining steps; returns seconds until it may go on (0: done or failed for good)."""
@@ -167,9 +182,9 @@ class Delivery:
             wait = self.limiter.wait(row.chat_id, time.monotonic())
             if wait:
                 return wait
-            self.limiter.record(row.chat_id, time.monotonic())
+            self.limiter.reserve(time.monotonic())
             try:
-                ids = await step.run()
+                ids = await self._timed(row.chat_id, step)
             except RetryAfter as exc:
                 seconds = _seconds(exc.retry_after)
                 self.limiter.pause(row.chat_id, seconds, time.monotonic())
@@ -196,6 +211,12 @@ class Delivery:
             await self._save_progress(row, done)
         await self._finish(row, "sent", None, done)
         return 0
+
+    async def _timed(self, chat_id: int, step):
+        try:
+            return await step.run()
+        finally:  # counted when it ends, whatever happened: a failed send may still have reached Telegram
+            self.limiter.record_chat(chat_id, time.monotonic())
 
     async def _update(self, row_id: int, **values) -> None:
         await self.db.write(lambda session: session.execute(update(Outbox).where(Outbox.id == row_id).values(**values)))
