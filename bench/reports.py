@@ -107,12 +107,15 @@ async def run(cases: int, concurrency: int, drain: float, profile: str | None = 
             rss_after = rss_mb(proc.pid)
             await asyncio.sleep(drain)  # delivery goes on at Telegram's pace
             outbox = dict(count(db, "select status, count(*) from outbox group by status"))
+            waiting = dict(count(db, "select case when chat_id < 0 then 'groups' else 'private' end, count(*) "
+                                     "from outbox where status = 'pending' group by 1"))
             stored = count(db, "select count(*) from cases")[0][0]
             return {"cases": stored, "seconds": round(elapsed, 2), "reports_per_s": round(stored / elapsed, 1),
                     "bot_cpu_share": f"{bot_cpu / elapsed:.0%} of one core",
                     "bot_cpu_ms_per_report": round(bot_cpu / stored * 1000, 1),
                     "bot_rss_mb_after": round(rss_after, 1),
                     f"outbox_after_{drain:.0f}s_drain": outbox,
+                    "pending_by_chat_kind": waiting,
                     "max_group_msgs_in_60s": max(d.emu.max_rate(s.chat_id, 60.0) for s in cfg.streets),
                     "max_private_msgs_in_1s": max(d.emu.max_rate(100_000 + k, 1.0) for k in range(concurrency)),
                     "max_msgs_in_1s_overall": d.emu.max_rate(None, 1.0)}

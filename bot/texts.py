@@ -24,8 +24,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "/mycases my reports\n/case NUMBER one report's timeline\n/cancel drop the report in progress\n"
         "/help this help"),
     "group_help": (
-        "本群接收属地诉求。点卡片上的“接单”成为经办人。", "This group receives cases for its area. "
-        "Tap Accept on a card to become its handler."),
+        "本群接收属地诉求。点卡片上的“接单”成为经办人；回复卡片并附处置后照片即可办结。\n"
+        "部门群：点“响应”，再点“报到”到现场报到；回复卡片可留言。\n"
+        "网格群：网格员在本群发照片和位置即可快速上报；/cancel 放弃正在填写的上报。\n"
+        "/bind 绑定码 绑定本群。",
+        "This group receives cases for its area. Tap Accept on a card to become its handler; reply to the "
+        "card with an after photo to resolve it.\nDepartment groups: tap Answer, then Check in on site; "
+        "reply to a card to leave a note.\nGrid groups: grid workers post a photo and the place here to "
+        "report fast; /cancel drops a report being filled in.\n/bind CODE binds this group."),
     "ask_photo": ("请发一张现场照片。", "Please send a photo of the problem."),
     "ask_place": ("收到 {n} 张照片。请发送位置：📎→位置，或点下方“发送我的位置”。",
                   "{n} photo(s) received. Please send the place: 📎 → Location, or tap “Send my location”."),

@@ -147,9 +147,12 @@ class IntakeMixin(CoreBase):
                 data.pop(key, None)
         return await self._change(user_id, chat_id, lang, change)
 
-    async def cancel_draft(self, user_id: int) -> bool:
+    async def cancel_draft(self, user_id: int, chat_id: int | None = None) -> bool:
         def tx(session: Session) -> bool:
-            return session.execute(delete(Draft).where(Draft.user_id == user_id)).rowcount > 0
+            query = delete(Draft).where(Draft.user_id == user_id)
+            if chat_id is not None:
+                query = query.where(Draft.chat_id == chat_id)
+            return session.execute(query).rowcount > 0
         return await self.db.write(tx)
 
     async def expire_drafts(self) -> int:

@@ -96,6 +96,14 @@ async def test_a_grid_worker_reports_fast_from_the_grid_group_and_is_credited(di
     assert re.search(rf"报告人: R-[0-9A-F]{{6}} · 网格员 {GRID}", card["caption"])
     assert "Grid worker" not in card["caption"]
 
+    # /cancel in the group drops a report begun there
+    await emu.send_photo(worker, grid_chat, jpeg(label="second"))
+    await d.wait_text(grid_chat, "收到 1 张照片", after=len(emu.messages(grid_chat)) - 1)
+    n = len(emu.messages(grid_chat))
+    await emu.send_text(worker, grid_chat, "/cancel")
+    assert await d.wait_text(grid_chat, "已取消", after=n)
+    assert await d.core.get_draft(worker.id) is None
+
     # ordinary group talk, and photos from members who are not grid workers, start nothing
     before = len(emu.messages(grid_chat))
     await emu.send_text(worker, grid_chat, "今天巡查完毕")
