@@ -8,7 +8,7 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from bot.texts import BUTTONS, pick, t
+from bot.texts import BUTTONS, mention, pick, t
 from cases.policy import parse_due
 from handlers.common import core, int_parts, lang, store_photo
 from storage.media import MediaError
@@ -28,8 +28,15 @@ async def ask(query, context, kind: str, target_id: int, text: str, data: dict |
     if await c.prompt_open(chat_id, kind, target_id):
         return await query.answer(t("prompt_asked", c.settings.group_lang))
     await query.answer()
-    prompt = await query.message.reply_text(text, reply_markup=ForceReply(selective=True))
+    prompt = await force_reply(query, text)
     await c.save_prompt(chat_id, prompt.message_id, kind, target_id, query.from_user.id, data)
+
+
+async def force_reply(query, text: str):
+    """A ForceReply aimed at whoever tapped: `selective` reaches the users mentioned in the text."""
+    user = query.from_user
+    return await query.message.reply_text(f"{mention(user.id, user.full_name).html} {text}", parse_mode="HTML",
+                                          reply_markup=ForceReply(selective=True))
 
 
 async def on_prompt_reply(update: Update, context, prompt) -> None:
@@ -272,8 +279,7 @@ async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return await _answer(query, lg, outcome)
     await query.answer()
     await query.edit_message_reply_markup(None)
-    prompt = await query.message.reply_text(t("ask_reason", c.settings.group_lang),
-                                            reply_markup=ForceReply(selective=True))
+    prompt = await force_reply(query, t("ask_reason", c.settings.group_lang))
     await c.set_extension_prompt(outcome.extension_id, chat_id, prompt.message_id)
 
 

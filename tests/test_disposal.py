@@ -210,6 +210,8 @@ async def test_department_not_ours_outsiders_and_street_not_ours(district):
     staff = d.staff_of("water")
     await d.tap_last(staff, water, "不属于本部门")
     prompt = await d.wait_text(water, "为何不属于本部门职责")
+    assert prompt["text"].startswith(staff.first_name)  # the ForceReply is aimed at whoever tapped
+    assert any(e.get("url") == f"tg://user?id={staff.id}" for e in prompt["entities"])
     q = await d.tap_last(staff, water, "不属于本部门")
     assert (await answers(d, q))[0] == "已在群里提问，请回复那条消息。"
     await emu.send_text(staff, water, "井盖属<燃气>公司", reply_to_message_id=prompt["message_id"])
