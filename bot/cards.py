@@ -160,6 +160,8 @@ class Renderer:
             lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
             if "what" in args:  # a deadline's kind, in words
                 args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
+            if "rating" in args:  # a citizen's rating, in words
+                args["rating"] = pick(RATING_NAMES.get(args["rating"], (args["rating"], args["rating"])), lang)
             if "mention_id" in args:
                 args["name"] = mention(args.pop("mention_id"), args["name"])
             text = t(row.payload["key"], lang, **args)

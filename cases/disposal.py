@@ -15,8 +15,6 @@ from storage.models import Call, Case, Deadline, Event, Photo
 from storage.outbox import enqueue
 
 RATINGS = ("satisfied", "mostly", "unsatisfied")
-RATING_LABELS = {"satisfied": ("满意", "satisfied"), "mostly": ("基本满意", "mostly satisfied"),
-                 "unsatisfied": ("不满意", "not satisfied")}
 
 
 class DisposalMixin(CoreBase):
@@ -293,9 +291,9 @@ class DisposalMixin(CoreBase):
             case.rating_comment, case.updated_at = text, now
             self.trace(session, case_id, now, "rating_comment", "citizen", user_id, user_id,
                        rating=last.data["rating"], text=text)
-            label = RATING_LABELS[last.data["rating"]][0 if self.settings_lang() == "zh" else 1]
             enqueue(session, now, self.settings.owner_chat(case), "notice", case_id, key="s_comment",
-                    lang=self.settings_lang(), args={"number": case.number, "rating": label, "text": text})
+                    lang=self.settings_lang(), args={"number": case.number, "rating": last.data["rating"],
+                                                     "text": text})
             return Outcome(True, "comment_saved", case)
         return await self._write(tx)
 

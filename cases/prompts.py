@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 from cases.core import CoreBase
 from storage.models import Prompt
 
-KINDS = ("not_ours", "decline", "time", "pick")  # pick: the department picker, which may get a place
-
 
 class PromptMixin(CoreBase):
     async def save_prompt(self, chat_id: int, message_id: int, kind: str, target_id: int, user_id: int,

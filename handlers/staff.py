@@ -55,7 +55,7 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
     elif prompt.kind == "decline":
         outcome = await c.decline_call(prompt.target_id, user.id, user.full_name, msg.chat_id, msg.text)
     else:
-        keys = [k for i, k in enumerate(c.settings.departments) if prompt.data["mask"] >> i & 1]
+        keys = departments_in(c, prompt.data["mask"])
         outcome = await c.call_departments(prompt.target_id, keys, due, user.id, user.full_name, msg.chat_id,
                                            prompt.data.get("place"))
     await msg.reply_text(t(outcome.key, lg))
@@ -128,6 +128,11 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await c.save_prompt(chat_id, picker.message_id, "pick", case_id, user.id)
 
 
+def departments_in(c, mask: int) -> list[str]:
+    """The department keys a picker's bit mask selects (bit i: the i-th department in the config)."""
+    return [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
+
+
 def department_keyboard(c, case_id: int, mask: int) -> InlineKeyboardMarkup:
     lg = c.settings.group_lang
     rows = []
@@ -150,7 +155,7 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     case_id, mask = ids
-    keys = [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
+    keys = departments_in(c, mask)
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)
     picker = await c.prompt_at(chat_id, query.message.message_id)

@@ -224,7 +224,8 @@ class Deadline(Base):
 class Prompt(Base):
     """A question the bot asked in a group (a ForceReply): the reply to it finishes the action, even after
     a restart. kind: not_ours (the street's reason), decline (a department's reason), time (a typed
-    check-in time for a call; data holds the department mask)."""
+    check-in time for a call; data holds the department mask), pick (the department picker: a
+    location in reply sets the call's meeting place, kept in data)."""
 
     __tablename__ = "prompts"
 
