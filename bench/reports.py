@@ -20,6 +20,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -98,14 +99,17 @@ async def run(cases: int, concurrency: int, drain: float, profile: str | None = 
                     await one_report(d, user, photos[i % len(photos)], *points[streets[i % len(streets)]])
 
             db = tmp / "bench.sqlite3"
-            t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
+            t0, cpu0, calls0 = time.perf_counter(), cpu_seconds(proc.pid), len(d.emu.calls)
             await asyncio.gather(*(citizen(k) for k in range(concurrency)))
             while count(db, "select count(*) from cases")[0][0] < cases:
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - t0
             bot_cpu = cpu_seconds(proc.pid) - cpu0
+            made = Counter(c.method for c in d.emu.calls[calls0:] if c.method != "getUpdates")
             rss_after = rss_mb(proc.pid)
+            cpu1 = cpu_seconds(proc.pid)
             await asyncio.sleep(drain)  # delivery goes on at Telegram's pace
+            drain_cpu = (cpu_seconds(proc.pid) - cpu1) / drain if drain else 0.0
             outbox = dict(count(db, "select status, count(*) from outbox group by status"))
             waiting = dict(count(db, "select case when chat_id < 0 then 'groups' else 'private' end, count(*) "
                                      "from outbox where status = 'pending' group by 1"))
@@ -114,7 +118,9 @@ async def run(cases: int, concurrency: int, drain: float, profile: str | None = 
                     "bot_cpu_share": f"{bot_cpu / elapsed:.0%} of one core",
                     "bot_cpu_ms_per_report": round(bot_cpu / stored * 1000, 1),
                     "bot_rss_mb_after": round(rss_after, 1),
+                    "api_calls_per_report": {m: round(n / stored, 2) for m, n in made.most_common()},
                     f"outbox_after_{drain:.0f}s_drain": outbox,
+                    "bot_cpu_share_in_drain": f"{drain_cpu:.0%} of one core",
                     "pending_by_chat_kind": waiting,
                     "max_group_msgs_in_60s": max(d.emu.max_rate(s.chat_id, 60.0) for s in cfg.streets),
                     "max_private_msgs_in_1s": max(d.emu.max_rate(100_000 + k, 1.0) for k in range(concurrency)),
