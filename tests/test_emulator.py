@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
+from bot.transport import AiohttpRequest
 from emulator.images import jpeg
 from emulator.server import BotApiEmulator
 
@@ -29,11 +30,12 @@ async def emu():
         await e.stop()
 
 
-@pytest.fixture
-async def bot(emu):
-    """A bare PTB Bot on the emulator, for calls whose errors the test wants to see directly."""
-    b = Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url,
-            request=HTTPXRequest(read_timeout=2))
+@pytest.fixture(params=["httpx", "aiohttp"])
+async def bot(emu, request):
+    """A bare PTB Bot on the emulator, for calls whose errors the test wants to see directly: once
+    with PTB's own HTTP client, once with the bot's (bot/transport.py), which must behave alike."""
+    transport = HTTPXRequest(read_timeout=2) if request.param == "httpx" else AiohttpRequest(read_timeout=2)
+    b = Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url, request=transport)
     async with b:
         yield b
 
@@ -268,6 +270,18 @@ async def test_5xx_down_and_sent_but_failed(emu, bot):
     with pytest.raises(TimedOut):
         await bot.send_message(u.id, "timed out", read_timeout=0.3)
     assert emu.last(u.id)["text"] == "timed out"
+
+
+@pytest.mark.parametrize("transport", [HTTPXRequest, AiohttpRequest])
+async def test_nothing_listening_is_a_network_error(transport):
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with Bot("1:X", base_url=f"http://127.0.0.1:{port}/bot", request=transport()).request as request:
+        with pytest.raises(NetworkError) as caught:
+            await request.post(f"http://127.0.0.1:{port}/bot1:X/getMe")
+    assert not isinstance(caught.value, TimedOut)
 
 
 async def test_wrong_token_and_unknown_method(emu):
