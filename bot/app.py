@@ -23,6 +23,7 @@ import scheduler
 from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
+from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
 from cases.clock import SystemClock
@@ -40,7 +41,8 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
-           .connection_pool_size(8).pool_timeout(30).build())
+           .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30))
+           .get_updates_request(AiohttpRequest(connection_pool_size=1)).build())
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
     add_handlers(app)
     return app
