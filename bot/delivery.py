@@ -56,6 +56,19 @@ class RateLimiter:
                 waits.append(sent[-1] + self.private_interval - now)
         return max(0.0, *waits)
 
+    def room(self, now: float) -> int:
+        """How many more messages the overall limit allows right now."""
+        while self.recent and self.recent[0] <= now - self.second_window:
+            self.recent.popleft()
+        return 0 if self.paused_until.get(None, 0) > now else max(0, self.per_second - len(self.recent))
+
+    def wait_overall(self, now: float) -> float:
+        """Seconds until the overall limit lets one more message through (0: now)."""
+        if self.room(now):
+            return 0.0
+        return max(0.0, self.paused_until.get(None, 0) - now,
+                   self.recent[0] + self.second_window - now if self.recent else 0.0)
+
     def record(self, chat_id: int, now: float) -> None:
         self.reserve(now)
         self.record_chat(chat_id, now)
@@ -85,7 +98,7 @@ class RateLimiter:
 
 
 class Delivery:
-    def __init__(self, db, renderer, limiter: RateLimiter | None = None, batch: int = 200, parallel: int = 8):
+    def __init__(self, db, renderer, limiter: RateLimiter | None = None, batch: int = 200, parallel: int = 16):
         self.db, self.sessions, self.renderer = db, db.sessions, renderer
         self.limiter = limiter or RateLimiter()
         self.batch, self.parallel = batch, parallel  # parallel: chats sent to at once
@@ -130,25 +143,37 @@ class Delivery:
 
     async def run_once(self) -> float | None:
         """One pass over due rows. Returns seconds until the next send may happen, None if none waits."""
-        now_wall = datetime.now(UTC)
-        blocked = self.limiter.blocked(time.monotonic())
-        due = select(Outbox).where(Outbox.status == "pending",
-                                   or_(Outbox.not_before.is_(None), Outbox.not_before <= now_wall))
+        now_wall, now = datetime.now(UTC), time.monotonic()
+        blocked = self.limiter.blocked(now)
+        # Ids and chats first, whole rows only for what goes now: with a backlog held by the limits,
+        # a pass that loaded (and decoded) every waiting row cost more than the sends it made.
+        due = select(Outbox.id, Outbox.chat_id).where(
+            Outbox.status == "pending", or_(Outbox.not_before.is_(None), Outbox.not_before <= now_wall))
         if blocked:
             due = due.where(Outbox.chat_id.not_in(blocked))
         async with self.sessions() as session:
-            rows = (await session.scalars(due.order_by(Outbox.id).limit(self.batch))).all()
+            listed = (await session.execute(due.order_by(Outbox.id).limit(self.batch))).all()
             later = await session.scalar(select(Outbox.not_before).where(
                 Outbox.status == "pending", Outbox.not_before > now_wall).order_by(Outbox.not_before).limit(1))
         next_wait = None if later is None else (later - now_wall).total_seconds()
         if blocked:  # come back when the first of the left-out chats may send again
-            soonest = min(self.limiter.wait(c, time.monotonic()) for c in blocked)
+            soonest = min(self.limiter.wait(c, now) for c in blocked)
             next_wait = soonest if next_wait is None else min(next_wait, soonest)
-        # The oldest row of each chat goes this pass, several chats at once; a chat's later rows wait for
-        # the next pass, which keeps each chat's order.
-        firsts: dict[int, Outbox] = {}
-        for row in rows:
-            firsts.setdefault(row.chat_id, row)
+        # The oldest row of each chat goes this pass, several chats at once, as many as the overall
+        # limit lets through now; a chat's later rows wait for the next pass, which keeps each chat's order.
+        firsts: dict[int, int] = {}
+        for row_id, chat_id in listed:
+            firsts.setdefault(chat_id, row_id)
+        ready = [row_id for chat_id, row_id in firsts.items() if not self.limiter.wait(chat_id, now)]
+        room = self.limiter.room(now)
+        if len(ready) > room or len(firsts) < len(listed):  # more to send as soon as the limits allow
+            overall = self.limiter.wait_overall(now)
+            next_wait = overall if next_wait is None else min(next_wait, overall)
+        rows = []
+        if ready[:room]:
+            async with self.sessions() as session:
+                rows = list(await session.scalars(select(Outbox).where(Outbox.id.in_(ready[:room]))
+                                                  .order_by(Outbox.id)))
         gate = asyncio.Semaphore(self.parallel)
 
         async def one(row: Outbox) -> float:
@@ -157,11 +182,9 @@ class Delivery:
                     return 0
                 wait = self.limiter.wait(row.chat_id, time.monotonic())  # before rendering: cheap first
                 return wait or await self.deliver(row)
-        for wait in await asyncio.gather(*(one(r) for r in firsts.values())):
+        for wait in await asyncio.gather(*(one(r) for r in rows)):
             if wait:
                 next_wait = wait if next_wait is None else min(next_wait, wait)
-        if len(firsts) < len(rows):  # more rows of the same chats: go on as soon as they may
-            next_wait = 0.0
         return None if self._stopping else next_wait
 
     async def deliver(self, row: Outbox) -> float:
@@ -208,7 +231,8 @@ class Delivery:
                 return 0
             done.append(step.name)
             row.message_ids = [*row.message_ids, *(ids or [])]
-            await self._save_progress(row, done)
+            if len(done) < len(steps):  # the last step's progress is saved with the row's end
+                await self._save_progress(row, done)
         await self._finish(row, "sent", None, done)
         return 0
 
