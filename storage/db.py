@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -53,20 +53,25 @@ def _sqlite_pragmas(engine, url: str) -> None:
 
 
 class Database:
-    """Reads through the async engine; every write transaction on one dedicated thread.
+    """Reads in `sessions()`; every write transaction on one dedicated thread.
 
     A write is a plain synchronous function of a Session, run start to finish on the writer
     thread: one hand-off per transaction instead of one per statement, and SQLite's single writer
     is never contended inside the process. Other processes on the file wait on busy_timeout.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, inline_reads: bool | None = None):
         self.engine = make_engine(url)
         self.sync_engine = create_engine(sync_url(url))
         _sqlite_pragmas(self.sync_engine, url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        # SQLite reads run on the event loop's thread: in WAL mode a reader never waits for the
+        # writer, and an indexed lookup takes less time than handing it to a thread and back (aiosqlite
+        # made ~4 such trips per query). A server database is read through the async engine.
+        inline = url.startswith("sqlite") if inline_reads is None else inline_reads
+        self.sessions = (lambda: ReadSession(self._sync_sessions())) if inline else \
+            async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def write(self, fn, *args):
         """Run fn(session, *args) in one transaction on the writer thread; returns its result."""
@@ -80,6 +85,34 @@ class Database:
         self._writer.shutdown(wait=True)
         await self.engine.dispose()
         self.sync_engine.dispose()
+
+
+class ReadSession:
+    """The read half of AsyncSession's interface (get, scalar, scalars, execute) on a sync Session.
+    Results are buffered, as AsyncSession's are, so they outlive the `async with` block."""
+
+    _BUFFERED = {"prebuffer_rows": True}
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    async def __aenter__(self) -> ReadSession:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._session.close()
+
+    async def get(self, entity, ident, **kw):
+        return self._session.get(entity, ident, **kw)
+
+    async def scalar(self, statement, params=None):
+        return self._session.scalar(statement, params)
+
+    async def scalars(self, statement, params=None):
+        return self._session.scalars(statement, params, execution_options=self._BUFFERED)
+
+    async def execute(self, statement, params=None):
+        return self._session.execute(statement, params, execution_options=self._BUFFERED)
 
 
 async def open_database(url: str) -> Database:
