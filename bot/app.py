@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 from telegram import BotCommand
@@ -23,6 +24,7 @@ import scheduler
 from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
+from bot.flood import FloodRetry
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
@@ -39,10 +41,12 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
+    limiter = limiter or RateLimiter()  # the outbox's; a 429 on a direct answer pauses its chat there too
+    flood = FloodRetry(on_flood=lambda chat, wait: limiter.pause(chat, wait, time.monotonic()))
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
            .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30))
-           .get_updates_request(AiohttpRequest(connection_pool_size=1)).build())
+           .get_updates_request(AiohttpRequest(connection_pool_size=1)).rate_limiter(flood).build())
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
     add_handlers(app)
     return app

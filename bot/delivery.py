@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.flood import IN_OUTBOX
+from bot.flood import seconds as flood_seconds
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -209,7 +211,7 @@ class Delivery:
             try:
                 ids = await self._timed(row.chat_id, step)
             except RetryAfter as exc:
-                seconds = _seconds(exc.retry_after)
+                seconds = flood_seconds(exc.retry_after)
                 self.limiter.pause(row.chat_id, seconds, time.monotonic())
                 return await self._retry(row, done, f"429 retry after {seconds}s", seconds, count=False)
             except TimedOut:
@@ -237,9 +239,11 @@ class Delivery:
         return 0
 
     async def _timed(self, chat_id: int, step):
+        token = IN_OUTBOX.set(True)  # our 429s come back to us (bot/flood.py)
         try:
             return await step.run()
         finally:  # counted when it ends, whatever happened: a failed send may still have reached Telegram
+            IN_OUTBOX.reset(token)
             self.limiter.record_chat(chat_id, time.monotonic())
 
     async def _update(self, row_id: int, **values) -> None:
@@ -272,6 +276,3 @@ class Delivery:
         if status == "failed":
             log.error("outbox %s failed: %s", row.id, why)
 
-
-def _seconds(value) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -135,3 +135,15 @@ async def test_accept_double_taps_outsiders_and_other_groups(district):
         assert respond.status == "met"
     notices = [m for m in emu.messages(citizen.id) if "接单" in (m.get("text") or "")]
     assert len(notices) == 1, "the citizen is told once"
+
+
+async def test_a_429_on_a_direct_answer_is_waited_out_and_the_question_still_comes(district):
+    d, emu = district, district.emu
+    citizen = d.citizen(1011)
+    emu.fail_next("sendMessage", status=429, retry_after=1)  # Telegram's flood control, on the next question
+    await emu.send_photo(citizen, citizen.id, jpeg())
+    await d.wait_text(citizen.id, "位置", timeout=5)
+    tries = [c for c in emu.calls if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(citizen.id)]
+    assert [c.response.get("error_code") for c in tries] == [429, None], "refused once, then sent once"
+    assert tries[1].ts - tries[0].ts >= 1.0, "it waited retry_after"
+    assert len(emu.messages(citizen.id)) == 1, "no error message in between"
