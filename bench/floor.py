@@ -1,6 +1,6 @@
 """The floor under bench.reports: a bot that makes a report's Telegram traffic and nothing else.
 
-    python -m bench.floor [--cases 2000] [--concurrency 100]
+    python -m bench.floor [--cases 2000] [--concurrency 100] [--transport aiohttp|httpx]
 
 Same citizens, emulator and python-telegram-bot settings as bench.reports (own process,
 per-chat update processor, 8 connections), but the bot is a skeleton: no database, no image
@@ -28,13 +28,15 @@ from emulator.scenario import District
 from geo.streets import StreetIndex
 
 
-def skeleton(base_url: str, base_file_url: str, token: str, group: int) -> None:
+def skeleton(base_url: str, base_file_url: str, token: str, group: int, transport: str) -> None:
     """The child process: answers each step as the real flow does, with the same API calls."""
     from telegram import InlineKeyboardButton as B
     from telegram import InlineKeyboardMarkup as K
     from telegram import KeyboardButton, ReplyKeyboardMarkup
     from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
+    from bot.flood import FloodRetry
+    from bot.transport import AiohttpRequest
     from bot.updates import PerChatUpdateProcessor
 
     async def photo(update, context):
@@ -62,15 +64,21 @@ def skeleton(base_url: str, base_file_url: str, token: str, group: int) -> None:
             await context.bot.send_photo(group, context.user_data["photo"], caption="新案件")
             await context.bot.send_venue(group, where.latitude, where.longitude, "位置", "地址")
 
-    app = (Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
-           .concurrent_updates(PerChatUpdateProcessor(64)).connection_pool_size(8).build())
+    builder = (Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
+               .concurrent_updates(PerChatUpdateProcessor(64)))
+    if transport == "httpx":  # PTB's default client, as the bot had it before bot/transport.py
+        builder = builder.connection_pool_size(8)
+    else:  # as bot/app.py builds it
+        builder = (builder.request(AiohttpRequest(connection_pool_size=16, pool_timeout=30))
+                   .get_updates_request(AiohttpRequest(connection_pool_size=1)).rate_limiter(FloodRetry()))
+    app = builder.build()
     app.add_handler(MessageHandler(filters.PHOTO, photo))
     app.add_handler(MessageHandler(filters.LOCATION, place))
     app.add_handler(CallbackQueryHandler(tap))
     app.run_polling(allowed_updates=["message", "callback_query"])
 
 
-async def run(cases: int, concurrency: int) -> dict:
+async def run(cases: int, concurrency: int, transport: str) -> dict:
     cfg = load_config(ROOT / "config.yaml")
     with tempfile.TemporaryDirectory(prefix="frontline-floor-") as tmp:
         d = District(cfg, Path(tmp))
@@ -79,7 +87,7 @@ async def run(cases: int, concurrency: int) -> dict:
         group = cfg.streets[0].chat_id
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.floor", "--child", d.emu.base_url, d.emu.base_file_url, d.emu.token,
-            str(group), cwd=ROOT, env=dict(os.environ), stderr=asyncio.subprocess.DEVNULL)
+            str(group), transport, cwd=ROOT, env=dict(os.environ), stderr=asyncio.subprocess.DEVNULL)
         try:
             await d.emu.wait_for(lambda: any(c.method == "getUpdates" for c in d.emu.calls), 60)
             lat, lon = StreetIndex.from_geojson(cfg.geo.streets_file).representative_point(cfg.streets[0].name)
@@ -92,15 +100,18 @@ async def run(cases: int, concurrency: int) -> dict:
                     await one_report(d, user, photos[i % len(photos)], lat, lon)
 
             t0, cpu0, calls0 = time.perf_counter(), cpu_seconds(proc.pid), len(d.emu.calls)
+            own0 = cpu_seconds(os.getpid())
             await asyncio.gather(*(citizen(k) for k in range(concurrency)))
             await d.emu.wait_for(lambda: len(d.emu.messages(group)) >= 2 * cases, 120)
             elapsed, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - cpu0
+            own = cpu_seconds(os.getpid()) - own0
             calls = sum(1 for c in d.emu.calls[calls0:] if c.method != "getUpdates")
             return {"reports": cases, "seconds": round(elapsed, 2), "reports_per_s": round(cases / elapsed, 1),
                     "bot_cpu_share": f"{cpu / elapsed:.0%} of one core",
                     "bot_cpu_ms_per_report": round(cpu / cases * 1000, 1),
                     "api_calls_per_report": round(calls / cases, 2),
-                    "bot_cpu_ms_per_api_call": round(cpu / calls * 1000, 2)}
+                    "bot_cpu_ms_per_api_call": round(cpu / calls * 1000, 2),
+                    "emulator_and_citizens_cpu": f"{own / elapsed:.0%} of one core"}
         finally:
             proc.send_signal(signal.SIGTERM)
             await proc.wait()
@@ -109,13 +120,15 @@ async def run(cases: int, concurrency: int) -> dict:
 
 def main() -> int:
     if sys.argv[1:2] == ["--child"]:
-        skeleton(*sys.argv[2:5], int(sys.argv[5]))
+        skeleton(*sys.argv[2:5], int(sys.argv[5]), sys.argv[6])
         return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--transport", choices=["aiohttp", "httpx"], default="aiohttp",
+                        help="the bot's HTTP client (bot/transport.py), or PTB's default httpx")
     args = parser.parse_args()
-    for key, value in asyncio.run(run(args.cases, args.concurrency)).items():
+    for key, value in asyncio.run(run(args.cases, args.concurrency, args.transport)).items():
         print(f"{key:>24}: {value}")
     return 0
 
