@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.flood import IN_OUTBOX
@@ -149,12 +149,11 @@ class Delivery:
         blocked = self.limiter.blocked(now)
         # Ids and chats first, whole rows only for what goes now: with a backlog held by the limits,
         # a pass that loaded (and decoded) every waiting row cost more than the sends it made.
-        due = select(Outbox.id, Outbox.chat_id).where(
-            Outbox.status == "pending", or_(Outbox.not_before.is_(None), Outbox.not_before <= now_wall))
+        pending = select(Outbox.id, Outbox.chat_id, Outbox.not_before).where(Outbox.status == "pending")
         if blocked:
-            due = due.where(Outbox.chat_id.not_in(blocked))
+            pending = pending.where(Outbox.chat_id.not_in(blocked))
         async with self.sessions() as session:
-            listed = (await session.execute(due.order_by(Outbox.id).limit(self.batch))).all()
+            listed = (await session.execute(pending.order_by(Outbox.id).limit(self.batch))).all()
             later = await session.scalar(select(Outbox.not_before).where(
                 Outbox.status == "pending", Outbox.not_before > now_wall).order_by(Outbox.not_before).limit(1))
         next_wait = None if later is None else (later - now_wall).total_seconds()
@@ -162,19 +161,22 @@ class Delivery:
             soonest = min(self.limiter.wait(c, now) for c in blocked)
             next_wait = soonest if next_wait is None else min(next_wait, soonest)
         # The oldest row of each chat goes this pass, several chats at once, as many as the overall
-        # limit lets through now; a chat's later rows wait for the next pass, which keeps each chat's order.
-        firsts: dict[int, int] = {}
-        for row_id, chat_id in listed:
-            firsts.setdefault(chat_id, row_id)
-        ready = [row_id for chat_id, row_id in firsts.items() if not self.limiter.wait(chat_id, now)]
-        room = self.limiter.room(now)
-        if len(ready) > room or len(firsts) < len(listed):  # more to send as soon as the limits allow
-            overall = self.limiter.wait_overall(now)
+        # limit lets through now; a chat's later rows wait for the next pass, and a chat whose oldest
+        # row waits for its retry waits with it: each chat's messages arrive in the order decided.
+        firsts: dict[int, tuple[int, datetime | None]] = {}
+        queued = Counter(chat_id for _, chat_id, _ in listed)
+        for row_id, chat_id, not_before in listed:
+            firsts.setdefault(chat_id, (row_id, not_before))
+        ready = [(chat_id, row_id) for chat_id, (row_id, not_before) in firsts.items()
+                 if (not_before is None or not_before <= now_wall) and not self.limiter.wait(chat_id, now)]
+        going = ready[:self.limiter.room(now)]
+        if len(going) < len(ready) or any(queued[chat_id] > 1 for chat_id, _ in going):
+            overall = self.limiter.wait_overall(now)  # more to send as soon as the limits allow
             next_wait = overall if next_wait is None else min(next_wait, overall)
         rows = []
-        if ready[:room]:
+        if going:
             async with self.sessions() as session:
-                rows = list(await session.scalars(select(Outbox).where(Outbox.id.in_(ready[:room]))
+                rows = list(await session.scalars(select(Outbox).where(Outbox.id.in_([r for _, r in going]))
                                                   .order_by(Outbox.id)))
         gate = asyncio.Semaphore(self.parallel)
 

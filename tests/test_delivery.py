@@ -1,6 +1,7 @@
 """The outbox: Telegram's limits, 429 and 5xx during delivery, a restart with pending rows."""
 
 import asyncio
+import re
 
 from sqlalchemy import select
 
@@ -145,3 +146,23 @@ async def test_start_up_survives_a_bot_api_that_is_briefly_down(cfg, clock, tmp_
         assert await d.wait_text(citizen.id, "一线呼叫")
     finally:
         await d.stop()
+
+
+async def test_a_chat_keeps_its_order_while_its_first_message_waits_to_be_retried(district):
+    """The first card to a street fails (502) and waits for its retry; the second case's card to the
+    same street must not overtake it."""
+    d, emu = district, district.emu
+    chat, point = d.street_chat(STREET), d.core.streets.representative_point(STREET)
+    emu.fail_next("sendPhoto", status=502, count=1)
+    first = await d.report(d.citizen(4201), jpeg(label="first"), *point)
+    second = await d.report(d.citizen(4202), jpeg(label="second"), *point)
+    await emu.wait_for(lambda: len([m for m in emu.messages(chat) if m.get("photo")]) == 2, timeout=10)
+    numbers = [_number(first), _number(second)]
+    captions = [m["caption"] for m in emu.messages(chat) if m.get("photo")]
+    assert [next(n for n in numbers if n in c) for c in captions] == numbers
+    card_rows = [r for r in await d.outbox_settled() if r.kind == "street_card"]
+    assert [r.attempts for r in card_rows] == [1, 0]
+
+
+def _number(receipt: dict) -> str:
+    return re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
