@@ -1,4 +1,6 @@
-"""Questions the bot asks in a group and finishes on the reply: a reason, a typed time (ForceReply)."""
+"""Questions the bot asks and finishes on the answer: in a group a reason or a typed time (ForceReply);
+in a citizen's chat the optional comment after a rating. Kept in the database: a restart between
+the question and the answer loses nothing."""
 
 from __future__ import annotations
 
@@ -33,6 +35,13 @@ class PromptMixin(CoreBase):
         async with self.sessions() as session:
             return await session.scalar(select(Prompt).where(Prompt.chat_id == chat_id,
                                                              Prompt.message_id == message_id))
+
+    async def open_prompt(self, chat_id: int, kind: str, within: timedelta = timedelta(days=1)) -> Prompt | None:
+        """The newest unanswered question of this kind in the chat, if asked within `within`."""
+        async with self.sessions() as session:
+            return await session.scalar(select(Prompt).where(
+                Prompt.chat_id == chat_id, Prompt.kind == kind, Prompt.used_at.is_(None),
+                Prompt.created_at > self.now() - within).order_by(Prompt.id.desc()).limit(1))
 
     async def set_prompt_place(self, prompt_id: int, lat: float, lon: float, title: str | None) -> None:
         def tx(session: Session) -> None:

@@ -135,9 +135,11 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
-    view = await core(context).get_draft(user.id)
-    if view is None and (case_id := context.user_data.pop("comment_for", None)):
-        outcome = await core(context).comment_rating(case_id, user.id, msg.text)
+    c = core(context)
+    view = await c.get_draft(user.id)
+    asked = await c.open_prompt(msg.chat_id, "comment") if view is None else None
+    if asked and await c.claim_prompt(asked.id):  # the text answers "any comment?" after a rating
+        outcome = await c.comment_rating(asked.target_id, user.id, msg.text)
         return await msg.reply_text(t(outcome.key, lg))
     if view is None:
         return await msg.reply_text(t("start", lg, n=core(context).settings.max_photos), parse_mode="HTML")
@@ -280,12 +282,16 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(t(outcome.key, lg))
     if outcome.ok:
         await drop_buttons(query)
-        context.user_data["comment_for"] = int(parts[1])  # the next text, if any, is the comment
         skip = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg), callback_data="k")]])
-        await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
+        asked = await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
+        # the next text, if any, is the comment (the question is stored: a restart does not lose it)
+        await core(context).save_prompt(asked.chat_id, asked.message_id, "comment", int(parts[1]), user.id)
 
 
 async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    context.user_data.pop("comment_for", None)
-    await update.callback_query.answer()
+    query = update.callback_query
+    asked = await core(context).prompt_at(query.message.chat_id, query.message.message_id)
+    if asked and asked.kind == "comment":
+        await core(context).claim_prompt(asked.id)
+    await query.answer()
     await drop_buttons(update.callback_query)

@@ -222,10 +222,11 @@ class Deadline(Base):
 
 
 class Prompt(Base):
-    """A question the bot asked in a group (a ForceReply): the reply to it finishes the action, even after
-    a restart. kind: not_ours (the street's reason), decline (a department's reason), time (a typed
+    """A question the bot asked: the answer finishes the action, even after a restart. In a group (a
+    ForceReply), kind: not_ours (the street's reason), decline (a department's reason), time (a typed
     check-in time for a call; data holds the department mask), pick (the department picker: a
-    location in reply sets the call's meeting place, kept in data)."""
+    location in reply sets the call's meeting place, kept in data). In a citizen's chat: comment (the
+    optional words after a rating; target_id is the case)."""
 
     __tablename__ = "prompts"
 

@@ -147,6 +147,24 @@ async def test_photo_to_satisfied_with_two_departments(district):
     assert "Wang" not in timeline["text"]
 
 
+async def test_the_comment_after_a_rating_survives_a_restart(district):
+    d, emu = district, district.emu
+    citizen, number, chat, _ = await accepted_case(d, 8003)
+    card = next(m for m in emu.messages(chat) if m.get("photo"))
+    await emu.send_photo_reply(d.handler_of(STREET), chat, jpeg(label="after"), caption="已清理",
+                               reply_to_message_id=card["message_id"])
+    await d.wait_button(citizen.id, "满意")
+    await answers(d, await d.tap_last(citizen, citizen.id, "基本满意"))
+    assert await d.wait_text(citizen.id, "想补充几句意见吗")
+    await d.restart_bot()  # between the question and the answer
+    n = len(emu.messages(citizen.id))
+    await d.text(citizen, "清理得挺快")
+    assert await d.wait_text(citizen.id, "已收到您的意见", after=n)
+    assert await d.wait_text(chat, "群众对 " + number + " 的评价：基本满意。意见：清理得挺快")
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Case))).rating_comment == "清理得挺快"
+
+
 async def test_not_satisfied_reopens_and_silence_closes(district):
     d, emu = district, district.emu
     citizen, number, chat, _ = await accepted_case(d, 8002)
