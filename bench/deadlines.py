@@ -81,7 +81,9 @@ async def run(cases: int, due: int, window: float) -> dict:
         raw["telegram"].update(base_url=d.emu.base_url, base_file_url=d.emu.base_file_url)
         raw["database"]["url"] = f"sqlite+aiosqlite:///{db}"
         raw["media"]["dir"] = str(tmp / "media")
-        raw["geo"]["streets_file"] = str(ROOT / raw["geo"]["streets_file"])
+        for key in ("streets_file", "grids_file"):
+            if raw["geo"].get(key):
+                raw["geo"][key] = str(ROOT / raw["geo"][key])
         raw["intake"]["max_cases_per_hour"] = 10**6
         (tmp / "b.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token}
