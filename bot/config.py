@@ -94,6 +94,10 @@ class GridCfg(_Strict):
     workers: list[int] = []  # Telegram user ids of its grid workers (网格员); more join with a code
 
 
+# "T:<case id>:<bit mask in decimal>:typed" must fit 64 bytes with a 10-digit case id: 45 digits, 149 bits.
+MAX_DEPARTMENTS = 149
+
+
 class DepartmentCfg(_Strict):
     key: str
     zh: str
@@ -187,6 +191,9 @@ class Config(_Strict):
             dup = {k for k in keys if keys.count(k) > 1}
             if dup:
                 raise ValueError(f"{label}: duplicate {', '.join(sorted(dup))}")
+        if len(self.departments) > MAX_DEPARTMENTS:
+            raise ValueError(f"departments: at most {MAX_DEPARTMENTS} (the call picker's selection travels in "
+                             f"Telegram's 64-byte button data), got {len(self.departments)}")
         keys = {d.key for d in self.departments}
         for d in self.departments:
             if d.tracked_by and (d.tracked_by not in keys or d.tracked_by == d.key):

@@ -115,6 +115,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "resolved_tap": ("已办结，等待群众评价。", "Resolved; waiting for the citizen's rating."),
     "called": ("已呼叫。", "Called."),
     "already_called": ("这些部门已在呼叫中。", "Those departments are already called."),
+    "picker_page": ("第 {page}/{pages} 页", "Page {page} of {pages}"),
+    "picked": ("已选：{names}", "Chosen: {names}"),
     "pick_one": ("请至少选择一个部门。", "Choose at least one department."),
     "wrong_state": ("当前状态不能这样操作。", "Not possible in the case's current state."),
     "answered": ("已响应，请按时到场报到。", "Answered; please check in on site in time."),
@@ -217,6 +219,7 @@ BUTTONS = {
     "extend": ("⏳ 延期", "⏳ More time"), "dispute": ("有争议，提交疑难件", "Dispute: make it difficult"), "difficult": ("❗ 疑难件", "❗ Difficult"),
     "approve": ("批准", "Approve"), "refuse": ("不批准", "Refuse"),
     "e1h": ("延1小时", "+1 h"), "e4h": ("延4小时", "+4 h"), "e1wd": ("延1个工作日", "+1 working day"),
+    "prev_page": ("◀ 上一页", "◀ Previous"), "next_page": ("下一页 ▶", "Next ▶"),
     "t30": ("30分钟内", "30 min"), "t60": ("1小时内", "1 h"), "t120": ("2小时内", "2 h"), "tam": ("下个工作日上午", "Next working morning"),
     "ttyped": ("✍️ 输入时间", "✍️ Type a time"),
 }

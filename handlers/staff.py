@@ -91,6 +91,7 @@ async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # ---- after acceptance: resolve, call, not ours (street group) --------------------------------------
 CALL_TIMES = {"30": 30, "60": 60, "120": 120}
+PAGE_SIZE = 10  # departments on one page of the picker
 
 
 async def _answer(query, lg: str, outcome) -> None:
@@ -102,7 +103,7 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     The selection lives in the button data (a bit mask), so it survives a restart."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     kind, chat_id, c = query.data[0], query.message.chat_id, core(context)
-    ids = int_parts(query.data, 2 if kind in "CK" else 1)
+    ids = picker_parts(query.data) if kind in "CK" else int_parts(query.data, 1)
     if ids is None:
         return await query.answer(t("stale", lg))
     if not await is_member(context, chat_id, user.id):
@@ -115,13 +116,13 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             return await query.answer(t("stale", lg))
         return await ask(query, context, "not_ours", case.id, t("ask_not_ours", c.settings.group_lang,
                                                                    number=case.number))
-    case_id, mask = ids
+    case_id, mask, page = ids
     if case is None or c.settings.owner_chat(case) != chat_id or case.state != "accepted":
         return await query.answer(t("stale", lg))
     await query.answer()
-    text = t("pick_departments", c.settings.group_lang, number=case.number)
-    keyboard = department_keyboard(c, case_id, mask)
-    if kind == "K":  # a toggle on the selection message: edit it in place
+    text = picker_text(c, case.number, mask, page)
+    keyboard = department_keyboard(c, case_id, mask, page)
+    if kind == "K":  # a toggle or another page on the selection message: edit it in place
         await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard)
     else:  # a reply with a location to this picker sets another meeting place
         picker = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
@@ -133,13 +134,46 @@ def departments_in(c, mask: int) -> list[str]:
     return [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
 
 
-def department_keyboard(c, case_id: int, mask: int) -> InlineKeyboardMarkup:
+def picker_parts(data: str) -> list[int] | None:
+    """C:case:mask or K:case:mask[:page] (older pickers have no page); None when forged or malformed.
+    The mask is a decimal bit mask of up to MAX_DEPARTMENTS bits (see bot/config.py)."""
+    parts = data.split(":")[1:]
+    if len(parts) == 2:
+        parts.append("0")
+    limits = (11, 45, 3)  # digits: case id, mask, page
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= n for p, n in zip(parts, limits, strict=True)):
+        return None
+    return [int(p) for p in parts]
+
+
+def picker_text(c, number: str, mask: int, page: int = 0) -> str:
+    """The picker's question, its page, and what is chosen so far (also on other pages)."""
     lg = c.settings.group_lang
-    rows = []
-    for i, (zh, en, _chat) in enumerate(c.settings.departments.values()):
-        mark = "☑️" if mask >> i & 1 else "⬜"
-        rows.append([InlineKeyboardButton(f"{mark} {en if lg == 'en' else zh}",
-                                          callback_data=f"K:{case_id}:{mask ^ (1 << i)}")])
+    lines = [t("pick_departments", lg, number=number)]
+    pages = -(-len(c.settings.departments) // PAGE_SIZE)
+    if pages > 1:
+        lines.append(t("picker_page", lg, page=min(page, pages - 1) + 1, pages=pages))
+    chosen = [c.settings.departments[k][1 if lg == "en" else 0] for k in departments_in(c, mask)]
+    if chosen:
+        lines.append(t("picked", lg, names=("、" if lg != "en" else ", ").join(chosen)))
+    return "\n".join(lines)
+
+
+def department_keyboard(c, case_id: int, mask: int, page: int = 0) -> InlineKeyboardMarkup:
+    """PAGE_SIZE departments a page, two a row (Gulou has 96); the selection is kept across pages."""
+    lg = c.settings.group_lang
+    names = [en if lg == "en" else zh for zh, en, _chat in c.settings.departments.values()]
+    pages = max(1, -(-len(names) // PAGE_SIZE))
+    page = min(page, pages - 1)
+    buttons = [InlineKeyboardButton(f"{'☑️' if mask >> i & 1 else '⬜'} {names[i]}",
+                                    callback_data=f"K:{case_id}:{mask ^ (1 << i)}:{page}")
+               for i in range(page * PAGE_SIZE, min(len(names), (page + 1) * PAGE_SIZE))]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    if pages > 1:  # both ways round: the last page's ▶ leads to the first
+        rows.append([InlineKeyboardButton(pick(BUTTONS["prev_page"], lg),
+                                          callback_data=f"K:{case_id}:{mask}:{(page - 1) % pages}"),
+                     InlineKeyboardButton(pick(BUTTONS["next_page"], lg),
+                                          callback_data=f"K:{case_id}:{mask}:{(page + 1) % pages}")])
     times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg), callback_data=f"T:{case_id}:{mask}:{code}")
              for code in ("30", "60", "120", "am", "typed")]
     return InlineKeyboardMarkup([*rows, times[:2], times[2:4], times[4:]])
@@ -148,13 +182,13 @@ def department_keyboard(c, case_id: int, mask: int) -> InlineKeyboardMarkup:
 async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
-    ids = int_parts(":".join(parts[:3]), 2) if len(parts) == 4 else None
+    ids = picker_parts(":".join(parts[:3])) if len(parts) == 4 else None
     if ids is None or parts[3] not in (*CALL_TIMES, "am", "typed"):
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    case_id, mask = ids
+    case_id, mask, _page = ids
     keys = departments_in(c, mask)
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)

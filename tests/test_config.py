@@ -39,6 +39,8 @@ def test_shipped_config_loads_with_paths_relative_to_it():
     (lambda d: d["streets"].append(dict(d["streets"][0])), "duplicate 鼓东街道"),
     (lambda d: d["departments"][-1].update(tracked_by="nobody"), "water_co.tracked_by names no other department"),
     (lambda d: d["departments"][-1].pop("tracked_by"), "water_co is a city unit, so tracked_by must name"),
+    (lambda d: d["departments"].extend({"key": f"u{i}", "zh": f"单位{i}", "en": f"U{i}"} for i in range(145)),
+     "departments: at most 149 (the call picker's selection travels in Telegram's 64-byte button data), got 150"),
 ])
 def test_bad_config_names_the_key(tmp_path, change, message):
     data = base()

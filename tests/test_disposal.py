@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from emulator.images import jpeg
@@ -347,3 +348,50 @@ async def test_a_city_unit_is_followed_up_by_its_tracking_department(district):
     ok = await check_in(d, d.staff_of("water_co"), card, lat, lon)
     assert ok["text"].startswith("报到成功")
     assert await d.wait_text(tracker, "已到场报到")
+
+
+@pytest.fixture
+async def many_departments(cfg, clock, tmp_path):
+    """The demo district with 45 departments (Gulou has 96): the picker pages, and the selection's bit
+    mask outgrows the 11 digits other button ids are held to."""
+    from bot.config import DepartmentCfg
+    from emulator.scenario import District
+    cfg.departments += [DepartmentCfg(key=f"unit{i}", zh=f"区单位{i}", en=f"Unit {i}", chat_id=-1009100000000 - i)
+                        for i in range(6, 46)]
+    d = District(cfg, tmp_path, clock=clock)
+    await d.start()
+    try:
+        yield d
+    finally:
+        await d.stop()
+
+
+async def test_the_department_picker_pages_and_keeps_the_choice_across_pages(many_departments):
+    d, emu = many_departments, many_departments.emu
+    _citizen, number, chat, _ = await accepted_case(d, 8101)
+    handler = d.handler_of(STREET)
+    await d.tap_last(handler, chat, "呼叫部门")
+    picker = await d.wait_button(chat, "⬜ 区城管局")
+    assert "第 1/5 页" in picker["text"]
+    labels = [b["text"] for row in picker["reply_markup"]["inline_keyboard"] for b in row]
+    assert len([x for x in labels if x.startswith("⬜")]) == 10 and "下一页 ▶" in labels
+    await d.tap_last(handler, chat, "上一页")  # round to the last page
+    await d.wait_button(chat, "⬜ 区单位45")
+    await d.tap_last(handler, chat, "⬜ 区单位45")
+    picker = await d.wait_button(chat, "☑️ 区单位45")
+    assert "第 5/5 页" in picker["text"] and "已选：区单位45" in picker["text"]
+    await d.tap_last(handler, chat, "下一页")  # round to the first page, the choice kept
+    await d.wait_button(chat, "⬜ 区城管局")
+    await d.tap_last(handler, chat, "⬜ 区城管局")
+    picker = await d.wait_button(chat, "☑️ 区城管局")
+    assert "已选：区城管局、区单位45" in picker["text"]
+    assert len([m for m in emu.messages(chat) if "选择要呼叫的部门" in (m.get("text") or "")]) == 1, "edited in place"
+    assert all(len(b["callback_data"].encode()) <= 64 for row in picker["reply_markup"]["inline_keyboard"]
+               for b in row)
+    q = await d.tap_last(handler, chat, "1小时内")
+    assert "已呼叫" in (await answers(d, q))[0]
+    for key in ("city_mgmt", "unit45"):
+        card = await d.wait_text(d.dept_chat(key), number)
+        assert card["reply_markup"]["inline_keyboard"], key
+    async with d.core.sessions() as s:
+        assert sorted(c.department for c in await s.scalars(select(Call))) == ["city_mgmt", "unit45"]
