@@ -49,9 +49,15 @@ class Renderer:
         text = " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
         return escape(text)
 
-    def card_text(self, case: Case, kind: str, calls=None) -> str:
+    def card_text(self, case: Case, kind: str, calls=None, returned_by: str | None = None) -> str:
+        """returned_by: on a routing card, the street that handed the case back (else it lies outside)."""
         lang = self.lang
-        head = t("card_title" if kind == "street" else "routing_title", lang, number=case.number)
+        if kind == "street":
+            head = t("card_title", lang, number=case.number)
+        elif returned_by:
+            head = t("routing_title_returned", lang, number=case.number, street=returned_by)
+        else:
+            head = t("routing_title", lang, number=case.number)
         lines = [f"<b>{head}</b>",
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
                  f"{pick(('街镇', 'Street'), lang)}: {escape(case.street or '—')}",
@@ -130,7 +136,9 @@ class Renderer:
         kind = row.kind
         if kind in ("street_card", "routing_card"):
             calls = await self.core.calls_of(case.id)
-            return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing", calls)
+            returned_by = await self.core.returned_by(case.id) if kind == "routing_card" else None
+            return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing", calls,
+                                   returned_by)
         if kind == "refresh_card":
             return [Step("edit", lambda: self.refresh(case, row.payload["card"]))]
         if kind in ("call_card", "refresh_call"):
@@ -168,9 +176,9 @@ class Renderer:
             return [Step("text", lambda: self.send_text(row.chat_id, text))]
         raise ValueError(f"unknown outbox kind {kind!r}")
 
-    def card_steps(self, chat_id: int, case: Case, kind: str, calls=()) -> list[Step]:
+    def card_steps(self, chat_id: int, case: Case, kind: str, calls=(), returned_by: str | None = None) -> list[Step]:
         photos = [p for p in case.photos if p.stage == "before"]
-        text, keyboard = self.card_text(case, kind, calls), self.card_keyboard(case, kind)
+        text, keyboard = self.card_text(case, kind, calls, returned_by), self.card_keyboard(case, kind)
         steps = []
         if len(photos) == 1:
             async def card():
@@ -217,7 +225,9 @@ class Renderer:
         """Edit a posted card to show the current state; its buttons follow the state."""
         async with self.core.sessions() as session:
             cards = (await session.scalars(select(Card).where(Card.case_id == case.id, Card.kind == kind))).all()
-        text, keyboard = self.card_text(case, kind, await self.core.calls_of(case.id)), self.card_keyboard(case, kind)
+        returned_by = await self.core.returned_by(case.id) if kind == "routing" else None
+        text = self.card_text(case, kind, await self.core.calls_of(case.id), returned_by)
+        keyboard = self.card_keyboard(case, kind)
         for card in cards:
             await self.edit(card, text, keyboard)
         return [c.message_id for c in cards]

@@ -176,6 +176,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # card parts
     "card_title": ("🆕 诉求 {number}", "🆕 Case {number}"),
     "routing_title": ("📍 待分派 {number}（不在任何街镇范围内）", "📍 To assign {number} (outside every street)"),
+    "routing_title_returned": ("📍 待分派 {number}（{street}退回）", "📍 To assign {number} (handed back by {street})"),
     "card_accepted": ("✅ 已接单：{name}，{time}", "✅ Accepted by {name} at {time}"),
     "card_routed": ("➡️ 已分派至 {street}", "➡️ Assigned to {street}"),
 }

@@ -45,6 +45,14 @@ class LifecycleMixin(CoreBase):
         async with self.sessions() as session:
             return list(await session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id)))
 
+    async def returned_by(self, case_id: int) -> str | None:
+        """The street that last handed the case back as not its own, if any."""
+        async with self.sessions() as session:
+            event = await session.scalar(select(Event).where(Event.case_id == case_id, Event.kind == "not_ours",
+                                                             Event.actor_role == "handler")
+                                         .order_by(Event.id.desc()).limit(1))
+        return event.data.get("street") if event else None
+
     async def card_at(self, chat_id: int, message_id: int) -> Card | None:
         async with self.sessions() as session:
             return await session.scalar(select(Card).where(Card.chat_id == chat_id, Card.message_id == message_id))

@@ -246,7 +246,8 @@ async def test_department_not_ours_outsiders_and_street_not_ours(district):
     assert await d.wait_text(chat, "已退回区指挥中心重新分派。")
     command = d.cfg.command_center.chat_id
     assert await d.wait_text(command, f"温泉街道 退回 {number}（非本辖区），理由：在鼓西街道一侧")
-    assert await d.wait_button(command, "鼓东街道")
+    routing = await d.wait_button(command, "鼓东街道")
+    assert f"待分派 {number}（温泉街道退回）" in routing["caption"], "not 'outside every street'"
     async with d.core.sessions() as s:
         case = await s.scalar(select(Case))
         assert (case.state, case.street) == ("unrouted", None)
