@@ -12,9 +12,11 @@ NetworkError; files go as multipart/form-data, everything else form-encoded.
 
 from __future__ import annotations
 
+import ssl
 from urllib.parse import urlencode
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -37,10 +39,13 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # The session belongs to the running loop: made here, not in __init__.
+            # The session belongs to the running loop: made here, not in __init__. As with httpx:
+            # certifi's CA bundle (a slim image may have no system one) and the HTTP(S)_PROXY /
+            # NO_PROXY environment (where Telegram is blocked, a proxy is how the bot reaches it).
+            tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT})
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls),
+                headers={"User-Agent": self.USER_AGENT}, trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:

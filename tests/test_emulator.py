@@ -370,3 +370,19 @@ async def test_raw_updates_reach_the_bot(emu, app):
     await emu.wait_for(lambda: not any(p["update_id"] == upd["update_id"] for p in emu.pending_updates))
     await emu.send_text(u, u.id, "still here")
     assert await emu.wait_for_message(u.id, "still here")
+
+
+async def test_the_bots_transport_goes_through_the_proxy_in_the_environment(emu, monkeypatch):
+    """HTTPS_PROXY / HTTP_PROXY are honoured, as PTB's httpx client does: the emulator plays the proxy
+    here (it answers a request whose target is an absolute URL on another host by its path)."""
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{emu.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    bot = Bot(emu.token, base_url="http://telegram.invalid/bot", request=AiohttpRequest())
+    async with bot:  # initialize() asks getMe
+        assert bot.username == emu.bot.username
+    assert [c.method for c in emu.calls] == ["getMe"]
+    monkeypatch.delenv("HTTP_PROXY")
+    with pytest.raises(NetworkError):  # without the proxy the name does not resolve
+        async with Bot(emu.token, base_url="http://telegram.invalid/bot", request=AiohttpRequest()):
+            pass
