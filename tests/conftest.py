@@ -25,9 +25,5 @@ def clock():
 
 @pytest.fixture
 async def district(cfg, clock, tmp_path):
-    d = District(cfg, tmp_path, clock=clock)
-    await d.start()
-    try:
+    async with District(cfg, tmp_path, clock=clock) as d:
         yield d
-    finally:
-        await d.stop()

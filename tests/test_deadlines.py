@@ -45,11 +45,8 @@ async def chained(cfg, clock, tmp_path):
     d = District(cfg, tmp_path, clock=clock)
     for uid, name in ((7101, "Zhang"), (7102, "Chen"), (7103, "Lin")):
         d.emu.user(uid, name)
-    await d.start()
-    try:
+    async with d:
         yield d
-    finally:
-        await d.stop()
 
 
 async def fire(d):

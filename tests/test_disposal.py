@@ -359,12 +359,8 @@ async def many_departments(cfg, clock, tmp_path):
     from emulator.scenario import District
     cfg.departments += [DepartmentCfg(key=f"unit{i}", zh=f"区单位{i}", en=f"Unit {i}", chat_id=-1009100000000 - i)
                         for i in range(6, 46)]
-    d = District(cfg, tmp_path, clock=clock)
-    await d.start()
-    try:
+    async with District(cfg, tmp_path, clock=clock) as d:
         yield d
-    finally:
-        await d.stop()
 
 
 async def test_the_department_picker_pages_and_keeps_the_choice_across_pages(many_departments):
