@@ -1,9 +1,9 @@
 """The bot's HTTP client: python-telegram-bot's networking on aiohttp instead of httpx.
 
 PTB lets an application bring its own `BaseRequest`. bench/floor.py measured why we do: a bot
-that makes nothing but a report's Bot API calls spent 3.35 ms of CPU per call through httpx
-(httpcore, anyio, h11) and 0.96 ms through aiohttp on this machine; the real bot makes about 15
-calls per report. aiohttp is already a dependency (the emulator is an aiohttp server).
+that makes nothing but a report's Bot API calls spent 2.71 ms of CPU per call through httpx
+(httpcore, anyio, h11) and 0.67 ms through aiohttp on this machine (docs/BENCHMARKS.md); the
+real bot makes about 15 calls per report. aiohttp is already a dependency (the emulator's server).
 
 Same contract as PTB's HTTPXRequest: the timeouts of each call (read, connect, pool) apply, a
 timeout raises TimedOut (the request may have reached Telegram), any other transport failure
@@ -94,4 +94,3 @@ def _multipart(data: dict | None, files: dict) -> aiohttp.FormData:
     for name, (filename, content, mimetype) in files.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
-

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from storage.db import ReadSession, open_database
+from storage.db import Database, ReadSession, migrate
 from storage.models import Case, Photo
 
 NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
@@ -26,12 +26,11 @@ def _two_cases(session) -> None:
 
 @pytest.mark.parametrize("inline", [True, False])
 async def test_reads_answer_alike_and_outlive_the_session(tmp_path, inline):
-    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+    migrate(url)
+    db = Database(url, inline_reads=inline)  # not inline: as a server database is read
     try:
         await db.write(_two_cases)
-        if not inline:  # what a server database uses
-            from sqlalchemy.ext.asyncio import async_sessionmaker
-            db.sessions = async_sessionmaker(db.engine, expire_on_commit=False)
         async with db.sessions() as s:
             assert isinstance(s, ReadSession) == inline
             first = await s.get(Case, 1)
