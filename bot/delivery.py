@@ -277,4 +277,3 @@ class Delivery:
         await self._update(row.id, **values)
         if status == "failed":
             log.error("outbox %s failed: %s", row.id, why)
-
