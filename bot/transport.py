@@ -13,7 +13,8 @@ NetworkError; files go as multipart/form-data, everything else form-encoded.
 from __future__ import annotations
 
 import ssl
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import certifi
@@ -32,6 +33,7 @@ class AiohttpRequest(BaseRequest):
         self._read, self._connect, self._pool = read_timeout, connect_timeout, pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str | None], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -45,7 +47,8 @@ class AiohttpRequest(BaseRequest):
             tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls),
-                headers={"User-Agent": self.USER_AGENT}, trust_env=True)
+                headers={"User-Agent": self.USER_AGENT})
+            self._proxies = {}
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -79,12 +82,23 @@ class AiohttpRequest(BaseRequest):
         else:
             body = None
         try:
-            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout) as res:
+            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
+                                             proxy=self._proxy(url)) as res:
                 return res.status, await res.read()
         except TimeoutError as err:  # aiohttp's timeouts subclass it; the request may have been sent
             raise TimedOut from err
         except (aiohttp.ClientError, OSError) as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+    def _proxy(self, url: str) -> str | None:
+        """The environment's proxy for this URL's host, looked up once per host: aiohttp's trust_env
+        looks it up (and reads ~/.netrc) on every request, which cost more than the request itself."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname)
+        if key not in self._proxies:
+            proxy = getproxies().get(parts.scheme)
+            self._proxies[key] = proxy if proxy and not proxy_bypass(parts.hostname or "") else None
+        return self._proxies[key]
 
 
 def _multipart(data: dict | None, files: dict) -> aiohttp.FormData:
