@@ -92,7 +92,8 @@ class AiohttpRequest(BaseRequest):
 
     def _proxy(self, url: str) -> str | None:
         """The environment's proxy for this URL's host, looked up once per host: aiohttp's trust_env
-        looks it up (and reads ~/.netrc) on every request, which cost more than the request itself."""
+        looks it up, and reads ~/.netrc, on every request, each in a worker thread (bench.floor:
+        25.3 instead of 10.0 ms of CPU per report)."""
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname)
         if key not in self._proxies:
