@@ -12,13 +12,12 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from geo.exif import gps_from_exif
-from handlers.common import config, core, lang, store_photo
+from handlers.common import config, core, edit_unless_same, lang, store_photo
 from storage.media import MediaError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
@@ -175,7 +174,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer()
             keys = ("edit_photos", "edit_place", "edit_details")
             buttons = [[InlineKeyboardButton(pick(BUTTONS[k], lg), callback_data="e:" + k[5:])] for k in keys]
-            await query.edit_message_reply_markup(InlineKeyboardMarkup(buttons))
+            await edit_unless_same(query.edit_message_reply_markup(InlineKeyboardMarkup(buttons)))
             return
         elif data.startswith("e:") and data[2:] in ("photos", "place", "details"):
             view = await c.edit_draft(user.id, chat_id, lg, data[2:])
@@ -211,11 +210,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def drop_buttons(query) -> None:
     if query.message and getattr(query.message, "reply_markup", None):
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest as exc:  # already gone (a double tap): nothing to do
-            if "not modified" not in exc.message.lower():
-                raise
+        await edit_unless_same(query.edit_message_reply_markup(None))  # already gone after a double tap
 
 
 async def my_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.texts import lang_of
@@ -17,6 +18,16 @@ def core(context: ContextTypes.DEFAULT_TYPE):
 
 def config(context: ContextTypes.DEFAULT_TYPE):
     return context.application.bot_data["config"]
+
+
+async def edit_unless_same(edit) -> None:
+    """Await a message edit. A double tap edits to what the message already shows, and Telegram
+    answers "message is not modified": nothing is wrong then."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

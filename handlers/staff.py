@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, mention, pick, t
 from cases.policy import parse_due
-from handlers.common import core, int_parts, lang, store_photo
+from handlers.common import core, edit_unless_same, int_parts, lang, store_photo
 from storage.media import MediaError
 
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
@@ -123,7 +123,7 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     text = picker_text(c, case.number, mask, page)
     keyboard = department_keyboard(c, case_id, mask, page)
     if kind == "K":  # a toggle or another page on the selection message: edit it in place
-        await query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard)
+        await edit_unless_same(query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard))
     else:  # a reply with a location to this picker sets another meeting place
         picker = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
         await c.save_prompt(chat_id, picker.message_id, "pick", case_id, user.id)

@@ -392,3 +392,22 @@ async def test_the_department_picker_pages_and_keeps_the_choice_across_pages(man
         assert card["reply_markup"]["inline_keyboard"], key
     async with d.core.sessions() as s:
         assert sorted(c.department for c in await s.scalars(select(Call))) == ["city_mgmt", "unit45"]
+
+
+async def test_a_double_tap_on_a_picker_button_is_harmless(district, caplog):
+    d, emu = district, district.emu
+    _citizen, _number, chat, _ = await accepted_case(d, 8102)
+    handler = d.handler_of(STREET)
+    await d.tap_last(handler, chat, "呼叫部门")
+    picker = await d.wait_button(chat, "⬜ 区城管局")
+    data = next(b["callback_data"] for row in picker["reply_markup"]["inline_keyboard"] for b in row
+                if b["text"] == "⬜ 区城管局")
+    first = await emu.tap(handler, chat, picker["message_id"], data)
+    second = await emu.tap(handler, chat, picker["message_id"], data)  # the same button, twice
+    await answers(d, first, second)
+    assert all(not (d.emu.callback_answers[q].get("show_alert")) for q in (first, second)), "no error alert"
+    await d.wait_button(chat, "☑️ 区城管局")
+    await d.tap_last(handler, chat, "⬜ 区建设局")  # handled after both taps: a chat's updates go in order
+    picker = await d.wait_button(chat, "☑️ 区建设局")
+    assert "已选：区城管局、区建设局" in picker["text"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], "the second tap is no error"
