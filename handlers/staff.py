@@ -99,7 +99,8 @@ async def _answer(query, lg: str, outcome) -> None:
 
 
 async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """R: how to resolve; N: not ours; C: call (a new selection message); K: toggle a department on it.
+    """R: how to resolve; N: not ours; C: call (a new selection message); K: toggle a department on it,
+    or turn its page.
     The selection lives in the button data (a bit mask), so it survives a restart."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     kind, chat_id, c = query.data[0], query.message.chat_id, core(context)
@@ -146,11 +147,15 @@ def picker_parts(data: str) -> list[int] | None:
     return [int(p) for p in parts]
 
 
+def picker_pages(c) -> int:
+    return max(1, -(-len(c.settings.departments) // PAGE_SIZE))
+
+
 def picker_text(c, number: str, mask: int, page: int = 0) -> str:
     """The picker's question, its page, and what is chosen so far (also on other pages)."""
     lg = c.settings.group_lang
     lines = [t("pick_departments", lg, number=number)]
-    pages = -(-len(c.settings.departments) // PAGE_SIZE)
+    pages = picker_pages(c)
     if pages > 1:
         lines.append(t("picker_page", lg, page=min(page, pages - 1) + 1, pages=pages))
     chosen = [c.settings.departments[k][1 if lg == "en" else 0] for k in departments_in(c, mask)]
@@ -163,7 +168,7 @@ def department_keyboard(c, case_id: int, mask: int, page: int = 0) -> InlineKeyb
     """PAGE_SIZE departments a page, two a row (Gulou has 96); the selection is kept across pages."""
     lg = c.settings.group_lang
     names = [en if lg == "en" else zh for zh, en, _chat in c.settings.departments.values()]
-    pages = max(1, -(-len(names) // PAGE_SIZE))
+    pages = picker_pages(c)
     page = min(page, pages - 1)
     buttons = [InlineKeyboardButton(f"{'☑️' if mask >> i & 1 else '⬜'} {names[i]}",
                                     callback_data=f"K:{case_id}:{mask ^ (1 << i)}:{page}")
