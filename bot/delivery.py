@@ -43,9 +43,7 @@ class RateLimiter:
     def wait(self, chat_id: int, now: float) -> float:
         """Seconds until one more message to `chat_id` is allowed (0: now)."""
         waits = [self.paused_until.get(None, 0) - now, self.paused_until.get(chat_id, 0) - now]
-        while self.recent and self.recent[0] <= now - self.second_window:
-            self.recent.popleft()
-        if len(self.recent) >= self.per_second:
+        if self._sent_last_second(now) >= self.per_second:
             waits.append(self.recent[0] + self.second_window - now)
         sent = self.by_chat.get(chat_id)
         if sent:
@@ -58,11 +56,15 @@ class RateLimiter:
                 waits.append(sent[-1] + self.private_interval - now)
         return max(0.0, *waits)
 
-    def room(self, now: float) -> int:
-        """How many more messages the overall limit allows right now."""
+    def _sent_last_second(self, now: float) -> int:
         while self.recent and self.recent[0] <= now - self.second_window:
             self.recent.popleft()
-        return 0 if self.paused_until.get(None, 0) > now else max(0, self.per_second - len(self.recent))
+        return len(self.recent)
+
+    def room(self, now: float) -> int:
+        """How many more messages the overall limit allows right now."""
+        paused = self.paused_until.get(None, 0) > now
+        return 0 if paused else max(0, self.per_second - self._sent_last_second(now))
 
     def wait_overall(self, now: float) -> float:
         """Seconds until the overall limit lets one more message through (0: now)."""

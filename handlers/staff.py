@@ -147,6 +147,12 @@ def picker_parts(data: str) -> list[int] | None:
     return [int(p) for p in parts]
 
 
+def department_names(c) -> list[str]:
+    """The departments' names in the groups' language, in config order (bit i of a picker's mask)."""
+    en = c.settings.group_lang == "en"
+    return [en_name if en else zh for zh, en_name, _chat in c.settings.departments.values()]
+
+
 def picker_pages(c) -> int:
     return max(1, -(-len(c.settings.departments) // PAGE_SIZE))
 
@@ -158,7 +164,7 @@ def picker_text(c, number: str, mask: int, page: int = 0) -> str:
     pages = picker_pages(c)
     if pages > 1:
         lines.append(t("picker_page", lg, page=min(page, pages - 1) + 1, pages=pages))
-    chosen = [c.settings.departments[k][1 if lg == "en" else 0] for k in departments_in(c, mask)]
+    chosen = [name for i, name in enumerate(department_names(c)) if mask >> i & 1]
     if chosen:
         lines.append(t("picked", lg, names=("、" if lg != "en" else ", ").join(chosen)))
     return "\n".join(lines)
@@ -167,7 +173,7 @@ def picker_text(c, number: str, mask: int, page: int = 0) -> str:
 def department_keyboard(c, case_id: int, mask: int, page: int = 0) -> InlineKeyboardMarkup:
     """PAGE_SIZE departments a page, two a row (Gulou has 96); the selection is kept across pages."""
     lg = c.settings.group_lang
-    names = [en if lg == "en" else zh for zh, en, _chat in c.settings.departments.values()]
+    names = department_names(c)
     pages = picker_pages(c)
     page = min(page, pages - 1)
     buttons = [InlineKeyboardButton(f"{'☑️' if mask >> i & 1 else '⬜'} {names[i]}",
