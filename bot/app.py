@@ -27,10 +27,10 @@ from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
-from cases import Core
+from cases.bootstrap import build_core
+from cases.bootstrap import settings_from as core_settings
 from cases.clock import SystemClock
 from cases.core import Settings
-from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
 from handlers import citizen, general, grid, staff
@@ -99,29 +99,7 @@ def tag_secret(media_dir: Path) -> bytes:
 
 
 def settings_from(cfg: Config) -> Settings:
-    calendar = WorkCalendar(set(cfg.workdays.holidays), set(cfg.workdays.workdays))
-    return Settings(
-        categories=cfg.categories_by_key(), street_chats={s.name: s.chat_id for s in cfg.streets},
-        command_chat=cfg.command_center.chat_id, tz=cfg.tz, calendar=calendar, case_prefix=cfg.case_prefix,
-        draft_ttl=parse_duration(cfg.intake.draft_ttl).as_timedelta(),
-        max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
-        departments={d.key: (d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
-        trackers={d.key: d.tracked_by for d in cfg.departments if d.tracked_by},
-        grid_chats={g.name: g.chat_id for g in cfg.grids},
-        grid_workers={w: g.name for g in cfg.grids for w in g.workers},
-        checkin_radius_m=cfg.disposal.checkin_radius_m,
-        call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
-        rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
-        warn_at=cfg.escalation.warn_at,
-        escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
-        chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
-        duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
-        max_extensions=cfg.escalation.max_extensions,
-        tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
-
-
-def _chain(unit) -> dict:
-    return {role: (p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
+    return core_settings(cfg, tag_secret(cfg.media.dir))
 
 
 def load_streets(cfg: Config) -> StreetIndex:
@@ -165,7 +143,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     streets = await asyncio.to_thread(load_streets, cfg)
     grids = await asyncio.to_thread(load_grids, cfg)
     await bootstrap(app)
-    core = Core(db, app.bot_data["clock"], settings_from(cfg), streets, grids=grids)
+    core = build_core(cfg, db, app.bot_data["clock"], streets, grids, tag_secret(cfg.media.dir))
     await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake

@@ -1,0 +1,46 @@
+"""The one place the core is put together from the configuration, a database and a clock.
+
+The bot (bot/app.py), the channel-free unit tests (tests/unit/) and any later process build the core
+here, so a change of how it is wired is made once. `cfg` is the validated config (bot.config.Config),
+read by attribute only: nothing here imports the bot's layer.
+"""
+
+from __future__ import annotations
+
+from cases import Core
+from cases.core import Settings
+from cases.policy import parse_duration
+from cases.workdays import WorkCalendar
+
+
+def settings_from(cfg, tag_secret: bytes = b"frontline") -> Settings:
+    """The core's settings from the config; `tag_secret` keys the reporters' anonymous tags."""
+    calendar = WorkCalendar(set(cfg.workdays.holidays), set(cfg.workdays.workdays))
+    return Settings(
+        categories=cfg.categories_by_key(), street_chats={s.name: s.chat_id for s in cfg.streets},
+        command_chat=cfg.command_center.chat_id, tz=cfg.tz, calendar=calendar, case_prefix=cfg.case_prefix,
+        draft_ttl=parse_duration(cfg.intake.draft_ttl).as_timedelta(),
+        max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
+        departments={d.key: (d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
+        trackers={d.key: d.tracked_by for d in cfg.departments if d.tracked_by},
+        grid_chats={g.name: g.chat_id for g in cfg.grids},
+        grid_workers={w: g.name for g in cfg.grids for w in g.workers},
+        checkin_radius_m=cfg.disposal.checkin_radius_m,
+        call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
+        rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
+        warn_at=cfg.escalation.warn_at,
+        escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
+        chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
+        duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
+        max_extensions=cfg.escalation.max_extensions,
+        tag_secret=tag_secret, street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
+
+
+def _chain(unit) -> dict:
+    return {role: (p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
+
+
+def build_core(cfg, db, clock, streets, grids=None, tag_secret: bytes = b"frontline", on_outbox=None) -> Core:
+    """The core over `db` (storage.db.Database), with `streets` (and the optional `grids`) as
+    geo.streets.StreetIndex. `on_outbox` wakes the delivery worker after a commit that wrote messages."""
+    return Core(db, clock, settings_from(cfg, tag_secret), streets, on_outbox=on_outbox, grids=grids)
