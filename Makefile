@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: run test lint bench venv
+.PHONY: run test lint bench venv install-check
 venv: $(STAMP)
 
 run: $(STAMP)
@@ -25,3 +25,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.locate
 	$(BIN)/python -m bench.reports
+
+# A regular install into a fresh venv, then the demo from another directory (.ci/install-check).
+install-check:
+	PY=$(PY) bash .ci/install-check

@@ -7,9 +7,11 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from bot.app import build_application, make_bind_code, start_bot, stop_bot
 from bot.config import ConfigError, load_config
+from bot.shipped import DEFAULT_CONFIG
 
 
 async def run_real(cfg, token: str) -> None:
@@ -26,19 +28,35 @@ async def run_real(cfg, token: str) -> None:
         await stop_bot(app)
 
 
+def config_path(given: str | None) -> tuple[Path, bool]:
+    """The config to read, and whether it is the demo's config shipped inside the package."""
+    if given is not None:
+        return Path(given), False
+    here = Path("config.yaml")
+    return (here, False) if here.exists() else (DEFAULT_CONFIG, True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
+    parser.add_argument("--config", help="path of the config file (default: config.yaml here, else the demo's "
+                                         "config shipped with the package)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
     parser.add_argument("command", nargs="*",
                         help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    path, shipped = config_path(args.config)
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(path)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    if shipped and (args.command or (cfg.telegram.token and not args.demo)):
+        # Its paths (database, media) lie inside the installed package: only the demo, which works in a
+        # temporary directory, may run on it.
+        print("config error: no config.yaml here; give --config PATH (the shipped config runs the demo only)",
+              file=sys.stderr)
         return 2
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
