@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
+from bot.names import street_name
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
@@ -172,6 +173,8 @@ class Renderer:
                 args["rating"] = pick(RATING_NAMES.get(args["rating"], (args["rating"], args["rating"])), lang)
             if "mention_id" in args:
                 args["name"] = mention(args.pop("mention_id"), args["name"])
+            if "street" in args:  # English readers read the street's English name
+                args["street"] = street_name(self.core.settings, args["street"], lang)
             text = t(row.payload["key"], lang, **args)
             return [Step("text", lambda: self.send_text(row.chat_id, text))]
         raise ValueError(f"unknown outbox kind {kind!r}")
@@ -250,7 +253,8 @@ class Renderer:
         return [msg.message_id]
 
     def receipt_text(self, case: Case, lang: str) -> str:
-        routing = t("routed_to", lang, street=case.street) if case.street else t("routed_command", lang)
+        routing = t("routed_to", lang, street=street_name(self.core.settings, case.street, lang)) if case.street \
+            else t("routed_command", lang)
         # deadlines_text holds no user input, so escaping it (as t() does) changes nothing.
         return t("receipt", lang, number=case.number, routing=routing, deadlines=self.deadlines_text(case, lang))
 

@@ -14,6 +14,7 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot.names import street_name
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from geo.exif import gps_from_exif
@@ -236,7 +237,8 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines = [f"<b>{case.number}</b> · {pick(STATES.get(case.state, (case.state, case.state)), lg)}"]
     for ev in await c.timeline(case.id):
         label = pick(EVENTS.get(ev.kind, (ev.kind, ev.kind)), lg)
-        label = label.format(street=ev.data.get("street", "")) if "{street}" in label else label
+        if "{street}" in label:
+            label = label.format(street=street_name(c.settings, ev.data.get("street", ""), lg))
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {escape(label)}")
     await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
 

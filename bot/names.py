@@ -1,0 +1,10 @@
+"""Names in the reader's language: a street's English name (config `streets[].name_en`) for English readers."""
+
+from __future__ import annotations
+
+
+def street_name(settings, name: str | None, lang: str) -> str | None:
+    """`settings` is the core's Settings; a name without an English form (a grid cell's) stays as it is."""
+    if name and lang == "en":
+        return settings.street_names_en.get(name, name)
+    return name
