@@ -65,7 +65,7 @@ async def test_location_first_and_english(district):
     assert "Category: Garbage" in summary["text"] and "Photos: 1" in summary["text"]
     await d.tap_last(citizen, citizen.id, "Confirm")
     receipt = await d.wait_text(citizen.id, "Received, number")
-    assert "Passed to: 鼓东街道" in receipt["text"]
+    assert "Passed to: Gudong" in receipt["text"]  # streets[].name_en
     assert "resolve: 11-23 13:30" in receipt["text"]  # garbage: 4 hours
     chat = d.street_chat("鼓东街道")
     await emu.wait_for(lambda: emu.messages(chat))
