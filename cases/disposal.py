@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cases.checkin import forget_on_site, meet_on_site
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
 from geo.distance import distance_m
@@ -138,6 +139,8 @@ class DisposalMixin(CoreBase):
                 checkin_distance_m=round(metres, 1), answered_at=call.answered_at or now,
                 answered_by_name=call.answered_by_name or user_name[:128]))
             self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now)
+            # the first one on site, of anyone working the case, meets the case's on-site deadline too
+            meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
                        department=call.department, distance_m=round(metres, 1))
             dept_chat = self.settings.departments[call.department][2]
@@ -255,6 +258,7 @@ class DisposalMixin(CoreBase):
             case.updated_at = now
             if rating == "unsatisfied":
                 case.state, case.reopen_count, case.resolved_at = "accepted", case.reopen_count + 1, None
+                forget_on_site(case)
                 category = self.settings.categories[case.category]
                 for kind, due in self._deadlines(category, now).items():
                     if kind not in ("respond",):
