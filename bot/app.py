@@ -28,12 +28,13 @@ from bot.flood import FloodRetry
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
+from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, general, grid, staff
+from handlers import checkin, citizen, general, grid, staff
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY
                                    & (filters.PHOTO | filters.TEXT | filters.LOCATION | filters.VENUE)
                                    & ~filters.COMMAND, staff.on_group_reply))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.LOCATION,
+                                   checkin.on_live_update))  # a live location moving during a check-in
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, citizen.on_photo))
     app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, citizen.on_document))
     app.add_handler(MessageHandler(PRIVATE & (filters.LOCATION | filters.VENUE), citizen.on_place))
@@ -110,6 +113,7 @@ def settings_from(cfg: Config) -> Settings:
         grid_chats={g.name: g.chat_id for g in cfg.grids},
         grid_workers={w: g.name for g in cfg.grids for w in g.workers},
         checkin_radius_m=cfg.disposal.checkin_radius_m,
+        checkin_live=cfg.disposal.checkin_live, checkin_photo=cfg.disposal.checkin_photo,
         call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
         rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
         warn_at=cfg.escalation.warn_at,
@@ -170,6 +174,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
     app.bot_data.update(core=core, db=db, delivery=delivery)
+    app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),

@@ -66,6 +66,8 @@ class DisposalCfg(_Strict):
     checkin_radius_m: float = Field(200.0, gt=0)  # a check-in counts within this distance of the place
     call_answer: str = "10m"  # every call must be answered within this
     rating_timeout: str = "3d"  # unrated resolved cases close after this
+    checkin_live: bool = False  # only a live location checks in, and only if it stays on site for a minute
+    checkin_photo: bool = False  # one photo on site before the location
 
     @field_validator("call_answer", "rating_timeout")
     @classmethod

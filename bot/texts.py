@@ -259,3 +259,21 @@ def t(key: str, lang: str, **args) -> str:
 def both(key: str, **args) -> str:
     """Group messages carry Chinese and English: members' languages differ."""
     return t(key, "zh", **args) + "\n" + t(key, "en", **args)
+
+
+# ---- on site (到场): the street's own check-in and what a location can prove ----------------------------
+TEXTS.update({
+    "s_on_site": ("📍 {number}：{name} 已到场（距现场 {m} 米）。", "📍 {number}: {name} is on site ({m} m away)."),
+    "n_street_on_site": ("您的诉求 {number}：街镇工作人员已到达现场。", "Your report {number}: the street's staff are on site."),
+    "card_on_site": ("📍 已到场：{name}，{time}（{m} 米）", "📍 On site: {name} at {time} ({m} m)"),
+    "ci_not_member": ("只有本案属地群的成员可以到场报到。", "Only members of this case's group can check in on site."),
+    "ci_forwarded": ("转发的位置不能用于报到，请发送您自己当前的位置。", "A forwarded location does not count: send your own current location."),
+    "ci_venue": ("从列表选择的地点不能用于报到，请发送您当前的位置。", "A place picked from a list does not count: send your current location."),
+    "ci_not_live": ("报到须共享实时位置：📎→位置→共享实时位置。", "Check-in needs a live location: 📎 → Location → Share live location."),
+    "ci_live_hint": ("（须共享实时位置，并在现场保持 1 分钟。）", "(Share your live location and stay on site for a minute.)"),
+    "ci_live_wait": ("已收到实时位置（距现场 {m} 米）。请在现场保持共享 1 分钟，报到随后生效。", "Live location received ({m} m away). Keep sharing it on site for a minute; the check-in then counts."),
+    "ci_live_left": ("报到未通过：1 分钟内实时位置离开现场（{m} 米，需在 {r} 米以内）。请回到现场重新共享。", "Check-in failed: within its first minute the live location left the site ({m} m; it must be within {r} m). Go back and share it again."),
+    "ci_photo_ask": ("请先发一张现场照片，再发送位置。", "First send a photo taken on site, then your location."),
+})
+BUTTONS["on_site"] = ("📍 到场", "📍 On site")
+EVENTS["on_site"] = ("街镇到场", "the street's staff on site")

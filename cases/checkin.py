@@ -7,7 +7,7 @@ street's own check-in as a small service with explicit dependencies."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cases.core import CoreBase, Settings
 from cases.lifecycle import Outcome
 from geo.distance import distance_m
-from storage.models import Case, Deadline
+from storage.models import Call, Case, Deadline, Prompt
 from storage.outbox import enqueue
 
 
@@ -41,7 +41,8 @@ class OnSite:
     def __init__(self, db, clock, settings: Settings, committed: Callable[[], None]):
         self.db, self.clock, self.settings, self.committed = db, clock, settings, committed
 
-    async def street_check_in(self, case_id: int, user_id: int, user_name: str, lat: float, lon: float) -> Outcome:
+    async def street_check_in(self, case_id: int, user_id: int, user_name: str, lat: float, lon: float,
+                              evidence: dict | None = None) -> Outcome:
         now = self.clock.now()
 
         def tx(session: Session) -> Outcome:
@@ -57,7 +58,7 @@ class OnSite:
                 return Outcome(False, "too_far", case, metres)
             first = meet_on_site(session, case, now, user_name, metres)
             CoreBase.trace(session, case.id, now, "on_site", "handler", user_id, None, name=user_name[:128],
-                           distance_m=round(metres, 1), first=first)
+                           distance_m=round(metres, 1), first=first, **(evidence or {}))
             case.updated_at = now
             owner = self.settings.owner_chat(case)
             if owner:
@@ -71,3 +72,41 @@ class OnSite:
         if outcome.ok:
             self.committed()
         return outcome
+
+    # ---- the intent: between the deep link and the location, kept as a prompt row (survives a restart)
+    async def place_of(self, what: str, target_id: int) -> tuple[Case | None, Call | None]:
+        async with self.db.sessions() as session:
+            call = await session.get(Call, target_id) if what == "call" else None
+            case = await session.get(Case, call.case_id if call else target_id)
+            return case, call
+
+    async def note_intent(self, prompt_id: int, **data) -> None:
+        def tx(session: Session) -> None:
+            prompt = session.get(Prompt, prompt_id)
+            prompt.data = {**prompt.data, **data}
+        await self.db.write(tx)
+
+
+# ---- evidence: what a location message can prove ------------------------------------------------------
+LIVE_HOLD = timedelta(minutes=1)  # a live location must stay on site this long before the check-in counts
+
+
+def refusal(settings: Settings, forwarded: bool, venue: bool, live: bool) -> str | None:
+    """Why a location message is no check-in (a text key), or None. A forwarded location is someone
+    else's, from another time; a venue is a named place picked from a list, not where the phone is;
+    with checkin_live only a live location (one that keeps updating) will do."""
+    if forwarded:
+        return "ci_forwarded"
+    if venue:
+        return "ci_venue"
+    if settings.checkin_live and not live:
+        return "ci_not_live"
+    return None
+
+
+def live_verdict(live: dict, metres: float, radius: float, now: datetime) -> str:
+    """An update of a live location on probation: 'left' (outside the radius within the first minute),
+    'kept' (a minute on site), or 'wait'."""
+    if metres > radius:
+        return "left"
+    return "kept" if now - datetime.fromisoformat(live["since"]) >= LIVE_HOLD else "wait"

@@ -45,6 +45,8 @@ class Settings:
     trackers: dict[str, str] = field(default_factory=dict)  # city unit -> district department following it
     grid_chats: dict[str, int | None] = field(default_factory=dict)  # grid cell -> its group
     grid_workers: dict[int, str] = field(default_factory=dict)  # user id -> the grid cell they work
+    checkin_live: bool = False  # only a live location counts as a check-in, kept a minute on site
+    checkin_photo: bool = False  # a check-in also needs one photo on site, sent first
 
     def owner_chat(self, case) -> int | None:
         """The group that handles a case: its grid cell's when a grid category sent it there, else its street's."""

@@ -118,7 +118,8 @@ class DisposalMixin(CoreBase):
             return Outcome(True, "answered", case)
         return await self._write(tx)
 
-    async def check_in(self, call_id: int, user_id: int, user_name: str, lat: float, lon: float) -> Outcome:
+    async def check_in(self, call_id: int, user_id: int, user_name: str, lat: float, lon: float,
+                       evidence: dict | None = None) -> Outcome:
         """Presence on site, checked against the call's place (geodesic distance)."""
         now = self.now()
 
@@ -142,7 +143,7 @@ class DisposalMixin(CoreBase):
             # the first one on site, of anyone working the case, meets the case's on-site deadline too
             meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
-                       department=call.department, distance_m=round(metres, 1))
+                       department=call.department, distance_m=round(metres, 1), **(evidence or {}))
             dept_chat = self.settings.departments[call.department][2]
             if dept_chat:
                 enqueue(session, now, dept_chat, "refresh_call", case.id, call_id=call_id)

@@ -1,9 +1,14 @@
 """On site means on site: the case's on-site deadline (limits.checkin), who meets it, and the evidence."""
 
+import re
+
+import pytest
 from sqlalchemy import select
 
-from storage.models import Deadline
-from tests.test_disposal import accepted_case, call, check_in
+from emulator.images import jpeg
+from emulator.scenario import District
+from storage.models import Call, Case, Deadline, Event
+from tests.test_disposal import STREET, accepted_case, call, check_in
 
 
 async def fire(d):
@@ -34,3 +39,129 @@ async def test_a_department_on_site_in_time_meets_the_case_on_site_deadline(dist
     async with d.core.sessions() as s:
         on_site = await s.scalar(select(Deadline).where(Deadline.kind == "checkin"))
         assert on_site.status == "met" and on_site.level == 0
+
+
+def link_of(card, label="到场"):
+    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row
+               if b.get("url") and label in b["text"])
+    return url.split("start=")[1]
+
+
+async def open_check_in(d, user, card, label="到场"):
+    n = len(d.emu.messages(user.id))
+    await d.text(user, f"/start {link_of(card, label)}")
+    return await d.emu.wait_for(lambda: len(d.emu.messages(user.id)) > n and d.emu.messages(user.id)[-1])
+
+
+async def reply_to(d, user, send):
+    n = len(d.emu.messages(user.id))
+    await send
+    return await d.emu.wait_for(lambda: len(d.emu.messages(user.id)) > n and d.emu.messages(user.id)[-1])
+
+
+async def test_the_street_checks_in_itself_and_meets_the_one_hour_deadline(district):
+    d, emu = district, district.emu
+    citizen, number, chat, (lat, lon) = await accepted_case(d, 8202)
+    handler = d.handler_of(STREET)
+    card = await d.wait_button(chat, "到场")
+    assert (await open_check_in(d, handler, card))["text"].startswith("请发送您当前的位置")
+    far = await reply_to(d, handler, emu.send_location(handler, handler.id, lat + 0.01, lon))
+    assert re.search(r"报到失败：您距现场 1\d{3} 米，需在 200 米以内", far["text"])
+    d.clock.advance(minutes=20)
+    ok = await reply_to(d, handler, emu.send_location(handler, handler.id, lat + 0.0003, lon))
+    assert ok["text"].startswith("报到成功，距现场 3")
+    assert await d.wait_text(chat, f"📍 {number}：{handler.first_name} 已到场")
+    assert await d.wait_text(citizen.id, "街镇工作人员已到达现场")
+    edited = await emu.wait_for(lambda: next(
+        (m for m in emu.messages(chat) if "📍 已到场：" in (m.get("caption") or "")), None))
+    assert "11-23 09:50" in edited["caption"]
+    for minutes in (45, 15, 11, 11, 11):
+        d.clock.advance(minutes=minutes)
+        await fire(d)
+    assert not [x for x in texts(d, chat) if "「到场" in x]
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Deadline).where(Deadline.kind == "checkin"))).status == "met"
+        events = {e.kind: e for e in await s.scalars(select(Event).order_by(Event.id))}
+    assert events["on_site"].actor_id == handler.id and events["on_site"].data["distance_m"] < 40
+    assert events["checkin_refused"].actor_role == "handler"
+    # an outsider cannot check in for the street
+    outsider = emu.user(6200, "Passer-by")
+    assert (await open_check_in(d, outsider, card))["text"] == "只有本案属地群的成员可以到场报到。"
+
+
+async def test_a_forwarded_location_or_a_venue_never_checks_in(district):
+    d, emu = district, district.emu
+    _citizen, _number, chat, (lat, lon) = await accepted_case(d, 8203)
+    assert await call(d, chat, ["区城管局"]) == "已呼叫。"
+    handler = d.staff_of("city_mgmt")  # today: a forwarded location checked in "0 m from the place"
+    await open_check_in(d, handler, await d.wait_button(d.dept_chat("city_mgmt"), "响应"), "报到")
+    friend = emu.user(6201, "Friend on site")
+    fwd = await reply_to(d, handler, emu.send_location(handler, handler.id, lat, lon, forwarded_from=friend))
+    assert fwd["text"].startswith("转发的位置不能用于报到")
+    venue = await reply_to(d, handler, emu.send_venue(handler, handler.id, lat, lon, "路口", "温泉路"))
+    assert venue["text"].startswith("从列表选择的地点不能用于报到")
+    assert "位置已记录" not in venue["text"]
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Case))).on_site_at is None
+        assert (await s.scalar(select(Call))).status == "pending"
+    ok = await reply_to(d, handler, emu.send_location(handler, handler.id, lat, lon))
+    assert ok["text"].startswith("报到成功")
+
+
+async def test_a_check_in_survives_a_restart(district):
+    """The intent lived in memory: after a restart the location became a citizen's draft."""
+    d, emu = district, district.emu
+    _citizen, _number, chat, (lat, lon) = await accepted_case(d, 8204)
+    assert await call(d, chat, ["区城管局"]) == "已呼叫。"
+    card = await d.wait_button(d.dept_chat("city_mgmt"), "响应")
+    staff = d.staff_of("city_mgmt")
+    assert (await open_check_in(d, staff, card, "报到"))["text"].startswith("请发送您当前的位置")
+    await d.restart_bot()
+    ok = await reply_to(d, staff, emu.send_location(staff, staff.id, lat, lon))
+    assert ok["text"].startswith("报到成功"), ok["text"]
+    assert await d.wait_text(chat, "已到场报到")
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Call))).status == "checked_in"
+
+
+@pytest.fixture
+async def strict(cfg, clock, tmp_path):
+    cfg.disposal.checkin_live = True
+    cfg.disposal.checkin_photo = True
+    async with District(cfg, tmp_path, clock=clock) as d:
+        yield d
+
+
+async def test_live_location_kept_a_minute_and_a_photo_first(strict):
+    d, emu = strict, strict.emu
+    _citizen, number, chat, (lat, lon) = await accepted_case(d, 8205)
+    handler = d.handler_of(STREET)
+    asked = await open_check_in(d, handler, await d.wait_button(chat, "到场"))
+    assert "请先发一张现场照片" in asked["text"] and "实时位置" in asked["text"]
+    early = await reply_to(d, handler, emu.send_location(handler, handler.id, lat, lon, live_period=900))
+    assert early["text"] == "请先发一张现场照片，再发送位置。"
+    photo = await reply_to(d, handler, emu.send_photo(handler, handler.id, jpeg(label="on site")))
+    assert photo["text"].startswith("请发送您当前的位置")
+    pinned = await reply_to(d, handler, emu.send_location(handler, handler.id, lat, lon))  # a point on the map
+    assert pinned["text"].startswith("报到须共享实时位置")
+    # a live location that walks away within its first minute does not count
+    live = await emu.send_location(handler, handler.id, lat, lon, live_period=900)
+    assert (await d.wait_text(handler.id, "请在现场保持共享 1 分钟"))
+    d.clock.advance(seconds=30)
+    gone = await reply_to(d, handler, emu.move_live_location(handler, handler.id, live["message_id"],
+                                                             lat + 0.005, lon))
+    assert gone["text"].startswith("报到未通过：1 分钟内实时位置离开现场")
+    # shared again, and still on site a minute later: the check-in counts
+    n = len(emu.messages(handler.id))
+    live = await emu.send_location(handler, handler.id, lat, lon, live_period=900)
+    await d.wait_text(handler.id, "请在现场保持共享 1 分钟", after=n)
+    d.clock.advance(seconds=30)
+    await emu.move_live_location(handler, handler.id, live["message_id"], lat + 0.0002, lon)
+    d.clock.advance(seconds=31)
+    ok = await reply_to(d, handler, emu.move_live_location(handler, handler.id, live["message_id"],
+                                                           lat + 0.0001, lon))
+    assert ok["text"].startswith("报到成功")
+    assert await d.wait_text(chat, f"📍 {number}")
+    async with d.core.sessions() as s:
+        event = await s.scalar(select(Event).where(Event.kind == "on_site"))
+    assert event.data["live"] is True and len(event.data["photo"]) == 64
