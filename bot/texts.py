@@ -273,6 +273,7 @@ TEXTS.update({
     "ci_live_hint": ("（须共享实时位置，并在现场保持 1 分钟。）", "(Share your live location and stay on site for a minute.)"),
     "ci_live_wait": ("已收到实时位置（距现场 {m} 米）。请在现场保持共享 1 分钟，报到随后生效。", "Live location received ({m} m away). Keep sharing it on site for a minute; the check-in then counts."),
     "ci_live_left": ("报到未通过：1 分钟内实时位置离开现场（{m} 米，需在 {r} 米以内）。请回到现场重新共享。", "Check-in failed: within its first minute the live location left the site ({m} m; it must be within {r} m). Go back and share it again."),
+    "t_onsite": ("⏱ 按本案到场时限（{time}）", "⏱ By the case's on-site deadline ({time})"),
     "ci_photo_ask": ("请先发一张现场照片，再发送位置。", "First send a photo taken on site, then your location."),
 })
 BUTTONS["on_site"] = ("📍 到场", "📍 On site")

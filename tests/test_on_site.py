@@ -8,7 +8,7 @@ from sqlalchemy import select
 from emulator.images import jpeg
 from emulator.scenario import District
 from storage.models import Call, Case, Deadline, Event
-from tests.test_disposal import STREET, accepted_case, call, check_in
+from tests.test_disposal import STREET, accepted_case, answers, call, check_in
 
 
 async def fire(d):
@@ -165,3 +165,35 @@ async def test_live_location_kept_a_minute_and_a_photo_first(strict):
     async with d.core.sessions() as s:
         event = await s.scalar(select(Event).where(Event.kind == "on_site"))
     assert event.data["live"] is True and len(event.data["photo"]) == 64
+
+
+async def test_the_call_picker_offers_the_case_on_site_deadline_first(district):
+    d = district
+    _citizen, number, chat, _ = await accepted_case(d, 8206)  # accepted 09:30, on site by 10:30
+    handler = d.handler_of(STREET)
+    d.clock.advance(minutes=10)
+    await d.tap_last(handler, chat, "呼叫部门")
+    picker = await d.wait_button(chat, "⬜ 区城管局")
+    rows = [[b["text"] for b in row] for row in picker["reply_markup"]["inline_keyboard"]]
+    times = [r for r in rows if not any(x.startswith(("⬜", "☑️")) for x in r)]
+    assert times[0] == ["⏱ 按本案到场时限（10:30）"] and "1小时内" in times[1], rows
+    await d.tap_last(handler, chat, "⬜ 区城管局")
+    await d.wait_button(chat, "☑️ 区城管局")
+    q = await d.tap_last(handler, chat, "按本案到场时限")
+    assert (await answers(d, q))[0] == "已呼叫。"
+    card = await d.wait_button(d.dept_chat("city_mgmt"), "响应")
+    assert "到场时限: 11-23 10:30" in card["caption"]
+
+
+async def test_no_on_site_choice_without_an_on_site_limit(district):
+    d = district
+    citizen = d.citizen(8207)
+    lat, lon = d.core.streets.representative_point(STREET)
+    await d.report(citizen, jpeg(), lat, lon, category="垃圾堆放")  # no limits.checkin
+    chat = d.street_chat(STREET)
+    await d.wait_button(chat, "接单")
+    await d.tap_last(d.handler_of(STREET), chat, "接单")
+    await d.wait_button(chat, "办结")
+    await d.tap_last(d.handler_of(STREET), chat, "呼叫部门")
+    picker = await d.wait_button(chat, "⬜ 区城管局")
+    assert not [b for row in picker["reply_markup"]["inline_keyboard"] for b in row if "到场时限" in b["text"]]
