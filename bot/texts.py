@@ -277,4 +277,6 @@ TEXTS.update({
     "ci_photo_ask": ("请先发一张现场照片，再发送位置。", "First send a photo taken on site, then your location."),
 })
 BUTTONS["on_site"] = ("📍 到场", "📍 On site")
+BUTTONS.update({"onsite_e1h": ("到场延1小时", "On site +1 h"), "onsite_e4h": ("到场延4小时", "On site +4 h"),
+                "onsite_e1wd": ("到场延1个工作日", "On site +1 working day")})
 EVENTS["on_site"] = ("街镇到场", "the street's staff on site")

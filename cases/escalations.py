@@ -26,7 +26,7 @@ class EscalationMixin(CoreBase):
     async def ask_extension(self, target: str, target_id: int, option: str, user_id: int, user_name: str,
                             chat_id: int) -> Outcome:
         """Step 1: which deadline, and to when. The reason comes next, as a reply (give_reason)."""
-        if option not in EXTEND_BY or target not in ("call", "case"):
+        if option not in EXTEND_BY or target not in ("call", "case", "onsite"):
             return Outcome(False, "stale")
         now = self.now()
 
@@ -38,7 +38,8 @@ class EscalationMixin(CoreBase):
                     return Outcome(False, "not_your_group")
                 case, kind = session.get(Case, call.case_id), f"checkin:{call.id}"
             else:
-                case, kind = session.get(Case, target_id), "resolve"
+                # the case's own deadlines: its resolution, or its on-site arrival (limits.checkin)
+                case, kind = session.get(Case, target_id), "checkin" if target == "onsite" else "resolve"
                 if case is None or self.settings.owner_chat(case) != chat_id:
                     return Outcome(False, "not_your_group")
             deadline = session.scalar(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == kind,

@@ -322,21 +322,26 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer()
     target = "k" if query.data[0] == "V" else "c"
     c = core(context)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
-                                                           callback_data=f"E:{target}:{ids[0]}:{opt}")
-                                      for opt in ("1h", "4h", "1wd")]])
+    rows = [[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
+                                  callback_data=f"E:{target}:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")]]
+    case = await c.load_case(ids[0]) if target == "c" else None
+    if case and any(d.kind == "checkin" and d.status == "open" for d in case.deadlines):
+        rows.append([InlineKeyboardButton("📍 " + pick(BUTTONS["onsite_e" + opt], c.settings.group_lang),
+                                          callback_data=f"E:o:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")])
+    keyboard = InlineKeyboardMarkup(rows)
     await query.message.reply_text(t("ext_pick", c.settings.group_lang), reply_markup=keyboard)
 
 
 async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
-    if len(parts) != 4 or parts[1] not in ("c", "k") or not parts[2].isdigit():
+    if len(parts) != 4 or parts[1] not in ("c", "k", "o") or not parts[2].isdigit():
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await c.ask_extension("call" if parts[1] == "k" else "case", int(parts[2]), parts[3], user.id,
+    target = {"k": "call", "c": "case", "o": "onsite"}[parts[1]]  # o: the case's on-site deadline
+    outcome = await c.ask_extension(target, int(parts[2]), parts[3], user.id,
                                     user.full_name, chat_id)
     if not outcome.ok:
         return await _answer(query, lg, outcome)

@@ -1,6 +1,7 @@
 """On site means on site: the case's on-site deadline (limits.checkin), who meets it, and the evidence."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -197,3 +198,37 @@ async def test_no_on_site_choice_without_an_on_site_limit(district):
     await d.tap_last(d.handler_of(STREET), chat, "呼叫部门")
     picker = await d.wait_button(chat, "⬜ 区城管局")
     assert not [b for row in picker["reply_markup"]["inline_keyboard"] for b in row if "到场时限" in b["text"]]
+
+
+@pytest.fixture
+async def with_leader(cfg, clock, tmp_path):
+    from bot.config import PersonCfg
+    cfg.escalation.duty_leaders = [PersonCfg(name="值班领导 Lin", user_id=7103)]
+    async with District(cfg, tmp_path, clock=clock) as d:
+        d.emu.user(7103, "Lin")
+        yield d
+
+
+async def test_more_time_for_the_case_on_site_deadline_same_approval_and_cap(with_leader):
+    from tests.test_escalations import answer_of, ask, deadline
+    d = with_leader
+    _citizen, _number, chat, _ = await accepted_case(d, 8208)
+    handler, leader = d.handler_of(STREET), d.emu.user(7103)
+    before, resolve = await deadline(d, "checkin"), await deadline(d, "resolve")
+    await ask(d, handler, chat, "⏳ 延期", "📍 到场延1小时", "等待封路许可")
+    request = await d.wait_button(7103, "批准")
+    assert "「到场报到」" in request["text"] or "到场报到" in request["text"]
+    assert "11-23 10:30" in request["text"] and "11-23 11:30" in request["text"]
+    await d.tap_last(leader, 7103, "批准")
+    assert await d.wait_text(chat, "延期已批准")
+    assert (await deadline(d, "checkin")).due_at - before.due_at == timedelta(hours=1)
+    assert (await deadline(d, "resolve")).due_at == resolve.due_at
+    n = len(d.emu.messages(7103))
+    await ask(d, handler, chat, "⏳ 延期", "📍 到场延1小时", "第二次")
+    await d.wait_text(7103, "第二次", after=n)
+    await d.tap_last(leader, 7103, "批准")
+    await d.wait_text(chat, "11-23 12:30")
+    await d.tap_last(handler, chat, "⏳ 延期")
+    await d.wait_button(chat, "📍 到场延1小时")
+    q = await d.tap_last(handler, chat, "📍 到场延1小时")
+    assert "上限" in await answer_of(d, q)
