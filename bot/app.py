@@ -32,9 +32,10 @@ from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
 from cases.policy import parse_duration
+from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import checkin, citizen, general, grid, staff
+from handlers import checkin, citizen, general, grid, staff, verification
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^[MQ]:"))
     app.add_handler(CallbackQueryHandler(staff.on_assign, pattern=r"^D:"))
     app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(verification.on_tap, pattern=r"^vf:"))
     app.add_handler(CallbackQueryHandler(citizen.on_skip_comment, pattern=r"^k$"))
     app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
     app.add_handler(CallbackQueryHandler(general.unknown_tap))
@@ -175,6 +177,8 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     core._on_outbox = delivery.wake
     app.bot_data.update(core=core, db=db, delivery=delivery)
     app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
+    app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
+                                                core.open_deadline, core.ask_ratings, core.mark_difficult)
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),

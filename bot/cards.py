@@ -167,6 +167,9 @@ class Renderer:
         if kind in ("rate_department", "rate_call"):
             call = await self.core.load_call(row.payload["call_id"])
             return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, kind))]
+        if kind == "verify_card":  # 核查结案: the verifiers' card
+            from bot.verify_card import verify_steps
+            return verify_steps(self, row.chat_id, case)
         if kind == "receipt":
             return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, row.payload["lang"])))]
         if kind == "notice":

@@ -134,19 +134,21 @@ class CategoryCfg(_Strict):
     en: str
     limits: dict[str, str] = {}
     route_to: Literal["street", "grid"] = "street"
+    verify: Literal["grid", "street"] | None = None  # 核查结案: verified on site before the citizen rates
 
     @field_validator("limits")
     @classmethod
     def _limits(cls, v: dict[str, str]) -> dict[str, str]:
         for kind, text in v.items():
-            if kind not in LIMIT_KINDS:
-                raise ValueError(f"unknown limit {kind!r}; use one of {', '.join(LIMIT_KINDS)}")
+            if kind not in (*LIMIT_KINDS, "verify"):
+                raise ValueError(f"unknown limit {kind!r}; use one of {', '.join((*LIMIT_KINDS, 'verify'))}")
             parse_duration(text)
         return v
 
     def to_category(self) -> Category:
         return Category(self.key, self.zh, self.en,
-                        {k: parse_duration(v) for k, v in self.limits.items()}, self.route_to)
+                        {k: parse_duration(v) for k, v in self.limits.items() if k != "verify"}, self.route_to,
+                        self.verify, parse_duration(self.limits.get("verify", "1wd")))
 
 
 class CommandCenterCfg(_Strict):

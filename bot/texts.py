@@ -277,6 +277,29 @@ TEXTS.update({
     "ci_photo_ask": ("请先发一张现场照片，再发送位置。", "First send a photo taken on site, then your location."),
 })
 BUTTONS["on_site"] = ("📍 到场", "📍 On site")
+
+# ---- verification before closing (核查结案) ---------------------------------------------------------------
+TEXTS.update({
+    "verify_card": ("🔎 核查 {number}\n类别：{category}\n街镇：{street}\n经办人：{handler}\n处置情况：{note}",
+                    "🔎 Verify {number}\nCategory: {category}\nStreet: {street}\nHandler: {handler}\nWhat was done: {note}"),
+    "n_verifying": ("您的诉求 {number} 已处置，网格员正在现场核查，核查后请您评价。", "Your report {number} has been dealt with; it is being verified on site, then you will be asked to rate it."),
+    "resolved_verify": ("已办结，等待现场核查。", "Resolved; waiting for verification on site."),
+    "s_verify_on_site": ("🔎 {number}：{name} 已到场核查（距现场 {m} 米）。", "🔎 {number}: {name} is on site to verify ({m} m away)."),
+    "s_verified": ("✅ {number}：{name} 现场核查属实，已请群众评价。", "✅ {number}: {name} verified it on site; the citizen is asked to rate it."),
+    "s_verify_failed": ("❌ {number}：{name} 现场核查未解决，已退回重办（记经办人 {handler}）。理由：{reason}", "❌ {number}: {name} found it not fixed on site; reopened (counted against handler {handler}). Why: {reason}"),
+    "verify_need_on_site": ("请先点“到场核查”，在现场发送位置。", "First tap “On site” and send your location there."),
+    "verify_over": ("这件诉求已不在核查中。", "This case is no longer awaiting verification."),
+    "verified_tap": ("已确认属实。", "Confirmed."),
+    "verify_failed_tap": ("已退回重办。", "Reopened."),
+    "ask_verify_no": ("请回复本消息，说明 {number} 哪里未解决：", "Reply to this message: what is not fixed in {number}?"),
+})
+BUTTONS.update({"verify_on_site": ("📍 到场核查", "📍 On site"), "verify_done": ("✅ 属实", "✅ Done"),
+                "verify_not_done": ("❌ 未解决", "❌ Not done")})
+STATES["verifying"] = ("已办结，待核查", "resolved, awaiting verification")
+LIMITS["verify"] = ("核查", "verify")
+DEADLINE_WORDS["verify"] = ("现场核查", "verify on site")
+EVENTS.update({"verify_on_site": ("到场核查", "on site to verify"), "verified": ("核查属实", "verified"),
+               "verify_failed": ("核查未解决", "verification: not fixed")})
 BUTTONS.update({"onsite_e1h": ("到场延1小时", "On site +1 h"), "onsite_e4h": ("到场延4小时", "On site +4 h"),
                 "onsite_e1wd": ("到场延1个工作日", "On site +1 working day")})
 EVENTS["on_site"] = ("街镇到场", "the street's staff on site")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
+from cases.verification import verifier_chat
 from storage.models import Call, Case, Deadline
 from storage.outbox import enqueue
 
@@ -81,7 +82,9 @@ class DeadlineMixin(CoreBase):
             zh, _en, chat = self.settings.departments.get(call.department, (call.department, "", None))
             return zh, chat, None, what
         chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
-        person = (case.handler_name, case.handler_id) if case.handler_id else None
+        if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it
+            chat = verifier_chat(self.settings, self.grids, case) or chat
+        person = (case.handler_name, case.handler_id) if case.handler_id and d.kind != "verify" else None
         return case.street or "指挥中心", chat, person, d.kind
 
     def _tracker_of(self, session: Session, d: Deadline) -> int | None:

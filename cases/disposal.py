@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cases.checkin import forget_on_site, meet_on_site
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
+from cases.verification import hold_for_verification
 from geo.distance import distance_m
 from storage.models import Call, Case, Deadline, Event, Photo
 from storage.outbox import enqueue
@@ -229,18 +230,26 @@ class DisposalMixin(CoreBase):
             case.state, case.resolved_at, case.resolution_note, case.resolved_by = "resolved", now, note[:1000], user_id
             case.updated_at = now
             self._close_deadlines(session, case_id, ("respond", "assign", "checkin", "resolve"), now)
-            self.open_deadline(session, case_id, "rating", now, now + self.settings.rating_timeout)
             self.trace(session, case_id, now, "resolved", "handler", user_id, chat_id, note=note[:1000])
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
-            enqueue(session, now, case.reporter_id, "rating_request", case_id, lang=case.reporter_lang)
-            calls = session.scalars(select(Call).where(Call.case_id == case_id, Call.status != "declined")).all()
-            for call in calls:  # mutual rating (双向评价): each side rates the other, per call
-                enqueue(session, now, chat_id, "rate_department", case_id, call_id=call.id)
-                dept_chat = self.settings.departments[call.department][2]
-                if dept_chat:
-                    enqueue(session, now, dept_chat, "rate_call", case_id, call_id=call.id)
+            if hold_for_verification(session, case, now, self.settings, self.grids, self.open_deadline):
+                return Outcome(True, "resolved_verify", case)  # 核查结案: on-site verification first
+            self.ask_ratings(session, case, now)
             return Outcome(True, "resolved", case)
         return await self._write(tx)
+
+    def ask_ratings(self, session: Session, case: Case, now: datetime) -> None:
+        """A resolution that stands: the citizen rates it, and street and departments rate each other."""
+        self.open_deadline(session, case.id, "rating", now, now + self.settings.rating_timeout)
+        enqueue(session, now, case.reporter_id, "rating_request", case.id, lang=case.reporter_lang)
+        calls = session.scalars(select(Call).where(Call.case_id == case.id, Call.status != "declined")).all()
+        owner = self.settings.owner_chat(case)
+        for call in calls:  # mutual rating (双向评价): each side rates the other, per call
+            if owner:
+                enqueue(session, now, owner, "rate_department", case.id, call_id=call.id)
+            dept_chat = self.settings.departments[call.department][2]
+            if dept_chat:
+                enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id)
 
     async def rate(self, case_id: int, user_id: int, rating: str) -> Outcome:
         """The citizen's verdict. "Not satisfied" reopens the case to the same street, fresh clock."""

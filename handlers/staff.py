@@ -50,6 +50,9 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
             return await msg.reply_text(t("bad_time", lg))
     if not await c.claim_prompt(prompt.id):
         return await msg.reply_text(t("prompt_used", lg))
+    if prompt.kind == "verify_no":  # what a verifier found not fixed
+        from handlers.verification import on_reason
+        return await on_reason(update, context, prompt)
     if prompt.kind == "not_ours":
         outcome = await c.not_ours(prompt.target_id, user.id, msg.chat_id, msg.text)
     elif prompt.kind == "decline":
@@ -307,7 +310,7 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         photo = {"file_id": size.file_id, "file_unique_id": size.file_unique_id, "sha256": stored.sha256,
                  "width": stored.width, "height": stored.height}
     outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo)
-    await msg.reply_text(t("resolved_tap" if outcome.ok else outcome.key, lg))
+    await msg.reply_text(t({"resolved": "resolved_tap"}.get(outcome.key, outcome.key), lg))
 
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------
