@@ -28,6 +28,7 @@ from bot.flood import FloodRetry
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
+from cases.callbacks import PhoneBacks
 from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
@@ -35,7 +36,7 @@ from cases.policy import parse_duration
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import checkin, citizen, general, grid, staff, verification
+from handlers import callbacks, checkin, citizen, general, grid, staff, verification
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
     app.add_handler(CommandHandler("bind", general.bind))
+    app.add_handler(CommandHandler("callback", callbacks.callback))  # 回访, by the command centre
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
@@ -179,6 +181,8 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
     app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
                                                 core.open_deadline, core.ask_ratings, core.mark_difficult)
+    app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
+    core.summary_parts = [app.bot_data["phonebacks"].summary_lines]  # extra lines of the daily summary
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),

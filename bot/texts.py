@@ -295,6 +295,13 @@ TEXTS.update({
 })
 BUTTONS.update({"verify_on_site": ("📍 到场核查", "📍 On site"), "verify_done": ("✅ 属实", "✅ Done"),
                 "verify_not_done": ("❌ 未解决", "❌ Not done")})
+# ---- phone-backs (回访) -------------------------------------------------------------------------------------
+TEXTS.update({
+    "callback_usage": ("用法：/callback 编号 满意|基本满意|不满意 [备注]", "Usage: /callback NUMBER satisfied|mostly|unsatisfied [note]"),
+    "callback_not_command": ("只有指挥中心成员可以记录回访。", "Only command centre members can record a phone-back."),
+    "callback_saved": ("已记录 {number} 的电话回访。", "Phone-back for {number} recorded."),
+})
+EVENTS["callback"] = ("电话回访", "phone-back")
 STATES["verifying"] = ("已办结，待核查", "resolved, awaiting verification")
 LIMITS["verify"] = ("核查", "verify")
 DEADLINE_WORDS["verify"] = ("现场核查", "verify on site")

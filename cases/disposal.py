@@ -251,8 +251,9 @@ class DisposalMixin(CoreBase):
             if dept_chat:
                 enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id)
 
-    async def rate(self, case_id: int, user_id: int, rating: str) -> Outcome:
-        """The citizen's verdict. "Not satisfied" reopens the case to the same street, fresh clock."""
+    async def rate(self, case_id: int, user_id: int, rating: str, via: str | None = None) -> Outcome:
+        """The citizen's verdict. "Not satisfied" reopens the case to the same street, fresh clock.
+        via="phone": the command centre took it by a call-back (回访), marked so in the trace."""
         if rating not in RATINGS:
             return Outcome(False, "stale")
         now = self.now()
@@ -264,7 +265,8 @@ class DisposalMixin(CoreBase):
             if case.state != "resolved":
                 return Outcome(False, "already_rated", case)
             self._close_deadlines(session, case_id, ("rating",), now)
-            self.trace(session, case_id, now, "rated", "citizen", user_id, user_id, rating=rating)
+            self.trace(session, case_id, now, "rated", "command" if via else "citizen", user_id, user_id,
+                       rating=rating, **({"via": via} if via else {}))
             case.updated_at = now
             if rating == "unsatisfied":
                 case.state, case.reopen_count, case.resolved_at = "accepted", case.reopen_count + 1, None
