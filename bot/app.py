@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import time
+from datetime import date
 from pathlib import Path
 
 from telegram import BotCommand
@@ -33,6 +34,7 @@ from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
 from cases.policy import parse_duration
+from cases.rota import Duty, Rota
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
@@ -124,8 +126,34 @@ def settings_from(cfg: Config) -> Settings:
         escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
         chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
         duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
+        rota=rota_from(cfg),
         max_extensions=cfg.escalation.max_extensions,
         tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
+
+
+def rota_from(cfg: Config) -> Rota | None:
+    """The dated rota, with the flat duty_leaders as always on duty; None when neither is set."""
+    esc = cfg.escalation
+    if esc.rota is None:
+        return None
+
+    def duty(p) -> Duty:
+        weeks = frozenset(tuple(date.fromisoformat(w + "-1").isocalendar())[:2] for w in p.weeks)
+        return Duty(p.name, p.user_id, p.start, p.end, weeks)
+    always = [Duty(p.name, p.user_id) for p in esc.duty_leaders]
+    return Rota(always + [duty(p) for p in esc.rota.district],
+                {street: [duty(p) for p in people] for street, people in esc.rota.streets.items()})
+
+
+def start_up_warnings(cfg: Config, settings: Settings, today: date, days: int = 14) -> list[str]:
+    """What the configuration leaves uncovered: days with nobody on duty, units without leaders."""
+    out = []
+    if settings.rota is not None:
+        out += [f"duty rota: nobody on duty on {day.isoformat()}" + (f" for {street}" if street else " (district)")
+                for day, street in settings.rota.gaps(today, days)]
+    elif not settings.duty_leaders:
+        out.append("escalation: no duty leaders (duty_leaders or rota): difficult cases reach the command centre only")
+    return out
 
 
 def _chain(unit) -> dict:
@@ -173,7 +201,10 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     streets = await asyncio.to_thread(load_streets, cfg)
     grids = await asyncio.to_thread(load_grids, cfg)
     await bootstrap(app)
-    core = Core(db, app.bot_data["clock"], settings_from(cfg), streets, grids=grids)
+    settings = settings_from(cfg)
+    for warning in start_up_warnings(cfg, settings, app.bot_data["clock"].now().astimezone(cfg.tz).date()):
+        log.warning("%s", warning)
+    core = Core(db, app.bot_data["clock"], settings, streets, grids=grids)
     await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
@@ -183,6 +214,10 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
                                                 core.open_deadline, core.ask_ratings, core.mark_difficult)
     app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
     core.summary_parts = [app.bot_data["phonebacks"].summary_lines]  # extra lines of the daily summary
+    if settings.rota is not None:
+        async def on_duty(day: date) -> list[str]:
+            return settings.rota.summary_lines(day)
+        core.summary_parts.append(on_duty)
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),

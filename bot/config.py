@@ -111,11 +111,45 @@ class DepartmentCfg(_Strict):
     tracked_by: str | None = None  # key of that district department
 
 
+class DutyCfg(PersonCfg):
+    """One leader's turn on the duty rota (两级巡查轮值): `from`/`to` dates (inclusive) or ISO `weeks`."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: date | None = Field(None, alias="from")
+    end: date | None = Field(None, alias="to")
+    weeks: list[str] = []  # ISO weeks such as 2026-W48
+
+    @field_validator("weeks")
+    @classmethod
+    def _weeks(cls, v: list[str]) -> list[str]:
+        for week in v:
+            try:
+                date.fromisoformat(week + "-1")
+            except ValueError:
+                raise ValueError(f"{week!r} is not an ISO week like 2026-W48") from None
+        return v
+
+    @model_validator(mode="after")
+    def _span(self) -> DutyCfg:
+        if self.weeks and (self.start or self.end):
+            raise ValueError("give either from/to or weeks, not both")
+        if not self.weeks and not (self.start and self.end):
+            raise ValueError("give from and to (dates), or weeks")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+
+class RotaCfg(_Strict):
+    district: list[DutyCfg] = []  # district leaders on duty
+    streets: dict[str, list[DutyCfg]] = {}  # street name -> its town leaders on duty
+
+
 class EscalationCfg(_Strict):
     warn_at: float = Field(0.8, ge=0, lt=1)  # early warning at this share of the time; 0: none
     after: list[str] = ["0m", "10m", "20m", "30m"]  # after the deadline: responsible, deputy, chief, command
     max_extensions: int = Field(2, ge=0)  # approved extensions per deadline
     duty_leaders: list[PersonCfg] = []  # this week's duty leaders (两级巡查轮值), told at the top of a chain
+    rota: RotaCfg | None = None  # the dated duty rota; the flat duty_leaders above stay always on duty
     summary_time: str = Field("18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # daily summary, local time
 
     @field_validator("after")
@@ -207,6 +241,10 @@ class Config(_Strict):
                                  "department that follows its calls up")
         if (self.grids or any(c.route_to == "grid" for c in self.categories)) and not self.geo.grids_file:
             raise ValueError("geo.grids_file is required when grids are listed or a category routes to grid")
+        rota = self.escalation.rota
+        unknown = sorted(set(rota.streets) - {s.name for s in self.streets}) if rota else []
+        if unknown:
+            raise ValueError(f"escalation.rota.streets: no street {', '.join(unknown)}")
         workers = [w for g in self.grids for w in g.workers]
         dup = {w for w in workers if workers.count(w) > 1}
         if dup:

@@ -127,5 +127,5 @@ class DeadlineMixin(CoreBase):
         self.mark_difficult(session, case, now, f"{unit}「{what}」超时升级至顶层 / deadline at the top of its chain")
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)
-        for _name, user_id in self.settings.duty_leaders:
+        for _name, user_id in self.settings.duty_on(now, case.street):
             enqueue(session, now, user_id, "notice", case.id, key="dl_private", lang=lang, args=args)
