@@ -153,6 +153,13 @@ def start_up_warnings(cfg: Config, settings: Settings, today: date, days: int = 
                 for day, street in settings.rota.gaps(today, days)]
     elif not settings.duty_leaders:
         out.append("escalation: no duty leaders (duty_leaders or rota): difficult cases reach the command centre only")
+    for kind, units in (("street", cfg.streets), ("department", cfg.departments)):
+        for unit in units:
+            missing = [role for role in ("deputy", "chief") if getattr(unit, role) is None]
+            if missing:
+                name = unit.name if kind == "street" else f"{unit.zh} ({unit.key})"
+                out.append(f"{kind} {name}: no {' and no '.join(missing)} (a late deadline says so in its "
+                           "group and goes on to the next level)")
     return out
 
 

@@ -295,6 +295,12 @@ TEXTS.update({
 })
 BUTTONS.update({"verify_on_site": ("📍 到场核查", "📍 On site"), "verify_done": ("✅ 属实", "✅ Done"),
                 "verify_not_done": ("❌ 未解决", "❌ Not done")})
+# ---- units without leaders --------------------------------------------------------------------------------
+TEXTS.update({
+    "dl_no_leader2": ("🔺 {number}：「{what}」超时 {minutes} 分钟；{unit} 未设分管领导，直接升级至下一级。", "🔺 {number}: {what} is {minutes} min late; {unit} has no deputy, so it goes on to the next level."),
+    "dl_no_leader3": ("🔺 {number}：「{what}」超时 {minutes} 分钟；{unit} 未设主责领导，直接升级至下一级。", "🔺 {number}: {what} is {minutes} min late; {unit} has no chief, so it goes on to the next level."),
+})
+
 # ---- phone-backs (回访) -------------------------------------------------------------------------------------
 TEXTS.update({
     "callback_usage": ("用法：/callback 编号 满意|基本满意|不满意 [备注]", "Usage: /callback NUMBER satisfied|mostly|unsatisfied [note]"),

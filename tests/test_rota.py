@@ -53,7 +53,7 @@ def test_a_day_with_nobody_on_duty_is_a_start_up_warning(cfg):
                                                     end=date(2026, 11, 27))])
     settings = settings_from(cfg)
     warnings = start_up_warnings(cfg, settings, date(2026, 11, 23), days=7)
-    assert warnings == ["duty rota: nobody on duty on 2026-11-28 (district)",
+    assert [w for w in warnings if w.startswith("duty rota")] == ["duty rota: nobody on duty on 2026-11-28 (district)",
                         "duty rota: nobody on duty on 2026-11-29 (district)"]
 
 
@@ -98,3 +98,32 @@ async def test_the_old_flat_list_is_always_on_duty(cfg):
     settings = settings_from(cfg)
     assert settings.rota is None and settings.duty_on(__import__("datetime").datetime.now().astimezone()) == [
         ("Lin", 7003)]
+
+
+def test_units_without_leaders_are_start_up_warnings(cfg):
+    warnings = start_up_warnings(cfg, settings_from(cfg), date(2026, 11, 23))
+    assert "department 区建设局 (construction): no deputy and no chief (a late deadline says so in its group and " \
+        "goes on to the next level)" in warnings
+    assert not [w for w in warnings if "city_mgmt" in w]  # it has both
+    assert any(w.startswith("street 温泉街道: no deputy and no chief") for w in warnings)
+
+
+async def test_an_escalation_to_a_missing_leader_says_so_and_goes_on(district):
+    """Today the message named the unit as if it were its deputy ("升级至分管领导 区建设局")."""
+    from tests.test_disposal import accepted_case, call
+    d = district
+    _citizen, number, chat, _ = await accepted_case(d, 8502)
+    assert await call(d, chat, ["区建设局"]) == "已呼叫。"  # no deputy, no chief
+    dept = d.dept_chat("construction")
+    await d.wait_button(dept, "响应")
+    job = d.app.job_queue.get_jobs_by_name("deadlines")[0]
+    d.clock.advance(minutes=10, seconds=1)  # the answer deadline lapses: the department is nagged
+    await job.run(d.app)
+    d.clock.advance(minutes=10)  # the deputy's turn: there is none, so the chief's, none either, then the top
+    await job.run(d.app)
+    await d.outbox_settled()
+    said = [m.get("text") or "" for m in d.emu.messages(dept)]
+    assert any("区建设局 未设分管领导，直接升级至下一级" in x for x in said), said
+    assert any("区建设局 未设主责领导，直接升级至下一级" in x for x in said), said
+    assert not any("升级至分管领导 区建设局" in x or "升级至主责领导 区建设局" in x for x in said)
+    assert await d.wait_text(d.cfg.command_center.chat_id, f"🚨 {number}：区建设局「响应呼叫」超时")
