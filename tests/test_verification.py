@@ -99,3 +99,23 @@ async def test_verification_has_its_own_deadline_that_nags(d):
     await d.app.job_queue.get_jobs_by_name("deadlines")[0].run(d.app)
     await d.outbox_settled()
     assert await d.wait_text(group, "「现场核查」已超时")
+
+
+def test_who_verifies(cfg):
+    """verify: grid goes to the grid cell's group holding the place; a cell without a group, or verify: street,
+    leaves it with the street's group."""
+    from types import SimpleNamespace
+
+    from bot.app import load_grids, settings_from
+    from cases.verification import verifier_chat
+    for c in cfg.categories:
+        c.verify = {"road_damage": "grid", "garbage": "street"}.get(c.key)
+    settings, grids = settings_from(cfg), load_grids(cfg)
+    inside = grids.representative_point(GRID)
+    bare = grids.representative_point("温泉街道04网格")  # a cell with no group
+    case = SimpleNamespace(category="road_damage", grid=None, street=STREET, lat=inside[0], lon=inside[1])
+    assert verifier_chat(settings, grids, case) == settings.grid_chats[GRID]
+    case.lat, case.lon = bare
+    assert verifier_chat(settings, grids, case) == settings.street_chats[STREET]
+    case.category, case.lat, case.lon = "garbage", *inside
+    assert verifier_chat(settings, grids, case) == settings.street_chats[STREET]
