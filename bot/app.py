@@ -234,6 +234,8 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)
+    app.job_queue.run_repeating(checkin.sweep_live, interval=15, first=15, name="live_checkins",
+                                job_kwargs=scheduler.LATE_OK)  # live locations a minute on site, without an update
     await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
 
 

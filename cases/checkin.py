@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase, Settings
@@ -79,6 +79,15 @@ class OnSite:
             call = await session.get(Call, target_id) if what == "call" else None
             case = await session.get(Case, call.case_id if call else target_id)
             return case, call
+
+    async def live_due(self) -> list[Prompt]:
+        """Open check-ins whose live location has been on probation for a minute or more."""
+        now = self.clock.now()
+        async with self.db.sessions() as session:
+            rows = await session.scalars(select(Prompt).where(
+                Prompt.kind == "checkin", Prompt.used_at.is_(None), Prompt.created_at > now - timedelta(days=1)))
+            return [p for p in rows if (p.data.get("live") or {}).get("since")
+                    and now - datetime.fromisoformat(p.data["live"]["since"]) >= LIVE_HOLD]
 
     async def note_intent(self, prompt_id: int, **data) -> None:
         def tx(session: Session) -> None:

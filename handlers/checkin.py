@@ -94,7 +94,9 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE, intent
     metres = await _distance(context, intent, loc.latitude, loc.longitude)
     if metres > c.settings.checkin_radius_m:
         return await msg.reply_text(t("too_far", lg, m=round(metres), r=round(c.settings.checkin_radius_m)))
-    await onsite(context).note_intent(intent.id, live={"message_id": msg.message_id, "since": c.now().isoformat()})
+    await onsite(context).note_intent(intent.id, live={  # on probation: the check-in counts after a minute on site
+        "message_id": msg.message_id, "since": c.now().isoformat(), "lat": loc.latitude, "lon": loc.longitude,
+        "name": update.effective_user.full_name, "lang": lg})
     await msg.reply_text(t("ci_live_wait", lg, m=round(metres)))
 
 
@@ -112,7 +114,8 @@ async def on_live_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await onsite(context).note_intent(intent.id, live=None)
         return await msg.reply_text(t("ci_live_left", lg, m=round(metres), r=round(c.settings.checkin_radius_m)))
     if verdict == "kept":
-        await finish(update, context, intent, loc.latitude, loc.longitude)
+        return await finish(update, context, intent, loc.latitude, loc.longitude)
+    await onsite(context).note_intent(intent.id, live={**live, "lat": loc.latitude, "lon": loc.longitude})
 
 
 async def _distance(context, intent, lat: float, lon: float) -> float:
@@ -122,22 +125,45 @@ async def _distance(context, intent, lat: float, lon: float) -> float:
 
 
 async def finish(update: Update, context, intent, lat: float, lon: float) -> None:
-    """The location counts: check in for what the deep link named."""
-    msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
+    """The location counts: check in for what the deep link named, and say how it went."""
+    msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
+    outcome = await complete(context, intent, user.id, user.full_name, lat, lon)
+    await msg.reply_text(result_text(core(context), outcome, lg),
+                         reply_markup=None if outcome.key == "too_far" else ReplyKeyboardRemove())
+
+
+async def complete(context, intent, user_id: int, user_name: str, lat: float, lon: float):
+    c = core(context)
     evidence = {k: v for k, v in (("photo", (intent.data.get("photo") or {}).get("sha256")),
                                   ("live", bool(intent.data.get("live")))) if v}
     what = intent.data["what"]
     if what == "call":
-        outcome = await c.check_in(intent.target_id, user.id, user.full_name, lat, lon, evidence)
+        outcome = await c.check_in(intent.target_id, user_id, user_name, lat, lon, evidence)
     elif what == "street":
-        outcome = await onsite(context).street_check_in(intent.target_id, user.id, user.full_name, lat, lon,
-                                                        evidence)
+        outcome = await onsite(context).street_check_in(intent.target_id, user_id, user_name, lat, lon, evidence)
     else:
         outcome = await context.application.bot_data["verification"].on_site(
-            intent.target_id, user.id, user.full_name, lat, lon, evidence)
-    if outcome.key == "too_far":  # keep the check-in open: they may walk closer and try again
-        r = round(c.settings.checkin_radius_m)
-        return await msg.reply_text(t("too_far", lg, m=round(outcome.distance_m), r=r))
-    await c.claim_prompt(intent.id)
-    text = t("checked_in", lg, m=round(outcome.distance_m)) if outcome.ok else t(outcome.key, lg)
-    await msg.reply_text(text, reply_markup=ReplyKeyboardRemove())
+            intent.target_id, user_id, user_name, lat, lon, evidence)
+    if outcome.key != "too_far":  # too far keeps the check-in open: they may walk closer and try again
+        await c.claim_prompt(intent.id)
+    return outcome
+
+
+def result_text(c, outcome, lg: str) -> str:
+    if outcome.key == "too_far":
+        return t("too_far", lg, m=round(outcome.distance_m), r=round(c.settings.checkin_radius_m))
+    return t("checked_in", lg, m=round(outcome.distance_m)) if outcome.ok else t(outcome.key, lg)
+
+
+async def sweep_live(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A phone standing still may send no update after the first minute: a live location whose last known
+    place was on site a minute after it started counts then (a job every 15 s)."""
+    c = core(context)
+    for intent in await onsite(context).live_due():
+        live = intent.data["live"]
+        metres = await _distance(context, intent, live["lat"], live["lon"])
+        if live_verdict(live, metres, c.settings.checkin_radius_m, c.now()) != "kept":
+            continue
+        outcome = await complete(context, intent, intent.asked_by, live.get("name", ""), live["lat"], live["lon"])
+        await context.bot.send_message(intent.chat_id, result_text(c, outcome, live.get("lang", "zh")),
+                                       reply_markup=ReplyKeyboardRemove())

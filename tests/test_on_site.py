@@ -232,3 +232,32 @@ async def test_more_time_for_the_case_on_site_deadline_same_approval_and_cap(wit
     await d.wait_button(chat, "📍 到场延1小时")
     q = await d.tap_last(handler, chat, "📍 到场延1小时")
     assert "上限" in await answer_of(d, q)
+
+
+@pytest.fixture
+async def live_only(cfg, clock, tmp_path):
+    cfg.disposal.checkin_live = True
+    async with District(cfg, tmp_path, clock=clock) as d:
+        yield d
+
+
+async def test_a_live_location_standing_still_counts_after_a_minute(live_only):
+    """A phone that does not move may send no update: the last known place, a minute on, is enough."""
+    d, emu = live_only, live_only.emu
+    _citizen, number, chat, (lat, lon) = await accepted_case(d, 8209)
+    handler = d.handler_of(STREET)
+    await open_check_in(d, handler, await d.wait_button(chat, "到场"))
+    await emu.send_location(handler, handler.id, lat, lon, live_period=900)
+    await d.wait_text(handler.id, "请在现场保持共享 1 分钟")
+    job = d.app.job_queue.get_jobs_by_name("live_checkins")[0]
+    d.clock.advance(seconds=40)
+    await job.run(d.app)
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Case))).on_site_at is None
+    d.clock.advance(seconds=21)
+    n = len(emu.messages(handler.id))
+    await job.run(d.app)
+    assert await d.wait_text(handler.id, "报到成功", after=n)
+    assert await d.wait_text(chat, f"📍 {number}：{handler.first_name} 已到场")
+    await job.run(d.app)  # once only
+    assert len([m for m in emu.messages(handler.id) if "报到成功" in (m.get("text") or "")]) == 1
