@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import time
+from datetime import date
 from pathlib import Path
 
 from telegram import BotCommand
@@ -27,13 +28,16 @@ from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
-from cases.bootstrap import build_core
+from cases.bootstrap import build_core, start_up_warnings
 from cases.bootstrap import settings_from as core_settings
+from cases.callbacks import PhoneBacks
+from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
+from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, general, grid, staff
+from handlers import callbacks, checkin, citizen, general, grid, staff, verification
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
     app.add_handler(CommandHandler("bind", general.bind))
+    app.add_handler(CommandHandler("callback", callbacks.callback))  # 回访, by the command centre
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
@@ -71,6 +76,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^[MQ]:"))
     app.add_handler(CallbackQueryHandler(staff.on_assign, pattern=r"^D:"))
     app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
+    app.add_handler(CallbackQueryHandler(verification.on_tap, pattern=r"^vf:"))
     app.add_handler(CallbackQueryHandler(citizen.on_skip_comment, pattern=r"^k$"))
     app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
     app.add_handler(CallbackQueryHandler(general.unknown_tap))
@@ -79,6 +85,8 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY
                                    & (filters.PHOTO | filters.TEXT | filters.LOCATION | filters.VENUE)
                                    & ~filters.COMMAND, staff.on_group_reply))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.LOCATION,
+                                   checkin.on_live_update))  # a live location moving during a check-in
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, citizen.on_photo))
     app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, citizen.on_document))
     app.add_handler(MessageHandler(PRIVATE & (filters.LOCATION | filters.VENUE), citizen.on_place))
@@ -144,10 +152,22 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     grids = await asyncio.to_thread(load_grids, cfg)
     await bootstrap(app)
     core = build_core(cfg, db, app.bot_data["clock"], streets, grids, tag_secret(cfg.media.dir))
+    settings = core.settings
+    for warning in start_up_warnings(cfg, settings, app.bot_data["clock"].now().astimezone(cfg.tz).date()):
+        log.warning("%s", warning)
     await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
     app.bot_data.update(core=core, db=db, delivery=delivery)
+    app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
+    app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
+                                                core.open_deadline, core.ask_ratings, core.mark_difficult)
+    app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
+    core.summary_parts = [app.bot_data["phonebacks"].summary_lines]  # extra lines of the daily summary
+    if settings.rota is not None:
+        async def on_duty(day: date) -> list[str]:
+            return settings.rota.summary_lines(day)
+        core.summary_parts.append(on_duty)
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),
@@ -157,6 +177,8 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)
+    app.job_queue.run_repeating(checkin.sweep_live, interval=15, first=15, name="live_checkins",
+                                job_kwargs=scheduler.LATE_OK)  # live locations a minute on site, without an update
     await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
 
 

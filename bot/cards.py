@@ -75,6 +75,9 @@ class Renderer:
             lines.append(deadlines)
         if case.handler_name:
             lines.append(t("card_accepted", lang, name=case.handler_name, time=self.local(case.accepted_at)))
+        if case.on_site_at:
+            lines.append(t("card_on_site", lang, name=case.on_site_by, time=self.local(case.on_site_at),
+                           m=round(case.on_site_m or 0)))
         for call in calls or []:
             state = pick(CALL_STATES[call.status], lang)
             lines.append(f"📣 {escape(self.core.dept_name(call.department))}: {state}")
@@ -104,7 +107,9 @@ class Renderer:
                  InlineKeyboardButton(pick(BUTTONS["call"], lang), callback_data=f"C:{case.id}:0")],
                 [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=f"W:{case.id}"),
                  InlineKeyboardButton(pick(BUTTONS["difficult"], lang), callback_data=f"M:{case.id}"),
-                 InlineKeyboardButton(pick(BUTTONS["not_ours"], lang), callback_data=f"N:{case.id}")]])
+                 InlineKeyboardButton(pick(BUTTONS["not_ours"], lang), callback_data=f"N:{case.id}")],
+                [InlineKeyboardButton(pick(BUTTONS["on_site"], lang),  # the street's own check-in, privately
+                                      url=f"https://t.me/{self.bot.username}?start=cs{case.id}")]])
         if kind == "routing" and case.state == "unrouted":
             names = list(self.core.settings.street_chats)
             buttons = [InlineKeyboardButton(n, callback_data=f"r:{case.id}:{i}") for i, n in enumerate(names)]
@@ -163,6 +168,9 @@ class Renderer:
         if kind in ("rate_department", "rate_call"):
             call = await self.core.load_call(row.payload["call_id"])
             return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, kind))]
+        if kind == "verify_card":  # 核查结案: the verifiers' card
+            from bot.verify_card import verify_steps
+            return verify_steps(self, row.chat_id, case)
         if kind == "receipt":
             return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, row.payload["lang"])))]
         if kind == "notice":

@@ -66,6 +66,8 @@ class DisposalCfg(_Strict):
     checkin_radius_m: float = Field(200.0, gt=0)  # a check-in counts within this distance of the place
     call_answer: str = "10m"  # every call must be answered within this
     rating_timeout: str = "3d"  # unrated resolved cases close after this
+    checkin_live: bool = False  # only a live location checks in, and only if it stays on site for a minute
+    checkin_photo: bool = False  # one photo on site before the location
 
     @field_validator("call_answer", "rating_timeout")
     @classmethod
@@ -109,11 +111,45 @@ class DepartmentCfg(_Strict):
     tracked_by: str | None = None  # key of that district department
 
 
+class DutyCfg(PersonCfg):
+    """One leader's turn on the duty rota (两级巡查轮值): `from`/`to` dates (inclusive) or ISO `weeks`."""
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: date | None = Field(None, alias="from")
+    end: date | None = Field(None, alias="to")
+    weeks: list[str] = []  # ISO weeks such as 2026-W48
+
+    @field_validator("weeks")
+    @classmethod
+    def _weeks(cls, v: list[str]) -> list[str]:
+        for week in v:
+            try:
+                date.fromisoformat(week + "-1")
+            except ValueError:
+                raise ValueError(f"{week!r} is not an ISO week like 2026-W48") from None
+        return v
+
+    @model_validator(mode="after")
+    def _span(self) -> DutyCfg:
+        if self.weeks and (self.start or self.end):
+            raise ValueError("give either from/to or weeks, not both")
+        if not self.weeks and not (self.start and self.end):
+            raise ValueError("give from and to (dates), or weeks")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+
+class RotaCfg(_Strict):
+    district: list[DutyCfg] = []  # district leaders on duty
+    streets: dict[str, list[DutyCfg]] = {}  # street name -> its town leaders on duty
+
+
 class EscalationCfg(_Strict):
     warn_at: float = Field(0.8, ge=0, lt=1)  # early warning at this share of the time; 0: none
     after: list[str] = ["0m", "10m", "20m", "30m"]  # after the deadline: responsible, deputy, chief, command
     max_extensions: int = Field(2, ge=0)  # approved extensions per deadline
     duty_leaders: list[PersonCfg] = []  # this week's duty leaders (两级巡查轮值), told at the top of a chain
+    rota: RotaCfg | None = None  # the dated duty rota; the flat duty_leaders above stay always on duty
     summary_time: str = Field("18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # daily summary, local time
 
     @field_validator("after")
@@ -132,19 +168,21 @@ class CategoryCfg(_Strict):
     en: str
     limits: dict[str, str] = {}
     route_to: Literal["street", "grid"] = "street"
+    verify: Literal["grid", "street"] | None = None  # 核查结案: verified on site before the citizen rates
 
     @field_validator("limits")
     @classmethod
     def _limits(cls, v: dict[str, str]) -> dict[str, str]:
         for kind, text in v.items():
-            if kind not in LIMIT_KINDS:
-                raise ValueError(f"unknown limit {kind!r}; use one of {', '.join(LIMIT_KINDS)}")
+            if kind not in (*LIMIT_KINDS, "verify"):
+                raise ValueError(f"unknown limit {kind!r}; use one of {', '.join((*LIMIT_KINDS, 'verify'))}")
             parse_duration(text)
         return v
 
     def to_category(self) -> Category:
         return Category(self.key, self.zh, self.en,
-                        {k: parse_duration(v) for k, v in self.limits.items()}, self.route_to)
+                        {k: parse_duration(v) for k, v in self.limits.items() if k != "verify"}, self.route_to,
+                        self.verify, parse_duration(self.limits.get("verify", "1wd")))
 
 
 class CommandCenterCfg(_Strict):
@@ -203,6 +241,10 @@ class Config(_Strict):
                                  "department that follows its calls up")
         if (self.grids or any(c.route_to == "grid" for c in self.categories)) and not self.geo.grids_file:
             raise ValueError("geo.grids_file is required when grids are listed or a category routes to grid")
+        rota = self.escalation.rota
+        unknown = sorted(set(rota.streets) - {s.name for s in self.streets}) if rota else []
+        if unknown:
+            raise ValueError(f"escalation.rota.streets: no street {', '.join(unknown)}")
         workers = [w for g in self.grids for w in g.workers]
         dup = {w for w in workers if workers.count(w) > 1}
         if dup:

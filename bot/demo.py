@@ -79,6 +79,8 @@ async def run_demo(cfg) -> int:
     with tempfile.TemporaryDirectory(prefix="frontline-demo-") as tmp:
         cfg = cfg.model_copy(deep=True)
         cfg.database.url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.sqlite3'}"
+        # 核查结案 in the demo: a damaged road is verified on site by a grid worker before the citizen rates.
+        next(c for c in cfg.categories if c.key == "road_damage").verify = "grid"
         # A clock the demo can move: the escalation part skips half an hour without waiting for it.
         clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
         d = District(cfg, Path(tmp), clock=clock)
@@ -92,8 +94,8 @@ async def run_demo(cfg) -> int:
 async def walk_one_case(d: District) -> None:
     out = Transcript(d)
     emu = d.emu
-    street = "温泉街道"
-    lat, lon = d.core.streets.representative_point(street)
+    street, grid = "温泉街道", "温泉街道01网格"
+    lat, lon = d.core.grids.representative_point(grid)  # inside the street and inside a grid cell with a group
     citizen = d.citizen(1001, "zh-hans", "王女士")
     handler = d.handler_of(street)
     out.names[citizen.id] = "王女士 (citizen, private chat)"
@@ -141,6 +143,7 @@ async def walk_one_case(d: District) -> None:
     await d.wait_text(citizen.id, "已由")
     await emu.wait_for(lambda: len(emu.callback_answers) >= 4)
     out.flush()
+    await walk_street_on_site(d, out, handler, street, chat, lat, lon)
     await walk_call_to_rating(d, out, citizen, handler, street, chat, lat, lon)
 
     case = (await d.core.cases_of(citizen.id))[0]
@@ -187,12 +190,16 @@ async def walk_call_to_rating(d: District, out: Transcript, citizen, handler, st
     await d.wait_text(staff.id, "报到成功")
     await d.wait_text(citizen.id, "已到达现场")
     out.flush()
+    await walk_on_site_deadline(d, out)
 
     street_card = next(m for m in emu.messages(chat) if m.get("photo"))
     out.person(f"{handler.first_name} ({street} group)",
                "replies to the case card with an after photo, caption 已修复路面")
     await emu.send_photo_reply(handler, chat, jpeg(label="repaired", color=(90, 140, 90)), caption="已修复路面",
                                reply_to_message_id=street_card["message_id"])
+    await d.wait_text(chat, "等待现场核查")
+    out.flush()
+    await walk_verification(d, out, lat, lon)
     await d.wait_button(citizen.id, "满意")
     await d.wait_button(chat, "好")
     out.flush()
@@ -226,3 +233,65 @@ async def walk_escalation(d: District, out: Transcript, dept_chat: int) -> None:
         await jobs[0].run(d.app)
         await d.outbox_settled()
         out.flush()
+
+
+async def walk_street_on_site(d: District, out: Transcript, handler, street, chat, lat, lon) -> None:
+    """The street's own people go: their check-in meets the case's 1-hour on-site deadline."""
+    emu = d.emu
+    out.names[handler.id] = f"{handler.first_name} (private chat)"
+    d.clock.advance(minutes=12)
+    card = await d.wait_button(chat, "到场")
+    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
+    out.person(f"{handler.first_name} ({street} group)",
+               f"12 minutes later, on site: taps 📍 到场 → /start {url.split('start=')[1]}")
+    await d.text(handler, f"/start {url.split('start=')[1]}")
+    await d.wait_text(handler.id, "请发送您当前的位置")
+    out.flush()
+    out.person(handler.first_name, f"[location] {lat + 0.0002:.5f}, {lon:.5f} (about 20 m from the place)")
+    await emu.send_location(handler, handler.id, lat + 0.0002, lon)
+    await d.wait_text(handler.id, "报到成功")
+    await d.wait_text(chat, "已到场（距现场")
+    out.flush()
+    print("   ✅ the case's 1-hour on-site deadline (limits.checkin) is met: no nag will come for it")
+
+
+async def walk_verification(d: District, out: Transcript, lat, lon) -> None:
+    """核查结案: a grid worker checks in on site and confirms; only then is the citizen asked to rate."""
+    emu = d.emu
+    group = d.grid_chat("温泉街道01网格")
+    worker = d.staff[group][0]
+    out.names.update({group: "温泉街道01网格 grid group", worker.id: f"{worker.first_name} (private chat)"})
+    card = await d.wait_button(group, "属实")
+    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
+    out.flush()
+    out.person(f"{worker.first_name} (grid worker)",
+               f"goes to look: taps 📍 到场核查 → /start {url.split('start=')[1]}")
+    await d.text(worker, f"/start {url.split('start=')[1]}")
+    await d.wait_text(worker.id, "请发送您当前的位置")
+    out.flush()
+    out.person(worker.first_name, f"[location] {lat:.5f}, {lon + 0.0002:.5f}")
+    await emu.send_location(worker, worker.id, lat, lon + 0.0002)
+    await d.wait_text(group, "已到场核查")
+    out.flush()
+    out.person(f"{worker.first_name} (grid group)", "taps ✅ 属实")
+    query = await d.tap_last(worker, group, "属实")
+    await emu.wait_for(lambda: query in emu.callback_answers)
+    await d.wait_text(d.street_chat("温泉街道"), "现场核查属实")
+    out.flush()
+
+
+async def walk_on_site_deadline(d: District, out: Transcript) -> None:
+    """An hour after the report the case's on-site deadline passes quietly: the street was there in time."""
+    from sqlalchemy import select
+
+    from storage.models import Deadline
+    d.clock.advance(minutes=20)
+    print(f"\n⏳ over an hour since the report (clock {d.clock.now().astimezone(d.cfg.tz):%H:%M}): "
+          "the on-site deadline passes")
+    await d.app.job_queue.get_jobs_by_name("deadlines")[0].run(d.app)
+    await d.outbox_settled()
+    out.flush()
+    async with d.core.sessions() as session:
+        on_site = await session.scalar(select(Deadline).where(Deadline.kind == "checkin"))
+    print(f"   on-site deadline: {on_site.status} (at {on_site.closed_at.astimezone(d.cfg.tz):%H:%M}, by the street's "
+          "own check-in); nobody nagged")

@@ -259,3 +259,60 @@ def t(key: str, lang: str, **args) -> str:
 def both(key: str, **args) -> str:
     """Group messages carry Chinese and English: members' languages differ."""
     return t(key, "zh", **args) + "\n" + t(key, "en", **args)
+
+
+# ---- on site (到场): the street's own check-in and what a location can prove ----------------------------
+TEXTS.update({
+    "s_on_site": ("📍 {number}：{name} 已到场（距现场 {m} 米）。", "📍 {number}: {name} is on site ({m} m away)."),
+    "n_street_on_site": ("您的诉求 {number}：街镇工作人员已到达现场。", "Your report {number}: the street's staff are on site."),
+    "card_on_site": ("📍 已到场：{name}，{time}（{m} 米）", "📍 On site: {name} at {time} ({m} m)"),
+    "ci_not_member": ("只有本案属地群的成员可以到场报到。", "Only members of this case's group can check in on site."),
+    "ci_forwarded": ("转发的位置不能用于报到，请发送您自己当前的位置。", "A forwarded location does not count: send your own current location."),
+    "ci_venue": ("从列表选择的地点不能用于报到，请发送您当前的位置。", "A place picked from a list does not count: send your current location."),
+    "ci_not_live": ("报到须共享实时位置：📎→位置→共享实时位置。", "Check-in needs a live location: 📎 → Location → Share live location."),
+    "ci_live_hint": ("（须共享实时位置，并在现场保持 1 分钟。）", "(Share your live location and stay on site for a minute.)"),
+    "ci_live_wait": ("已收到实时位置（距现场 {m} 米）。请在现场保持共享 1 分钟，报到随后生效。", "Live location received ({m} m away). Keep sharing it on site for a minute; the check-in then counts."),
+    "ci_live_left": ("报到未通过：1 分钟内实时位置离开现场（{m} 米，需在 {r} 米以内）。请回到现场重新共享。", "Check-in failed: within its first minute the live location left the site ({m} m; it must be within {r} m). Go back and share it again."),
+    "t_onsite": ("⏱ 按本案到场时限（{time}）", "⏱ By the case's on-site deadline ({time})"),
+    "ci_photo_ask": ("请先发一张现场照片，再发送位置。", "First send a photo taken on site, then your location."),
+})
+BUTTONS["on_site"] = ("📍 到场", "📍 On site")
+
+# ---- verification before closing (核查结案) ---------------------------------------------------------------
+TEXTS.update({
+    "verify_card": ("🔎 核查 {number}\n类别：{category}\n街镇：{street}\n经办人：{handler}\n处置情况：{note}",
+                    "🔎 Verify {number}\nCategory: {category}\nStreet: {street}\nHandler: {handler}\nWhat was done: {note}"),
+    "n_verifying": ("您的诉求 {number} 已处置，网格员正在现场核查，核查后请您评价。", "Your report {number} has been dealt with; it is being verified on site, then you will be asked to rate it."),
+    "resolved_verify": ("已办结，等待现场核查。", "Resolved; waiting for verification on site."),
+    "s_verify_on_site": ("🔎 {number}：{name} 已到场核查（距现场 {m} 米）。", "🔎 {number}: {name} is on site to verify ({m} m away)."),
+    "s_verified": ("✅ {number}：{name} 现场核查属实，已请群众评价。", "✅ {number}: {name} verified it on site; the citizen is asked to rate it."),
+    "s_verify_failed": ("❌ {number}：{name} 现场核查未解决，已退回重办（记经办人 {handler}）。理由：{reason}", "❌ {number}: {name} found it not fixed on site; reopened (counted against handler {handler}). Why: {reason}"),
+    "verify_need_on_site": ("请先点“到场核查”，在现场发送位置。", "First tap “On site” and send your location there."),
+    "verify_over": ("这件诉求已不在核查中。", "This case is no longer awaiting verification."),
+    "verified_tap": ("已确认属实。", "Confirmed."),
+    "verify_failed_tap": ("已退回重办。", "Reopened."),
+    "ask_verify_no": ("请回复本消息，说明 {number} 哪里未解决：", "Reply to this message: what is not fixed in {number}?"),
+})
+BUTTONS.update({"verify_on_site": ("📍 到场核查", "📍 On site"), "verify_done": ("✅ 属实", "✅ Done"),
+                "verify_not_done": ("❌ 未解决", "❌ Not done")})
+# ---- units without leaders --------------------------------------------------------------------------------
+TEXTS.update({
+    "dl_no_leader2": ("🔺 {number}：「{what}」超时 {minutes} 分钟；{unit} 未设分管领导，直接升级至下一级。", "🔺 {number}: {what} is {minutes} min late; {unit} has no deputy, so it goes on to the next level."),
+    "dl_no_leader3": ("🔺 {number}：「{what}」超时 {minutes} 分钟；{unit} 未设主责领导，直接升级至下一级。", "🔺 {number}: {what} is {minutes} min late; {unit} has no chief, so it goes on to the next level."),
+})
+
+# ---- phone-backs (回访) -------------------------------------------------------------------------------------
+TEXTS.update({
+    "callback_usage": ("用法：/callback 编号 满意|基本满意|不满意 [备注]", "Usage: /callback NUMBER satisfied|mostly|unsatisfied [note]"),
+    "callback_not_command": ("只有指挥中心成员可以记录回访。", "Only command centre members can record a phone-back."),
+    "callback_saved": ("已记录 {number} 的电话回访。", "Phone-back for {number} recorded."),
+})
+EVENTS["callback"] = ("电话回访", "phone-back")
+STATES["verifying"] = ("已办结，待核查", "resolved, awaiting verification")
+LIMITS["verify"] = ("核查", "verify")
+DEADLINE_WORDS["verify"] = ("现场核查", "verify on site")
+EVENTS.update({"verify_on_site": ("到场核查", "on site to verify"), "verified": ("核查属实", "verified"),
+               "verify_failed": ("核查未解决", "verification: not fixed")})
+BUTTONS.update({"onsite_e1h": ("到场延1小时", "On site +1 h"), "onsite_e4h": ("到场延4小时", "On site +4 h"),
+                "onsite_e1wd": ("到场延1个工作日", "On site +1 working day")})
+EVENTS["on_site"] = ("街镇到场", "the street's staff on site")

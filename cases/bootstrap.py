@@ -7,9 +7,12 @@ read by attribute only: nothing here imports the bot's layer.
 
 from __future__ import annotations
 
+from datetime import date
+
 from cases import Core
 from cases.core import Settings
 from cases.policy import parse_duration
+from cases.rota import Duty, Rota
 from cases.workdays import WorkCalendar
 
 
@@ -26,14 +29,48 @@ def settings_from(cfg, tag_secret: bytes = b"frontline") -> Settings:
         grid_chats={g.name: g.chat_id for g in cfg.grids},
         grid_workers={w: g.name for g in cfg.grids for w in g.workers},
         checkin_radius_m=cfg.disposal.checkin_radius_m,
+        checkin_live=cfg.disposal.checkin_live, checkin_photo=cfg.disposal.checkin_photo,
         call_answer=parse_duration(cfg.disposal.call_answer).as_timedelta(),
         rating_timeout=parse_duration(cfg.disposal.rating_timeout).as_timedelta(),
         warn_at=cfg.escalation.warn_at,
         escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
         chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
         duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
+        rota=rota_from(cfg),
         max_extensions=cfg.escalation.max_extensions,
         tag_secret=tag_secret, street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
+
+
+def rota_from(cfg) -> Rota | None:
+    """The dated rota, with the flat duty_leaders as always on duty; None when neither is set."""
+    esc = cfg.escalation
+    if esc.rota is None:
+        return None
+
+    def duty(p) -> Duty:
+        weeks = frozenset(tuple(date.fromisoformat(w + "-1").isocalendar())[:2] for w in p.weeks)
+        return Duty(p.name, p.user_id, p.start, p.end, weeks)
+    always = [Duty(p.name, p.user_id) for p in esc.duty_leaders]
+    return Rota(always + [duty(p) for p in esc.rota.district],
+                {street: [duty(p) for p in people] for street, people in esc.rota.streets.items()})
+
+
+def start_up_warnings(cfg, settings: Settings, today: date, days: int = 14) -> list[str]:
+    """What the configuration leaves uncovered: days with nobody on duty, units without leaders."""
+    out = []
+    if settings.rota is not None:
+        out += [f"duty rota: nobody on duty on {day.isoformat()}" + (f" for {street}" if street else " (district)")
+                for day, street in settings.rota.gaps(today, days)]
+    elif not settings.duty_leaders:
+        out.append("escalation: no duty leaders (duty_leaders or rota): difficult cases reach the command centre only")
+    for kind, units in (("street", cfg.streets), ("department", cfg.departments)):
+        for unit in units:
+            missing = [role for role in ("deputy", "chief") if getattr(unit, role) is None]
+            if missing:
+                name = unit.name if kind == "street" else f"{unit.zh} ({unit.key})"
+                out.append(f"{kind} {name}: no {' and no '.join(missing)} (a late deadline says so in its "
+                           "group and goes on to the next level)")
+    return out
 
 
 def _chain(unit) -> dict:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from cases.policy import Category
+from cases.rota import Rota
 from cases.workdays import WorkCalendar
 from storage.models import Deadline, Event
 
@@ -45,6 +46,15 @@ class Settings:
     trackers: dict[str, str] = field(default_factory=dict)  # city unit -> district department following it
     grid_chats: dict[str, int | None] = field(default_factory=dict)  # grid cell -> its group
     grid_workers: dict[int, str] = field(default_factory=dict)  # user id -> the grid cell they work
+    rota: Rota | None = None  # the dated duty rota; None: duty_leaders are always on duty
+    checkin_live: bool = False  # only a live location counts as a check-in, kept a minute on site
+    checkin_photo: bool = False  # a check-in also needs one photo on site, sent first
+
+    def duty_on(self, when: datetime, street: str | None = None) -> list[tuple[str, int]]:
+        """The duty leaders that day (两级巡查轮值): the rota's district and street leaders, else the flat list."""
+        if self.rota is None:
+            return self.duty_leaders
+        return self.rota.on_duty(when.astimezone(self.tz).date(), street)
 
     def owner_chat(self, case) -> int | None:
         """The group that handles a case: its grid cell's when a grid category sent it there, else its street's."""

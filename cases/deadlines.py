@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
+from cases.verification import verifier_chat
 from storage.models import Call, Case, Deadline
 from storage.outbox import enqueue
 
@@ -45,16 +46,17 @@ class DeadlineMixin(CoreBase):
             .order_by(Deadline.next_at).limit(BATCH)).all()
         fired = 0
         for d in rows:
-            level, warned, steps = d.level, d.warned, []
+            level, warned, steps, skip = d.level, d.warned, [], False
             while True:  # a bot that was down may owe several steps: each is sent once, in order
                 if not warned and now < d.due_at:
                     warned, step = True, 0
                 elif level < len(self.settings.escalate_after) and \
-                        now >= d.due_at + self.settings.escalate_after[level]:
+                        (skip or now >= d.due_at + self.settings.escalate_after[level]):
                     warned, level, step = True, level + 1, level + 1
                 else:
                     break
                 steps.append(step)
+                skip = step in (2, 3) and self._leader_missing(session, d, step)  # on to the next level now
             next_at = self._next_at(d.due_at, warned, level)
             claimed = session.execute(update(Deadline).where(
                 Deadline.id == d.id, Deadline.status == "open", Deadline.level == d.level,
@@ -65,6 +67,10 @@ class DeadlineMixin(CoreBase):
                 self._announce(session, d, step, now)
                 fired += 1
         return len(rows) if len(rows) == BATCH else fired
+
+    def _leader_missing(self, session: Session, d: Deadline, step: int) -> bool:
+        unit = self._unit_of(session, d, session.get(Case, d.case_id))[0]
+        return self.settings.chains.get(unit, {}).get("deputy" if step == 2 else "chief") is None
 
     def _next_at(self, due: datetime, warned: bool, level: int) -> datetime | None:
         if not warned:
@@ -81,7 +87,9 @@ class DeadlineMixin(CoreBase):
             zh, _en, chat = self.settings.departments.get(call.department, (call.department, "", None))
             return zh, chat, None, what
         chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
-        person = (case.handler_name, case.handler_id) if case.handler_id else None
+        if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it
+            chat = verifier_chat(self.settings, self.grids, case) or chat
+        person = (case.handler_name, case.handler_id) if case.handler_id and d.kind != "verify" else None
         return case.street or "指挥中心", chat, person, d.kind
 
     def _tracker_of(self, session: Session, d: Deadline) -> int | None:
@@ -109,6 +117,11 @@ class DeadlineMixin(CoreBase):
         to = person if step == 1 else chain.get("deputy" if step == 2 else "chief") if step < 4 else None
         self.trace(session, case.id, now, "lapsed" if step == 1 else "escalated", "system", deadline=d.kind,
                    unit=unit, level=LEVELS[step], to=to[0] if to else None)
+        if step in (2, 3) and to is None:  # the unit has no such leader: say so; the next level follows at once
+            for group in (chat, tracker):
+                if group:
+                    enqueue(session, now, group, "notice", case.id, key=f"dl_no_leader{step}", lang=lang, args=args)
+            return
         if step < 4:
             name = to[0] if to else unit
             mention = {"mention_id": to[1]} if to and to[1] else {}  # rendered as a tg://user mention
@@ -124,5 +137,5 @@ class DeadlineMixin(CoreBase):
         self.mark_difficult(session, case, now, f"{unit}「{what}」超时升级至顶层 / deadline at the top of its chain")
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)
-        for _name, user_id in self.settings.duty_leaders:
+        for _name, user_id in self.settings.duty_on(now, case.street):
             enqueue(session, now, user_id, "notice", case.id, key="dl_private", lang=lang, args=args)

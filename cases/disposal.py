@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cases.checkin import forget_on_site, meet_on_site
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
+from cases.verification import hold_for_verification
 from geo.distance import distance_m
 from storage.models import Call, Case, Deadline, Event, Photo
 from storage.outbox import enqueue
@@ -117,7 +119,8 @@ class DisposalMixin(CoreBase):
             return Outcome(True, "answered", case)
         return await self._write(tx)
 
-    async def check_in(self, call_id: int, user_id: int, user_name: str, lat: float, lon: float) -> Outcome:
+    async def check_in(self, call_id: int, user_id: int, user_name: str, lat: float, lon: float,
+                       evidence: dict | None = None) -> Outcome:
         """Presence on site, checked against the call's place (geodesic distance)."""
         now = self.now()
 
@@ -138,8 +141,10 @@ class DisposalMixin(CoreBase):
                 checkin_distance_m=round(metres, 1), answered_at=call.answered_at or now,
                 answered_by_name=call.answered_by_name or user_name[:128]))
             self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now)
+            # the first one on site, of anyone working the case, meets the case's on-site deadline too
+            meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
-                       department=call.department, distance_m=round(metres, 1))
+                       department=call.department, distance_m=round(metres, 1), **(evidence or {}))
             dept_chat = self.settings.departments[call.department][2]
             if dept_chat:
                 enqueue(session, now, dept_chat, "refresh_call", case.id, call_id=call_id)
@@ -225,21 +230,30 @@ class DisposalMixin(CoreBase):
             case.state, case.resolved_at, case.resolution_note, case.resolved_by = "resolved", now, note[:1000], user_id
             case.updated_at = now
             self._close_deadlines(session, case_id, ("respond", "assign", "checkin", "resolve"), now)
-            self.open_deadline(session, case_id, "rating", now, now + self.settings.rating_timeout)
             self.trace(session, case_id, now, "resolved", "handler", user_id, chat_id, note=note[:1000])
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
-            enqueue(session, now, case.reporter_id, "rating_request", case_id, lang=case.reporter_lang)
-            calls = session.scalars(select(Call).where(Call.case_id == case_id, Call.status != "declined")).all()
-            for call in calls:  # mutual rating (双向评价): each side rates the other, per call
-                enqueue(session, now, chat_id, "rate_department", case_id, call_id=call.id)
-                dept_chat = self.settings.departments[call.department][2]
-                if dept_chat:
-                    enqueue(session, now, dept_chat, "rate_call", case_id, call_id=call.id)
+            if hold_for_verification(session, case, now, self.settings, self.grids, self.open_deadline):
+                return Outcome(True, "resolved_verify", case)  # 核查结案: on-site verification first
+            self.ask_ratings(session, case, now)
             return Outcome(True, "resolved", case)
         return await self._write(tx)
 
-    async def rate(self, case_id: int, user_id: int, rating: str) -> Outcome:
-        """The citizen's verdict. "Not satisfied" reopens the case to the same street, fresh clock."""
+    def ask_ratings(self, session: Session, case: Case, now: datetime) -> None:
+        """A resolution that stands: the citizen rates it, and street and departments rate each other."""
+        self.open_deadline(session, case.id, "rating", now, now + self.settings.rating_timeout)
+        enqueue(session, now, case.reporter_id, "rating_request", case.id, lang=case.reporter_lang)
+        calls = session.scalars(select(Call).where(Call.case_id == case.id, Call.status != "declined")).all()
+        owner = self.settings.owner_chat(case)
+        for call in calls:  # mutual rating (双向评价): each side rates the other, per call
+            if owner:
+                enqueue(session, now, owner, "rate_department", case.id, call_id=call.id)
+            dept_chat = self.settings.departments[call.department][2]
+            if dept_chat:
+                enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id)
+
+    async def rate(self, case_id: int, user_id: int, rating: str, via: str | None = None) -> Outcome:
+        """The citizen's verdict. "Not satisfied" reopens the case to the same street, fresh clock.
+        via="phone": the command centre took it by a call-back (回访), marked so in the trace."""
         if rating not in RATINGS:
             return Outcome(False, "stale")
         now = self.now()
@@ -251,10 +265,12 @@ class DisposalMixin(CoreBase):
             if case.state != "resolved":
                 return Outcome(False, "already_rated", case)
             self._close_deadlines(session, case_id, ("rating",), now)
-            self.trace(session, case_id, now, "rated", "citizen", user_id, user_id, rating=rating)
+            self.trace(session, case_id, now, "rated", "command" if via else "citizen", user_id, user_id,
+                       rating=rating, **({"via": via} if via else {}))
             case.updated_at = now
             if rating == "unsatisfied":
                 case.state, case.reopen_count, case.resolved_at = "accepted", case.reopen_count + 1, None
+                forget_on_site(case)
                 category = self.settings.categories[case.category]
                 for kind, due in self._deadlines(category, now).items():
                     if kind not in ("respond",):

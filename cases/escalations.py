@@ -26,7 +26,7 @@ class EscalationMixin(CoreBase):
     async def ask_extension(self, target: str, target_id: int, option: str, user_id: int, user_name: str,
                             chat_id: int) -> Outcome:
         """Step 1: which deadline, and to when. The reason comes next, as a reply (give_reason)."""
-        if option not in EXTEND_BY or target not in ("call", "case"):
+        if option not in EXTEND_BY or target not in ("call", "case", "onsite"):
             return Outcome(False, "stale")
         now = self.now()
 
@@ -38,7 +38,8 @@ class EscalationMixin(CoreBase):
                     return Outcome(False, "not_your_group")
                 case, kind = session.get(Case, call.case_id), f"checkin:{call.id}"
             else:
-                case, kind = session.get(Case, target_id), "resolve"
+                # the case's own deadlines: its resolution, or its on-site arrival (limits.checkin)
+                case, kind = session.get(Case, target_id), "checkin" if target == "onsite" else "resolve"
                 if case is None or self.settings.owner_chat(case) != chat_id:
                     return Outcome(False, "not_your_group")
             deadline = session.scalar(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == kind,
@@ -93,13 +94,14 @@ class EscalationMixin(CoreBase):
     def _approvers(self, case: Case, deadline: Deadline) -> list[int]:
         if ":" in deadline.kind:  # a call's deadline: the street that called decides
             return [self.settings.owner_chat(case)]
-        leaders = [uid for _name, uid in self.settings.duty_leaders]
+        leaders = [uid for _name, uid in self.settings.duty_on(self.now(), case.street)]
         return leaders or ([self.settings.command_chat] if self.settings.command_chat else [])
 
     def _may_approve(self, case: Case, deadline: Deadline, user_id: int, chat_id: int) -> bool:
         if ":" in deadline.kind:
             return self.settings.owner_chat(case) == chat_id
-        return user_id in {uid for _n, uid in self.settings.duty_leaders} or chat_id == self.settings.command_chat
+        return user_id in {uid for _n, uid in self.settings.duty_on(self.now(), case.street)} or \
+            chat_id == self.settings.command_chat
 
     async def decide_extension(self, extension_id: int, approve: bool, user_id: int, user_name: str,
                                chat_id: int) -> Outcome:
@@ -149,7 +151,7 @@ class EscalationMixin(CoreBase):
         case.difficult = True
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "difficult_card", case.id, reason=reason)
-        for _name, uid in self.settings.duty_leaders:
+        for _name, uid in self.settings.duty_on(now, case.street):  # that day's district and street leaders
             enqueue(session, now, uid, "difficult_card", case.id, reason=reason)
 
     async def flag_difficult(self, case_id: int, user_id: int, chat_id: int) -> Outcome:
@@ -171,15 +173,15 @@ class EscalationMixin(CoreBase):
 
     async def assign_difficult(self, case_id: int, unit: str, user_id: int, user_name: str, chat_id: int) -> Outcome:
         """A duty leader names the responsible unit: a street takes the case over, a department is called."""
-        leaders = {uid for _n, uid in self.settings.duty_leaders}
-        if not (user_id in leaders or (not leaders and chat_id == self.settings.command_chat)):
-            return Outcome(False, "not_duty_leader")
         now = self.now()
 
         def tx(session: Session) -> Outcome:
             case = session.get(Case, case_id)
             if case is None or not case.difficult:
                 return Outcome(False, "stale")
+            leaders = {uid for _n, uid in self.settings.duty_on(now, case.street)}  # on duty today
+            if not (user_id in leaders or (not leaders and chat_id == self.settings.command_chat)):
+                return Outcome(False, "not_duty_leader")
             if self._assigned(session, case_id):
                 return Outcome(False, "already_assigned", case)
             if unit in self.settings.street_chats:

@@ -51,6 +51,8 @@ class Category:
     en: str
     limits: dict[str, Duration] = field(default_factory=dict)  # kind -> duration
     route_to: str = "street"  # street | grid
+    verify: str | None = None  # grid | street: the resolution is verified on site before the citizen rates
+    verify_limit: Duration | None = None  # limits.verify: how long verification may take (default 1wd)
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

@@ -71,6 +71,8 @@ class StatsMixin(CoreBase):
         summary = await self.daily_summary(day)
         if self.settings.command_chat:
             now, body = self.now(), self.summary_text(summary)
+            for part in getattr(self, "summary_parts", ()):  # other services' lines (phone-backs, duty rota)
+                body = "\n".join([body, *await part(day)])
             await self.db.write(lambda session: enqueue(
                 session, now, self.settings.command_chat, "notice", None, key="daily_summary",
                 lang=self.settings.group_lang, args={"day": day.isoformat(), "body": body}))

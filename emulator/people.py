@@ -121,9 +121,25 @@ class People:
         return await self._user_sends(user, chat_id, {"document": stored.document()})
 
     async def send_location(self, user: User, chat_id: int, lat: float, lon: float,
-                            reply_to_message_id: int | None = None) -> dict:
-        return await self._user_sends(user, chat_id, {"location": {"latitude": lat, "longitude": lon}},
-                                      reply_to_message_id)
+                            reply_to_message_id: int | None = None, live_period: int | None = None,
+                            forwarded_from: User | None = None) -> dict:
+        """A location; `live_period` makes it a live location, `forwarded_from` a forwarded message."""
+        location: dict[str, Any] = {"latitude": lat, "longitude": lon}
+        if live_period:
+            location["live_period"] = live_period
+        content: dict[str, Any] = {"location": location}
+        if forwarded_from:
+            content["forward_origin"] = {"type": "user", "sender_user": forwarded_from.to_dict(),
+                                         "date": int(time.time()) - 60}
+        return await self._user_sends(user, chat_id, content, reply_to_message_id)
+
+    async def move_live_location(self, user: User, chat_id: int, message_id: int, lat: float, lon: float) -> dict:
+        """A live location moves: Telegram sends the message again as an `edited_message`."""
+        msg = self._all[(chat_id, message_id)]
+        msg["location"] = {**msg["location"], "latitude": lat, "longitude": lon}
+        msg["edit_date"] = int(time.time())
+        await self._push({"edited_message": msg})
+        return msg
 
     async def send_venue(self, user: User, chat_id: int, lat: float, lon: float, title: str, address: str) -> dict:
         loc = {"latitude": lat, "longitude": lon}

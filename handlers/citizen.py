@@ -18,6 +18,7 @@ from bot.names import street_name
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from geo.exif import gps_from_exif
+from handlers import checkin
 from handlers.common import config, core, edit_unless_same, lang, store_photo
 from storage.media import MediaError
 
@@ -77,6 +78,8 @@ async def refuse(update: Update, lg: str, error) -> None:
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, lg = update.effective_message, lang(update, context)
+    if msg.chat.type == "private" and await checkin.on_photo(update, context):  # a photo on site, asked for
+        return
     size = msg.photo[-1]
     await _add_photo(update, context, lg, size.file_id, size.file_unique_id, needs_strip=False)
 
@@ -120,8 +123,9 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     venue = msg.venue
     loc = venue.location if venue else msg.location
-    if context.user_data.get("checkin") and not venue and msg.chat.type == "private":
-        return await check_in(update, context, context.user_data["checkin"], loc)
+    intent = await checkin.intent_of(context, msg.chat_id) if msg.chat.type == "private" else None
+    if intent:  # a check-in on site was asked for (a prompt row: it survives a restart)
+        return await checkin.on_location(update, context, intent)
     try:
         view = await core(context).set_place(user.id, msg.chat_id, lg, loc.latitude, loc.longitude,
                                              "venue" if venue else "location",
@@ -241,32 +245,6 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             label = label.format(street=street_name(c.settings, ev.data.get("street", ""), lg))
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {escape(label)}")
     await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
-
-
-async def start_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE, call_id: int) -> None:
-    """From a call card's deep link: ask for the live location (only possible in a private chat)."""
-    lg, c = lang(update, context), core(context)
-    call = await c.load_call(call_id)
-    dept = c.settings.departments.get(call.department) if call else None
-    if call is None or dept is None:
-        return await update.effective_message.reply_text(t("stale", lg))
-    member = await context.bot.get_chat_member(dept[2], update.effective_user.id) if dept[2] else None
-    if member is None or member.status not in ("creator", "administrator", "member", "restricted"):
-        return await update.effective_message.reply_text(t("not_member", lg))
-    context.user_data["checkin"] = call_id
-    button = KeyboardButton(pick(BUTTONS["send_location"], lg), request_location=True)
-    keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-    await update.effective_message.reply_text(t("checkin_ask", lg), reply_markup=keyboard)
-
-
-async def check_in(update: Update, context, call_id: int, loc) -> None:
-    msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
-    outcome = await c.check_in(call_id, user.id, user.full_name, loc.latitude, loc.longitude)
-    if outcome.key == "too_far":  # keep the check-in open: they may walk closer and try again
-        return await msg.reply_text(t("too_far", lg, m=round(outcome.distance_m), r=round(c.settings.checkin_radius_m)))
-    context.user_data.pop("checkin", None)
-    text = t("checked_in", lg, m=round(outcome.distance_m)) if outcome.ok else t(outcome.key, lg)
-    await msg.reply_text(text, reply_markup=ReplyKeyboardRemove())
 
 
 async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,9 +21,9 @@ def _private(update: Update) -> bool:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lg = lang(update, context)
     arg = (context.args or [""])[0]
-    if _private(update) and arg.startswith("ci") and arg[2:].isdigit():  # deep link from a call card
-        from handlers.citizen import start_check_in
-        return await start_check_in(update, context, int(arg[2:]))
+    if _private(update) and arg[:2] in ("ci", "cs", "cv") and arg[2:].isdigit() and len(arg) < 14:
+        from handlers import checkin  # a deep link from a card: check in on site
+        return await checkin.start(update, context, arg)
     key = "start" if _private(update) else "group_help"
     await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos), parse_mode="HTML")
 

@@ -50,6 +50,9 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
             return await msg.reply_text(t("bad_time", lg))
     if not await c.claim_prompt(prompt.id):
         return await msg.reply_text(t("prompt_used", lg))
+    if prompt.kind == "verify_no":  # what a verifier found not fixed
+        from handlers.verification import on_reason
+        return await on_reason(update, context, prompt)
     if prompt.kind == "not_ours":
         outcome = await c.not_ours(prompt.target_id, user.id, msg.chat_id, msg.text)
     elif prompt.kind == "decline":
@@ -122,7 +125,7 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return await query.answer(t("stale", lg))
     await query.answer()
     text = picker_text(c, case.number, mask, page)
-    keyboard = department_keyboard(c, case_id, mask, page)
+    keyboard = department_keyboard(c, case_id, mask, page, onsite_due(c, case))
     if kind == "K":  # a toggle or another page on the selection message: edit it in place
         await edit_unless_same(query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard))
     else:  # a reply with a location to this picker sets another meeting place
@@ -170,7 +173,13 @@ def picker_text(c, number: str, mask: int, page: int = 0) -> str:
     return "\n".join(lines)
 
 
-def department_keyboard(c, case_id: int, mask: int, page: int = 0) -> InlineKeyboardMarkup:
+def onsite_due(c, case):
+    """The case's own on-site deadline (limits.checkin), while open and ahead: the call's natural time."""
+    due = next((d.due_at for d in case.deadlines if d.kind == "checkin" and d.status == "open"), None)
+    return due if due and due > c.now() else None
+
+
+def department_keyboard(c, case_id: int, mask: int, page: int = 0, onsite=None) -> InlineKeyboardMarkup:
     """PAGE_SIZE departments a page, two a row (Gulou has 96); the selection is kept across pages."""
     lg = c.settings.group_lang
     names = department_names(c)
@@ -187,14 +196,16 @@ def department_keyboard(c, case_id: int, mask: int, page: int = 0) -> InlineKeyb
                                           callback_data=f"K:{case_id}:{mask}:{(page + 1) % pages}")])
     times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg), callback_data=f"T:{case_id}:{mask}:{code}")
              for code in ("30", "60", "120", "am", "typed")]
-    return InlineKeyboardMarkup([*rows, times[:2], times[2:4], times[4:]])
+    first = [[InlineKeyboardButton(t("t_onsite", lg, time=onsite.astimezone(c.settings.tz).strftime("%H:%M")),
+                                   callback_data=f"T:{case_id}:{mask}:cd")]] if onsite else []
+    return InlineKeyboardMarkup([*rows, *first, times[:2], times[2:4], times[4:]])
 
 
 async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
     ids = picker_parts(":".join(parts[:3])) if len(parts) == 4 else None
-    if ids is None or parts[3] not in (*CALL_TIMES, "am", "typed"):
+    if ids is None or parts[3] not in (*CALL_TIMES, "am", "typed", "cd"):
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
@@ -209,7 +220,12 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return await ask(query, context, "time", case_id, t("ask_time", c.settings.group_lang),
                          {"mask": mask, "place": place})
     now = c.now()
-    if parts[3] == "am":  # 09:00 on the next working day
+    if parts[3] == "cd":  # by the case's own on-site deadline
+        case = await c.load_case(case_id)
+        due = onsite_due(c, case) if case else None
+        if due is None:
+            return await query.answer(t("stale", lg))
+    elif parts[3] == "am":  # 09:00 on the next working day
         local = now.astimezone(c.settings.tz)
         due = c.settings.calendar.add_workdays(local.replace(hour=9, minute=0, second=0, microsecond=0), 1)
     else:
@@ -294,7 +310,7 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         photo = {"file_id": size.file_id, "file_unique_id": size.file_unique_id, "sha256": stored.sha256,
                  "width": stored.width, "height": stored.height}
     outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo)
-    await msg.reply_text(t("resolved_tap" if outcome.ok else outcome.key, lg))
+    await msg.reply_text(t({"resolved": "resolved_tap"}.get(outcome.key, outcome.key), lg))
 
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------
@@ -309,21 +325,26 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer()
     target = "k" if query.data[0] == "V" else "c"
     c = core(context)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
-                                                           callback_data=f"E:{target}:{ids[0]}:{opt}")
-                                      for opt in ("1h", "4h", "1wd")]])
+    rows = [[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
+                                  callback_data=f"E:{target}:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")]]
+    case = await c.load_case(ids[0]) if target == "c" else None
+    if case and any(d.kind == "checkin" and d.status == "open" for d in case.deadlines):
+        rows.append([InlineKeyboardButton("📍 " + pick(BUTTONS["onsite_e" + opt], c.settings.group_lang),
+                                          callback_data=f"E:o:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")])
+    keyboard = InlineKeyboardMarkup(rows)
     await query.message.reply_text(t("ext_pick", c.settings.group_lang), reply_markup=keyboard)
 
 
 async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
-    if len(parts) != 4 or parts[1] not in ("c", "k") or not parts[2].isdigit():
+    if len(parts) != 4 or parts[1] not in ("c", "k", "o") or not parts[2].isdigit():
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await c.ask_extension("call" if parts[1] == "k" else "case", int(parts[2]), parts[3], user.id,
+    target = {"k": "call", "c": "case", "o": "onsite"}[parts[1]]  # o: the case's on-site deadline
+    outcome = await c.ask_extension(target, int(parts[2]), parts[3], user.id,
                                     user.full_name, chat_id)
     if not outcome.ok:
         return await _answer(query, lg, outcome)

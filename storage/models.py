@@ -76,6 +76,11 @@ class Case(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)  # the citizen's optional words with the last rating
     grid: Mapped[str | None] = mapped_column(String(64), index=True)  # handled by this grid cell's group
     reported_by_grid: Mapped[str | None] = mapped_column(String(64), index=True)  # a grid worker's report, credited
+    # The first verified on-site check-in of anyone working the case (a department or the street itself):
+    # it meets the case's on-site deadline (limits.checkin).
+    on_site_at: Mapped[datetime | None]
+    on_site_by: Mapped[str | None] = mapped_column(String(160))  # "name" or "name · department"
+    on_site_m: Mapped[float | None] = mapped_column(Float)
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")

@@ -96,6 +96,9 @@ async def test_the_demo_prints_a_transcript_and_exits_0():
     assert "区城管局 group: [photo]" in text and "(answers the tap) 已响应" in text
     assert "报到成功，距现场" in text and "已修复路面" in text
     assert "state=closed" in text and "rating=satisfied" in text
+    # the street's own check-in meets the 1-hour on-site deadline; a grid worker verifies before the rating
+    assert "已到场（距现场" in text and "on-site deadline: met" in text and "「到场报到」已超时" not in text
+    assert text.index("已到场核查") < text.index("核查属实") < text.index("taps 满意")
     # the call is not answered: nagged, then escalated to the deputy and the chief, then answered
     assert text.index("「响应呼叫」已超时") < text.index("已升级至分管领导") < text.index("已升级至主责领导") \
         < text.index("taps 响应")

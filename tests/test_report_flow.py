@@ -125,7 +125,8 @@ async def test_accept_double_taps_outsiders_and_other_groups(district):
     edited = await emu.wait_for(lambda: (m := emu.messages(chat)[0]) and "已接单" in m["caption"] and m)
     assert f"已接单：{handler.first_name}" in edited["caption"]
     labels = [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row]
-    assert labels == ["✅ 办结", "📣 呼叫部门", "⏳ 延期", "❗ 疑难件", "↩️ 非本辖区"], "no stale Accept button"
+    assert labels == ["✅ 办结", "📣 呼叫部门", "⏳ 延期", "❗ 疑难件", "↩️ 非本辖区", "📍 到场"], \
+        "no stale Accept button"
     async with d.core.sessions() as s:
         case = await s.scalar(select(Case))
         assert (case.state, case.handler_id) == ("accepted", handler.id)

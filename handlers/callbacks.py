@@ -1,0 +1,26 @@
+"""/callback NUMBER 满意|基本满意|不满意 [note]: a command-centre member records a phone-back (回访)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.texts import t
+from handlers.common import core, lang
+
+MEMBER = ("creator", "administrator", "member", "restricted")
+
+
+async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
+    args = context.args or []
+    if len(args) < 2:
+        return await msg.reply_text(t("callback_usage", lg))
+    command = core(context).settings.command_chat
+    member = await context.bot.get_chat_member(command, user.id) if command else None
+    if member is None or member.status not in MEMBER:
+        return await msg.reply_text(t("callback_not_command", lg))
+    outcome = await context.application.bot_data["phonebacks"].record(
+        args[0], args[1], " ".join(args[2:]), user.id, user.full_name, msg.chat_id)
+    number = outcome.case.number if outcome.case else args[0]
+    await msg.reply_text(t(outcome.key, lg, number=number))
