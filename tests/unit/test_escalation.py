@@ -112,9 +112,9 @@ async def test_steps_missed_while_down_fire_once_each_in_order_without_a_warning
     assert await core.fire_due() == 4
     assert steps(core, case.id, "respond") == [("lapsed", "lapsed", None), ("escalated", "deputy", None),
                                                ("escalated", "chief", None), ("escalated", "command", None)]
-    # the street has no deputy or chief in the demo config: the group hears each level, nobody privately
-    assert outbox(core, mark) == [("notice", STREET_CHAT, "dl_level1"), ("notice", STREET_CHAT, "dl_level2"),
-                                  ("notice", STREET_CHAT, "dl_level3"), ("difficult_card", COMMAND, None),
+    # the street has no deputy or chief in the demo config: the group is told so at each level, nobody privately
+    assert outbox(core, mark) == [("notice", STREET_CHAT, "dl_level1"), ("notice", STREET_CHAT, "dl_no_leader2"),
+                                  ("notice", STREET_CHAT, "dl_no_leader3"), ("difficult_card", COMMAND, None),
                                   ("difficult_card", DUTY_LEADER, None), ("notice", COMMAND, "dl_level4"),
                                   ("notice", DUTY_LEADER, "dl_private")]
     assert [e.kind for e in rows(core, Event, Event.case_id == case.id)].count("difficult") == 1
