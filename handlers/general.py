@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import t
 from handlers.common import core, lang
+from handlers.ids import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,12 @@ def _private(update: Update) -> bool:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lg = lang(update, context)
     arg = (context.args or [""])[0]
-    if _private(update) and arg.startswith("ci") and arg[2:].isdigit():  # deep link from a call card
+    if _private(update) and arg.startswith("ci"):  # deep link from a call card
         from handlers.citizen import start_check_in
-        return await start_check_in(update, context, int(arg[2:]))
+        call_id = parse_id(arg[2:])
+        if call_id is None:
+            return await update.effective_message.reply_text(t("stale", lg))
+        return await start_check_in(update, context, call_id)
     key = "start" if _private(update) else "group_help"
     await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos), parse_mode="HTML")
 
