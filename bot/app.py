@@ -33,7 +33,7 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, general, grid, staff
+from handlers import citizen, copies, general, grid, staff
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,10 @@ def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter 
 
 
 def add_handlers(app: Application) -> None:
+    # first (group -1): a tap on, or reply to, a copy of a card the database does not know records it
+    app.add_handler(CallbackQueryHandler(copies.on_tap, pattern=copies.TAPPABLE), group=-1)
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY,
+                                   copies.on_reply), group=-1)
     app.add_handler(CommandHandler("start", general.start))
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
