@@ -33,7 +33,7 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, copies, general, grid, staff
+from handlers import citizen, copies, general, grid, owed, staff
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,9 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, general.help_))
     app.add_handler(MessageHandler(PRIVATE, citizen.on_other))
     app.add_error_handler(general.on_error)
+    # a question lost to the network is asked again on the user's next message (after its own handler)
+    app.add_error_handler(owed.remember)
+    app.add_handler(MessageHandler(PRIVATE, owed.ask_again), group=1)
 
 
 def tag_secret(media_dir: Path) -> bytes:

@@ -19,6 +19,7 @@ from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, Dra
 from geo.exif import gps_from_exif
 from handlers.common import config, core, edit_unless_same, lang, store_photo
 from handlers.ids import parse_id, round_field
+from handlers.owed import OWED
 from storage.media import MediaError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
@@ -53,6 +54,7 @@ async def prompt(update: Update, view: DraftView, context, note: str | None = No
     if note:
         text = f"{note}\n{text}"
     await msg.reply_text(text, parse_mode="HTML", reply_markup=markup)
+    context.user_data.pop(OWED, None)  # asked: nothing owed (handlers/owed.py)
 
 
 def summary(view: DraftView, context) -> str:
