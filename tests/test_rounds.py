@@ -110,3 +110,34 @@ async def test_a_satisfied_rating_shows_on_the_card_of_a_first_round(district):
 
 def _data(msg, label):
     return next(b["callback_data"] for row in msg["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label)
+
+
+async def test_old_mutual_rating_and_extension_buttons_are_refused_in_a_new_round(district):
+    from .test_disposal import call
+    d, emu = district, district.emu
+    citizen, number, chat, _ = await accepted_case(d, 9105)
+    assert await call(d, chat, ["区城管局"]) == "已呼叫。"
+    # the handler asks for more time in the first round (on the core: the approvers' chats are not the point)
+    handler = d.handler_of(STREET)
+    async with d.core.sessions() as s:
+        case_id = (await s.scalar(select(Case))).id
+    asked = await d.core.ask_extension("case", case_id, "1h", handler.id, "handler", chat)
+    await d.core.set_extension_prompt(asked.extension_id, chat, 9999)
+    assert (await d.core.give_reason(chat, 9999, "等材料")).ok
+    first_card = street_cards(emu, chat, number)[0]
+    await resolve(d, chat, first_card, "清理完毕")
+    old_prompt = await d.wait_button(chat, "一般")
+    await d.wait_button(citizen.id, "不满意")
+    await d.tap_last(citizen, citizen.id, "不满意")
+    second_card = await emu.wait_for(lambda: (c := street_cards(emu, chat, number)) and len(c) == 2 and c[1])
+    await resolve(d, chat, second_card, "彻底清理")
+    new_prompt = await emu.wait_for(lambda: (p := [m for m in emu.messages(chat) if "请评价" in (m.get("text") or "")])
+                                    and len(p) == 2 and p[1])
+    q = await emu.tap(handler, chat, old_prompt["message_id"], _data(old_prompt, "差"))
+    assert (await answers(d, q))[0] == "这个按钮已过期：诉求已进入新一轮办理，请使用最新的消息。"
+    q = await emu.tap(handler, chat, new_prompt["message_id"], _data(new_prompt, "好"))
+    assert (await answers(d, q))[0] == "已记录评价。"
+    # the first round's extension request cannot be decided now: its round is over
+    outcome = await d.core.decide_extension(asked.extension_id, True, 1, "leader", d.cfg.command_center.chat_id,
+                                            round_=0)
+    assert outcome.key == "old_round"
