@@ -30,6 +30,9 @@ async def test_an_old_rating_button_left_by_a_failed_edit_cannot_act_on_the_next
     q = await emu.tap(citizen, citizen.id, first_ask["message_id"], _data(first_ask, "不满意"))
     assert (await answers(d, q))[0] == "已重新办理。"
     await d.wait_text(citizen.id, "已重新办理您的诉求")
+    await emu.wait_for(lambda: len([c for c in emu.calls_to("editMessageReplyMarkup")
+                                    if c.response.get("error_code") == 502]) == 4)  # the first try and 3 retries
+    await emu.wait_for(lambda: not emu.pending_updates)
     emu.clear_faults()
     assert "不满意" in str(emu.message(citizen.id, first_ask["message_id"]).get("reply_markup")), "still on screen"
     # the second round: a new card, resolved again; a new rating request
