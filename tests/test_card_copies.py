@@ -151,3 +151,23 @@ async def test_a_copy_left_by_a_sigkill_right_after_the_card_arrived_still_works
         await asyncio.wait_for(proc.wait(), 30)
         await emu.stop()
 
+
+
+async def test_a_call_card_sent_twice_works_from_the_unknown_copy(district):
+    from .test_disposal import accepted_case, call
+    d, emu = district, district.emu
+    citizen, number, chat, _ = await accepted_case(d, 6104)
+    dchat, staff = d.dept_chat("city_mgmt"), d.staff_of("city_mgmt")
+    emu.delay_next("sendPhoto", 6, then_timeout=True)  # the call card arrives, its answer comes too late
+    assert await call(d, chat, ["区城管局"]) == "已呼叫。"
+    cards = await emu.wait_for(lambda: (c := [m for m in emu.messages(dchat) if m.get("photo")]) and len(c) == 2 and c,
+                               timeout=20)
+    first, second = (m["message_id"] for m in cards)
+    await d.outbox_settled()
+    q = await emu.tap(staff, dchat, first, button(emu.message(dchat, first), "响应"))
+    assert await answer(d, q) == "已响应，请按时到场报到。"
+    await emu.wait_for(lambda: all("响应" not in labels(emu.message(dchat, m)) and "已响应" in
+                                   emu.message(dchat, m)["caption"] for m in (first, second)), timeout=10)
+    # a note by reply to that copy reaches the street
+    await emu.send_text(staff, dchat, "马上到", reply_to_message_id=first)
+    assert await d.wait_text(chat, "马上到")
