@@ -37,7 +37,7 @@ from cases.core import Settings
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import callbacks, checkin, citizen, general, grid, staff, verification
+from handlers import callbacks, checkin, citizen, copies, general, grid, owed, staff, verification
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter 
 
 
 def add_handlers(app: Application) -> None:
+    # first (group -1): a tap on, or reply to, a copy of a card the database does not know records it
+    app.add_handler(CallbackQueryHandler(copies.on_tap, pattern=copies.TAPPABLE), group=-1)
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.REPLY,
+                                   copies.on_reply), group=-1)
     app.add_handler(CommandHandler("start", general.start))
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
@@ -94,6 +98,9 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, general.help_))
     app.add_handler(MessageHandler(PRIVATE, citizen.on_other))
     app.add_error_handler(general.on_error)
+    # a question lost to the network is asked again on the user's next message (after its own handler)
+    app.add_error_handler(owed.remember)
+    app.add_handler(MessageHandler(PRIVATE, owed.ask_again), group=1)
 
 
 def tag_secret(media_dir: Path) -> bytes:

@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 
 from bot.names import street_name
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
+from cases.rounds import reopen_comment
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 
@@ -50,10 +51,17 @@ class Renderer:
         text = " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
         return escape(text)
 
-    def card_text(self, case: Case, kind: str, calls=None, returned_by: str | None = None) -> str:
-        """returned_by: on a routing card, the street that handed the case back (else it lies outside)."""
+    def card_text(self, case: Case, kind: str, calls=None, returned_by: str | None = None,
+                  round_: int | None = None, reopen_comment: str | None = None) -> str:
+        """returned_by: on a routing card, the street that handed the case back (else it lies outside).
+        round_: the round the card was posted in; an earlier one than the case's gets its last word."""
         lang = self.lang
-        if kind == "street":
+        round_ = case.reopen_count if round_ is None else round_
+        if round_ < case.reopen_count:
+            return self.old_round_text(case, kind, round_)
+        if kind == "street" and round_:
+            head = t("card_title_reopened", lang, number=case.number, round=round_ + 1)
+        elif kind == "street":
             head = t("card_title", lang, number=case.number)
         elif returned_by:
             head = t("routing_title_returned", lang, number=case.number, street=returned_by)
@@ -70,6 +78,9 @@ class Renderer:
             lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
         if case.grid:
             lines.insert(-4, f"{pick(('网格', 'Grid cell'), lang)}: {escape(case.grid)}")
+        if kind == "street" and round_:  # why it came back
+            lines.insert(1, t("card_reopened_comment", lang, comment=reopen_comment) if reopen_comment
+                         else t("card_reopened", lang))
         deadlines = self.deadlines_text(case, lang)
         if deadlines:
             lines.append(deadlines)
@@ -89,6 +100,16 @@ class Renderer:
             lines.append(t("card_routed", lang, street=case.street))
         return "\n".join(lines)
 
+    def old_round_text(self, case: Case, kind: str, round_: int) -> str:
+        """A card of a finished round: the citizen was not satisfied, a newer card carries on."""
+        lang = self.lang
+        head = t("card_title_reopened", lang, number=case.number, round=round_ + 1) if round_ else \
+            t("card_title", lang, number=case.number)
+        return "\n".join([f"<b>{head}</b>",
+                          f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
+                          f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                          t("card_superseded", lang, round=round_ + 2)])
+
     @staticmethod
     def reporter_text(case: Case, lang: str) -> str:
         """Citizens stay an anonymous tag; a grid worker's report says whose grid it is credited to."""
@@ -103,7 +124,7 @@ class Renderer:
                 f"✋ {pick(BUTTONS['accept'], lang)}", callback_data=f"a:{case.id}")]])
         if kind == "street" and case.state == "accepted":
             return InlineKeyboardMarkup([
-                [InlineKeyboardButton(pick(BUTTONS["resolve"], lang), callback_data=f"R:{case.id}"),
+                [InlineKeyboardButton(pick(BUTTONS["resolve"], lang), callback_data=f"R:{case.id}:{case.reopen_count}"),
                  InlineKeyboardButton(pick(BUTTONS["call"], lang), callback_data=f"C:{case.id}:0")],
                 [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=f"W:{case.id}"),
                  InlineKeyboardButton(pick(BUTTONS["difficult"], lang), callback_data=f"M:{case.id}"),
@@ -143,15 +164,17 @@ class Renderer:
         if kind in ("street_card", "routing_card"):
             calls = await self.core.calls_of(case.id)
             returned_by = await self.core.returned_by(case.id) if kind == "routing_card" else None
+            comment = await reopen_comment(self.core.sessions, case.id) if case.reopen_count else None
             return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing", calls,
-                                   returned_by)
+                                   returned_by, comment)
         if kind == "refresh_card":
-            return [Step("edit", lambda: self.refresh(case, row.payload["card"]))]
+            return [Step("edit", lambda: self.refresh(case, row.payload["card"], row.payload.get("message_id"),
+                                                      row.payload.get("old_rounds", False)))]
         if kind in ("call_card", "refresh_call"):
             call = await self.core.load_call(row.payload["call_id"])
             if kind == "call_card":
                 return self.call_steps(row.chat_id, case, call, tracking=row.payload.get("tracking", False))
-            return [Step("edit", lambda: self.refresh_call(case, call))]
+            return [Step("edit", lambda: self.refresh_call(case, call, row.payload.get("message_id")))]
         if kind == "declined_notice":
             call = await self.core.load_call(row.payload["call_id"])
             text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
@@ -160,14 +183,17 @@ class Renderer:
                                                                    callback_data=f"Q:{call.id}")]])
             return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
         if kind == "extension_request":
-            return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"]))]
+            return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"],
+                                                                row.payload.get("round", case.reopen_count)))]
         if kind == "difficult_card":
             return [Step("text", lambda: self.difficult_card(row.chat_id, case, row.payload["reason"]))]
         if kind == "rating_request":
-            return self.rating_steps(row.chat_id, case, row.payload["lang"])
+            return self.rating_steps(row.chat_id, case, row.payload["lang"],
+                                     row.payload.get("round", case.reopen_count))
         if kind in ("rate_department", "rate_call"):
             call = await self.core.load_call(row.payload["call_id"])
-            return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, kind))]
+            return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, kind,
+                                                            row.payload.get("round", case.reopen_count)))]
         if kind == "verify_card":  # 核查结案: the verifiers' card
             from bot.verify_card import verify_steps
             return verify_steps(self, row.chat_id, case)
@@ -187,16 +213,18 @@ class Renderer:
             return [Step("text", lambda: self.send_text(row.chat_id, text))]
         raise ValueError(f"unknown outbox kind {kind!r}")
 
-    def card_steps(self, chat_id: int, case: Case, kind: str, calls=(), returned_by: str | None = None) -> list[Step]:
+    def card_steps(self, chat_id: int, case: Case, kind: str, calls=(), returned_by: str | None = None,
+                   reopen_comment: str | None = None) -> list[Step]:
         photos = [p for p in case.photos if p.stage == "before"]
-        text, keyboard = self.card_text(case, kind, calls, returned_by), self.card_keyboard(case, kind)
+        text = self.card_text(case, kind, calls, returned_by, reopen_comment=reopen_comment)
+        keyboard = self.card_keyboard(case, kind)
         steps = []
         if len(photos) == 1:
             async def card():
                 msg = await self.bot.send_photo(chat_id, self.photo_input(photos[0]), caption=text,
                                                 parse_mode="HTML", reply_markup=keyboard)
                 await self.remember_staff_ids(photos, [msg])
-                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=True)
+                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=True, round_=case.reopen_count)
                 return [msg.message_id]
         else:
             async def album():
@@ -208,7 +236,7 @@ class Renderer:
 
             async def card():
                 msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=False)
+                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=False, round_=case.reopen_count)
                 return [msg.message_id]
         steps.append(Step("card", card))
 
@@ -220,27 +248,35 @@ class Renderer:
         steps.append(Step("place", place))
         return steps
 
-    async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool) -> None:
-        """Remember where a card is; a card posted again (a reopened case) replaces the old one."""
+    async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool,
+                        round_: int = 0) -> None:
+        """Remember where a card is. Every message is a row: a card sent twice (a timed-out send that
+        had arrived) has two, and a reopened case's new card sits beside its old rounds' ones."""
         def tx(session):
-            card = session.scalar(select(Card).where(Card.case_id == case_id, Card.kind == kind,
-                                                     Card.chat_id == chat_id))
-            if card is None:
+            if session.scalar(select(Card.id).where(Card.chat_id == chat_id, Card.message_id == message_id)) is None:
                 session.add(Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id,
-                                 caption=caption))
-            else:
-                card.message_id, card.caption = message_id, caption
+                                 caption=caption, round=round_))
         await self.core.db.write(tx)
 
-    async def refresh(self, case: Case, kind: str) -> list[int]:
-        """Edit a posted card to show the current state; its buttons follow the state."""
+    async def refresh(self, case: Case, kind: str, message_id: int | None = None,
+                      old_rounds: bool = False) -> list[int]:
+        """Edit every copy of a posted card to show the current state; its buttons follow the state.
+        Cards of finished rounds are edited once, to their last word (old_rounds), or when one of
+        them is found again (message_id: that message only)."""
+        query = select(Card).where(Card.case_id == case.id, Card.kind == kind)
+        if message_id is not None:
+            query = query.where(Card.message_id == message_id)
+        elif not old_rounds:
+            query = query.where(Card.round == case.reopen_count)
         async with self.core.sessions() as session:
-            cards = (await session.scalars(select(Card).where(Card.case_id == case.id, Card.kind == kind))).all()
+            cards = (await session.scalars(query.order_by(Card.id))).all()
         returned_by = await self.core.returned_by(case.id) if kind == "routing" else None
-        text = self.card_text(case, kind, await self.core.calls_of(case.id), returned_by)
-        keyboard = self.card_keyboard(case, kind)
+        comment = await reopen_comment(self.core.sessions, case.id) if kind == "street" and case.reopen_count else None
+        calls = await self.core.calls_of(case.id)
         for card in cards:
-            await self.edit(card, text, keyboard)
+            current = card.round >= case.reopen_count
+            text = self.card_text(case, kind, calls, returned_by, card.round, comment)
+            await self.edit(card, text, self.card_keyboard(case, kind) if current else None)
         return [c.message_id for c in cards]
 
     async def edit(self, card: Card, text: str, keyboard) -> None:
@@ -325,19 +361,22 @@ class Renderer:
             return [msg.message_id]
         return [Step("card", card), Step("place", place)]
 
-    async def refresh_call(self, case: Case, call) -> list[int]:
+    async def refresh_call(self, case: Case, call, message_id: int | None = None) -> list[int]:
+        """Edit the call's cards (every copy; message_id: that one only, a copy just found)."""
+        query = select(Card).where(Card.kind.in_((f"call{call.id}", f"track{call.id}")))
+        if message_id is not None:
+            query = query.where(Card.message_id == message_id)
         async with self.core.sessions() as session:
-            cards = (await session.scalars(select(Card).where(Card.kind.in_((f"call{call.id}",
-                                                                              f"track{call.id}"))))).all()
+            cards = (await session.scalars(query)).all()
         for card in cards:
             tracking = card.kind.startswith("track")
             await self.edit(card, self.call_text(case, call, tracking), None if tracking else self.call_keyboard(call))
-        # the street's card lists every call's state too
-        await self.refresh(case, "street")
+        if message_id is None:  # the street's card lists every call's state too
+            await self.refresh(case, "street")
         return [c.message_id for c in cards]
 
     # ---- ratings -----------------------------------------------------------------------------------
-    def rating_steps(self, chat_id: int, case: Case, lang: str) -> list[Step]:
+    def rating_steps(self, chat_id: int, case: Case, lang: str, round_: int = 0) -> list[Step]:
         before = [p for p in case.photos if p.stage == "before"][:1]
         after = [p for p in case.photos if p.stage == "after"][-1:]
 
@@ -349,27 +388,29 @@ class Renderer:
         async def ask():
             keys = ("satisfied", "mostly", "unsatisfied")
             keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang),
-                                                                   callback_data=f"v:{case.id}:{k[0]}") for k in keys]])
+                                                                   callback_data=f"v:{case.id}:{k[0]}:{round_}")
+                                                              for k in keys]])
             text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
             msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
             return [msg.message_id]
         return [Step("photos", photos), Step("ask", ask)]
 
-    async def mutual_prompt(self, chat_id: int, case: Case, call, kind: str) -> list[int]:
+    async def mutual_prompt(self, chat_id: int, case: Case, call, kind: str, round_: int = 0) -> list[int]:
         lang = self.lang
         if kind == "rate_department":
             text = t("rate_dept", lang, department=self.core.dept_name(call.department), number=case.number)
-            options = [("good", f"m:{call.id}:g"), ("fair", f"m:{call.id}:f"), ("poor", f"m:{call.id}:p")]
+            options = [("good", f"m:{call.id}:g:{round_}"), ("fair", f"m:{call.id}:f:{round_}"),
+                       ("poor", f"m:{call.id}:p:{round_}")]
         else:
             text = t("rate_call", lang, number=case.number)
-            options = [("accurate", f"n:{call.id}:a"), ("inaccurate", f"n:{call.id}:i")]
+            options = [("accurate", f"n:{call.id}:a:{round_}"), ("inaccurate", f"n:{call.id}:i:{round_}")]
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang), callback_data=data)
                                           for k, data in options]])
         msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]
 
     # ---- extensions and difficult cases -------------------------------------------------------------
-    async def extension_request(self, chat_id: int, case: Case, extension_id: int) -> list[int]:
+    async def extension_request(self, chat_id: int, case: Case, extension_id: int, round_: int = 0) -> list[int]:
         async with self.core.sessions() as session:
             ext = await session.get(Extension, extension_id)
             deadline = await session.get(Deadline, ext.deadline_id)
@@ -378,8 +419,8 @@ class Renderer:
         text = t("ext_request", lang, number=case.number, who=ext.requested_by_name, what=what,
                  old=self.local(deadline.due_at), new=self.local(ext.new_due), reason=ext.reason or "")
         keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=f"Y:{ext.id}"),
-            InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=f"Z:{ext.id}")]])
+            InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=f"Y:{ext.id}:{round_}"),
+            InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=f"Z:{ext.id}:{round_}")]])
         msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]
 

@@ -1,4 +1,4 @@
-"""Direct answers survive Telegram's flood control (429 Too Many Requests).
+"""Direct answers survive Telegram's flood control (429 Too Many Requests) and a passing 5xx.
 
 The bot answers a user's own step at once (the next question, a button's answer, a card edited
 after a tap) instead of queueing it in the outbox. When Telegram refuses one with 429, PTB raises
@@ -6,6 +6,11 @@ RetryAfter and the user would be left without the question. This limiter, PTB's 
 waits `retry_after` and sends again, a few times, and tells the outbox worker to leave that chat
 alone meanwhile. The outbox worker handles its own 429s (it keeps the row and its place in line):
 its sends run with IN_OUTBOX set and pass straight through.
+
+A 5xx (502 Bad Gateway…) or a connection failure is retried the same way, briefly (NETWORK_WAITS);
+not a timeout, which may have reached Telegram (a question asked twice is not worth the risk of an
+edit or a callback answer repeated), and not a 400. What still fails is left to handlers/owed.py,
+which asks the question again on the user's next message.
 """
 
 from __future__ import annotations
@@ -16,18 +21,21 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import timedelta
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
 IN_OUTBOX: ContextVar[bool] = ContextVar("in_outbox", default=False)
+NETWORK_WAITS = (0.25, 0.5, 1.0)  # seconds before each retry of a direct answer after a 5xx or network error
 
 
 class FloodRetry(BaseRateLimiter[int]):
     def __init__(self, max_retries: int = 3, max_wait: float = 60.0,
-                 on_flood: Callable[[int | None, float], None] | None = None):
+                 on_flood: Callable[[int | None, float], None] | None = None,
+                 network_waits: tuple[float, ...] = NETWORK_WAITS):
         self.max_retries, self.max_wait, self.on_flood = max_retries, max_wait, on_flood
+        self.network_waits = network_waits
 
     async def initialize(self) -> None:
         pass
@@ -36,10 +44,18 @@ class FloodRetry(BaseRateLimiter[int]):
         pass
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        attempt = 0
+        attempt = failed = 0
         while True:
             try:
                 return await callback(*args, **kwargs)
+            except (BadRequest, TimedOut):
+                raise
+            except NetworkError as exc:
+                if IN_OUTBOX.get() or failed >= len(self.network_waits):
+                    raise
+                wait, failed = self.network_waits[failed], failed + 1
+                log.warning("%s to %s: %s, retry %d in %.2fs", endpoint, _chat(data), exc.message, failed, wait)
+                await asyncio.sleep(wait)
             except RetryAfter as exc:
                 wait = seconds(exc.retry_after)
                 if IN_OUTBOX.get() or attempt >= self.max_retries or wait > self.max_wait:

@@ -179,6 +179,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "routing_title_returned": ("📍 待分派 {number}（{street}退回）", "📍 To assign {number} (handed back by {street})"),
     "card_accepted": ("✅ 已接单：{name}，{time}", "✅ Accepted by {name} at {time}"),
     "card_routed": ("➡️ 已分派至 {street}", "➡️ Assigned to {street}"),
+    # ---- copies of cards and rounds of a case (cases/rounds.py, handlers/copies.py) ----
+    "old_round": ("这个按钮已过期：诉求已进入新一轮办理，请使用最新的消息。",
+                  "This button is out of date: the case has moved on to a new round; use the newest message."),
+    "old_card": ("这张卡片属于已结束的一轮办理，请回复下方最新的卡片。",
+                 "This card belongs to a finished round; reply to the newest card below."),
+    "card_title_reopened": ("🔁 重办 {number}（第 {round} 轮）", "🔁 Reopened {number} (round {round})"),
+    "card_reopened": ("😞 群众对上一轮办理不满意，已重新办理。", "😞 The citizen was not satisfied with the last round: reopened."),
+    "card_reopened_comment": ("😞 群众对上一轮办理不满意，已重新办理。意见：{comment}",
+                              "😞 The citizen was not satisfied with the last round: reopened. Their words: {comment}"),
+    "card_superseded": ("🔁 群众不满意，已转入第 {round} 轮重新办理，请见下方新卡片。",
+                        "🔁 Not satisfied: reopened as round {round}; see the new card below."),
 }
 
 STATES = {

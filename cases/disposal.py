@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cases.checkin import forget_on_site, meet_on_site
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
+from cases.rounds import moved_on
 from cases.verification import hold_for_verification
 from geo.distance import distance_m
 from storage.models import Call, Case, Deadline, Event, Photo
@@ -213,8 +214,9 @@ class DisposalMixin(CoreBase):
         return await self._write(tx)
 
     # ---- resolution and ratings -------------------------------------------------------------------
-    async def resolve(self, case_id: int, user_id: int, chat_id: int, note: str, photo: dict | None) -> Outcome:
-        """No photo, no resolution; no note, no resolution."""
+    async def resolve(self, case_id: int, user_id: int, chat_id: int, note: str, photo: dict | None,
+                      round_: int | None = None) -> Outcome:
+        """No photo, no resolution; no note, no resolution. round_: the round of the card replied to."""
         if photo is None:
             return Outcome(False, "need_photo")
         if not note.strip():
@@ -225,6 +227,8 @@ class DisposalMixin(CoreBase):
             case, refused = self._street_case(session, case_id, chat_id, ("accepted",))
             if refused:
                 return refused
+            if moved_on(case, round_):
+                return Outcome(False, "old_round", case)
             position = len(session.scalars(select(Photo.id).where(Photo.case_id == case_id)).all())
             session.add(Photo(case_id=case_id, position=position, stage="after", **photo))
             case.state, case.resolved_at, case.resolution_note, case.resolved_by = "resolved", now, note[:1000], user_id
@@ -241,18 +245,21 @@ class DisposalMixin(CoreBase):
     def ask_ratings(self, session: Session, case: Case, now: datetime) -> None:
         """A resolution that stands: the citizen rates it, and street and departments rate each other."""
         self.open_deadline(session, case.id, "rating", now, now + self.settings.rating_timeout)
-        enqueue(session, now, case.reporter_id, "rating_request", case.id, lang=case.reporter_lang)
+        this_round = case.reopen_count  # the rating buttons belong to this round (cases/rounds.py)
+        enqueue(session, now, case.reporter_id, "rating_request", case.id, lang=case.reporter_lang, round=this_round)
         calls = session.scalars(select(Call).where(Call.case_id == case.id, Call.status != "declined")).all()
         owner = self.settings.owner_chat(case)
         for call in calls:  # mutual rating (双向评价): each side rates the other, per call
             if owner:
-                enqueue(session, now, owner, "rate_department", case.id, call_id=call.id)
+                enqueue(session, now, owner, "rate_department", case.id, call_id=call.id, round=this_round)
             dept_chat = self.settings.departments[call.department][2]
             if dept_chat:
-                enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id)
+                enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id, round=this_round)
 
-    async def rate(self, case_id: int, user_id: int, rating: str, via: str | None = None) -> Outcome:
+    async def rate(self, case_id: int, user_id: int, rating: str, round_: int | None = None,
+                   via: str | None = None) -> Outcome:
         """The citizen's verdict. "Not satisfied" reopens the case to the same street, fresh clock.
+        round_: the round the rating buttons were made for (an older one is refused).
         via="phone": the command centre took it by a call-back (回访), marked so in the trace."""
         if rating not in RATINGS:
             return Outcome(False, "stale")
@@ -262,8 +269,13 @@ class DisposalMixin(CoreBase):
             case = session.get(Case, case_id)
             if case is None or case.reporter_id != user_id:
                 return Outcome(False, "stale")
+            if moved_on(case, round_):
+                return Outcome(False, "old_round", case)
             if case.state != "resolved":
                 return Outcome(False, "already_rated", case)
+            street_chat = self.settings.owner_chat(case)
+            if street_chat:  # the card's last word for this round: the outcome (old rounds' cards too)
+                enqueue(session, now, street_chat, "refresh_card", case_id, card="street", old_rounds=True)
             self._close_deadlines(session, case_id, ("rating",), now)
             self.trace(session, case_id, now, "rated", "command" if via else "citizen", user_id, user_id,
                        rating=rating, **({"via": via} if via else {}))
@@ -278,7 +290,6 @@ class DisposalMixin(CoreBase):
                 self.trace(session, case_id, now, "reopened", "citizen", user_id, user_id, count=case.reopen_count)
                 if case.reopen_count >= 2:  # failed twice: the duty leaders look at it
                     self.mark_difficult(session, case, now, "两次重办 / reopened twice")
-                street_chat = self.settings.owner_chat(case)
                 enqueue(session, now, street_chat, "street_card", case_id)
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_reopened",
                         lang=case.reporter_lang, args={"number": case.number})
@@ -310,6 +321,8 @@ class DisposalMixin(CoreBase):
             enqueue(session, now, self.settings.owner_chat(case), "notice", case_id, key="s_comment",
                     lang=self.settings_lang(), args={"number": case.number, "rating": last.data["rating"],
                                                      "text": text})
+            if last.data["rating"] == "unsatisfied":  # the reopened card says why it came back
+                enqueue(session, now, self.settings.owner_chat(case), "refresh_card", case_id, card="street")
             return Outcome(True, "comment_saved", case)
         return await self._write(tx)
 
@@ -328,20 +341,26 @@ class DisposalMixin(CoreBase):
                     self.trace(session, case.id, now, "closed", "system", rating="none")
                     enqueue(session, now, case.reporter_id, "notice", case.id, key="n_closed_unrated",
                             lang=case.reporter_lang, args={"number": case.number})
+                    if self.settings.owner_chat(case):  # the card shows it closed
+                        enqueue(session, now, self.settings.owner_chat(case), "refresh_card", case.id, card="street")
             return len(due)
         n = await self.db.write(tx)
         if n:
             self.outbox_written()
         return n
 
-    async def rate_department(self, call_id: int, chat_id: int, user_id: int, value: str) -> Outcome:
-        return await self._mutual(call_id, chat_id, user_id, "street_rating", value, ("good", "fair", "poor"), True)
+    async def rate_department(self, call_id: int, chat_id: int, user_id: int, value: str,
+                              round_: int | None = None) -> Outcome:
+        return await self._mutual(call_id, chat_id, user_id, "street_rating", value, ("good", "fair", "poor"), True,
+                                  round_)
 
-    async def rate_call(self, call_id: int, chat_id: int, user_id: int, value: str) -> Outcome:
+    async def rate_call(self, call_id: int, chat_id: int, user_id: int, value: str,
+                        round_: int | None = None) -> Outcome:
         return await self._mutual(call_id, chat_id, user_id, "department_rating", value,
-                                  ("accurate", "inaccurate"), False)
+                                  ("accurate", "inaccurate"), False, round_)
 
-    async def _mutual(self, call_id, chat_id, user_id, field, value, allowed, by_street: bool) -> Outcome:
+    async def _mutual(self, call_id, chat_id, user_id, field, value, allowed, by_street: bool,
+                      round_: int | None = None) -> Outcome:
         if value not in allowed:
             return Outcome(False, "stale")
         now = self.now()
@@ -355,6 +374,8 @@ class DisposalMixin(CoreBase):
                 self.settings.departments[call.department][2]
             if owner != chat_id:
                 return Outcome(False, "not_your_group", case)
+            if moved_on(case, round_):
+                return Outcome(False, "old_round", case)
             won = session.execute(update(Call).where(Call.id == call_id, getattr(Call, field).is_(None))
                                   .values(**{field: value})).rowcount
             if not won:

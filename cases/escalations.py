@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
+from cases.rounds import moved_on
 from storage.models import Call, Case, Deadline, Event, Extension
 from storage.outbox import enqueue
 
@@ -84,7 +85,8 @@ class EscalationMixin(CoreBase):
                        ext.requested_by, chat_id, deadline=deadline.kind, new_due=ext.new_due.isoformat(),
                        reason=ext.reason)
             for approver in self._approvers(case, deadline):
-                enqueue(session, now, approver, "extension_request", case.id, extension_id=ext.id)
+                enqueue(session, now, approver, "extension_request", case.id, extension_id=ext.id,
+                        round=case.reopen_count)
             return Outcome(True, "extension_sent", case)
         outcome = await self.db.write(tx)
         if outcome and outcome.ok:
@@ -104,7 +106,7 @@ class EscalationMixin(CoreBase):
             chat_id == self.settings.command_chat
 
     async def decide_extension(self, extension_id: int, approve: bool, user_id: int, user_name: str,
-                               chat_id: int) -> Outcome:
+                               chat_id: int, round_: int | None = None) -> Outcome:
         now = self.now()
 
         def tx(session: Session) -> Outcome:
@@ -114,6 +116,8 @@ class EscalationMixin(CoreBase):
             deadline, case = session.get(Deadline, ext.deadline_id), session.get(Case, ext.case_id)
             if not self._may_approve(case, deadline, user_id, chat_id):
                 return Outcome(False, "not_your_group", case)
+            if moved_on(case, round_):
+                return Outcome(False, "old_round", case)
             won = session.execute(update(Extension).where(Extension.id == extension_id, Extension.status == "pending")
                                   .values(status="approved" if approve else "refused",
                                           decided_by_name=user_name[:128], decided_at=now)).rowcount

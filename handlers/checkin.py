@@ -12,6 +12,7 @@ from bot.texts import BUTTONS, pick, t
 from cases.checkin import live_verdict, refusal
 from geo.distance import distance_m
 from handlers.common import core, lang, store_photo
+from handlers.ids import parse_id
 from storage.media import MediaError
 
 LINKS = {"ci": "call", "cs": "street", "cv": "verify"}
@@ -35,7 +36,7 @@ def _group_of(context, what: str, case, call) -> int | None:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
     msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
-    what, target_id = LINKS[arg[:2]], int(arg[2:])
+    what, target_id = LINKS[arg[:2]], parse_id(arg[2:])  # checked by the caller
     case, call = await onsite(context).place_of(what, target_id)
     group = _group_of(context, what, case, call) if case else None
     if group is None or (what == "call" and call is None):

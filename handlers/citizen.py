@@ -20,6 +20,8 @@ from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, Dra
 from geo.exif import gps_from_exif
 from handlers import checkin
 from handlers.common import config, core, edit_unless_same, lang, store_photo
+from handlers.ids import parse_id, round_field
+from handlers.owed import OWED
 from storage.media import MediaError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
@@ -54,6 +56,7 @@ async def prompt(update: Update, view: DraftView, context, note: str | None = No
     if note:
         text = f"{note}\n{text}"
     await msg.reply_text(text, parse_mode="HTML", reply_markup=markup)
+    context.user_data.pop(OWED, None)  # asked: nothing owed (handlers/owed.py)
 
 
 def summary(view: DraftView, context) -> str:
@@ -249,18 +252,20 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")
-    rating = {"s": "satisfied", "m": "mostly", "u": "unsatisfied"}.get(parts[2]) if len(parts) == 3 else None
-    if rating is None or not parts[1].isdigit():
+    parts = query.data.split(":")  # v:case:rating:round
+    case_id = parse_id(parts[1]) if len(parts) >= 3 else None
+    rating = {"s": "satisfied", "m": "mostly", "u": "unsatisfied"}.get(parts[2]) if case_id else None
+    ok, round_ = round_field(parts, 3)
+    if rating is None or not ok:
         return await query.answer(t("stale", lg))
-    outcome = await core(context).rate(int(parts[1]), user.id, rating)
-    await query.answer(t(outcome.key, lg))
+    outcome = await core(context).rate(case_id, user.id, rating, round_)
+    await query.answer(t(outcome.key, lg), show_alert=outcome.key == "old_round")
     if outcome.ok:
         await drop_buttons(query)
         skip = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg), callback_data="k")]])
         asked = await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
         # the next text, if any, is the comment (the question is stored: a restart does not lose it)
-        await core(context).save_prompt(asked.chat_id, asked.message_id, "comment", int(parts[1]), user.id)
+        await core(context).save_prompt(asked.chat_id, asked.message_id, "comment", case_id, user.id)
 
 
 async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

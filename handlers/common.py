@@ -9,6 +9,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.texts import lang_of
+from handlers.ids import int_fields
 from storage.media import StoredImage, inspect_and_store
 
 
@@ -36,11 +37,8 @@ def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 def int_parts(data: str, n: int) -> list[int] | None:
-    """The integer fields of callback data like `a:12`; None when forged or malformed."""
-    parts = data.split(":")[1:]
-    if len(parts) != n or not all(p.isdigit() and len(p) < 12 for p in parts):
-        return None
-    return [int(p) for p in parts]
+    """The integer fields of callback data like `a:12`; None when forged, malformed or out of range."""
+    return int_fields(data, n)
 
 
 async def store_photo(context, file_id: str) -> tuple[bytes, StoredImage]:

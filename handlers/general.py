@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import t
 from handlers.common import core, lang
+from handlers.ids import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,10 @@ def _private(update: Update) -> bool:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lg = lang(update, context)
     arg = (context.args or [""])[0]
-    if _private(update) and arg[:2] in ("ci", "cs", "cv") and arg[2:].isdigit() and len(arg) < 14:
-        from handlers import checkin  # a deep link from a card: check in on site
+    if _private(update) and arg[:2] in ("ci", "cs", "cv"):  # a deep link from a card: check in on site
+        if parse_id(arg[2:]) is None:
+            return await update.effective_message.reply_text(t("stale", lg))
+        from handlers import checkin
         return await checkin.start(update, context, arg)
     key = "start" if _private(update) else "group_help"
     await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos), parse_mode="HTML")

@@ -8,9 +8,12 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
+from bot.config import MAX_DEPARTMENTS
 from bot.texts import BUTTONS, mention, pick, t
 from cases.policy import parse_due
+from cases.rounds import moved_on
 from handlers.common import core, edit_unless_same, int_parts, lang, store_photo
+from handlers.ids import int_fields, parse_id, parse_int, round_field
 from storage.media import MediaError
 
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
@@ -107,14 +110,15 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     The selection lives in the button data (a bit mask), so it survives a restart."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     kind, chat_id, c = query.data[0], query.message.chat_id, core(context)
-    ids = picker_parts(query.data) if kind in "CK" else int_parts(query.data, 1)
-    if ids is None:
+    ok, round_ = round_field(query.data.split(":"), 2) if kind == "R" else (True, None)
+    ids = picker_parts(query.data) if kind in "CK" else int_fields(":".join(query.data.split(":")[:2]), 1)
+    if ids is None or not ok:
         return await query.answer(t("stale", lg))
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    if kind == "R":
-        return await query.answer(t("resolve_how", lg), show_alert=True)
     case = await c.load_case(ids[0])
+    if kind == "R":
+        return await query.answer(t("old_round" if moved_on(case, round_) else "resolve_how", lg), show_alert=True)
     if kind == "N":  # not ours: ask why, then hand it back (on the reply)
         if case is None or c.settings.owner_chat(case) != chat_id or case.state not in ("routed", "accepted"):
             return await query.answer(t("stale", lg))
@@ -144,10 +148,10 @@ def picker_parts(data: str) -> list[int] | None:
     parts = data.split(":")[1:]
     if len(parts) == 2:
         parts.append("0")
-    limits = (11, 45, 3)  # digits: case id, mask, page
-    if len(parts) != 3 or not all(p.isdigit() and len(p) <= n for p, n in zip(parts, limits, strict=True)):
+    if len(parts) != 3:
         return None
-    return [int(p) for p in parts]
+    values = [parse_id(parts[0]), parse_int(parts[1], high=2**MAX_DEPARTMENTS - 1), parse_int(parts[2], high=999)]
+    return None if None in values else values
 
 
 def department_names(c) -> list[str]:
@@ -258,17 +262,18 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
 
 async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")
+    parts = query.data.split(":")  # m:call:value:round
     values = {"m": {"g": "good", "f": "fair", "p": "poor"}, "n": {"a": "accurate", "i": "inaccurate"}}
-    ids = int_parts(":".join(parts[:2]), 1) if len(parts) == 3 else None
+    ids = int_parts(":".join(parts[:2]), 1) if len(parts) >= 3 else None
     value = values[parts[0]].get(parts[2]) if ids else None
-    if value is None:
+    ok, round_ = round_field(parts, 3)
+    if value is None or not ok:
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     rate = c.rate_department if parts[0] == "m" else c.rate_call
-    outcome = await rate(ids[0], chat_id, user.id, value)
+    outcome = await rate(ids[0], chat_id, user.id, value, round_)
     await _answer(query, lg, outcome)
     if outcome.ok:
         await query.edit_message_reply_markup(None)
@@ -309,8 +314,8 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             return await msg.reply_text(t(exc.key, lg, **exc.args_))
         photo = {"file_id": size.file_id, "file_unique_id": size.file_unique_id, "sha256": stored.sha256,
                  "width": stored.width, "height": stored.height}
-    outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo)
-    await msg.reply_text(t({"resolved": "resolved_tap"}.get(outcome.key, outcome.key), lg))
+    outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo, card.round)
+    await msg.reply_text(t({"resolved": "resolved_tap", "old_round": "old_card"}.get(outcome.key, outcome.key), lg))
 
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------
@@ -338,13 +343,14 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
-    if len(parts) != 4 or parts[1] not in ("c", "k", "o") or not parts[2].isdigit():
+    target_id = parse_id(parts[2]) if len(parts) == 4 else None
+    if target_id is None or parts[1] not in ("c", "k", "o"):
         return await query.answer(t("stale", lg))
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     target = {"k": "call", "c": "case", "o": "onsite"}[parts[1]]  # o: the case's on-site deadline
-    outcome = await c.ask_extension(target, int(parts[2]), parts[3], user.id,
+    outcome = await c.ask_extension(target, target_id, parts[3], user.id,
                                     user.full_name, chat_id)
     if not outcome.ok:
         return await _answer(query, lg, outcome)
@@ -356,11 +362,12 @@ async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 1)
-    if ids is None:
+    ids = int_fields(":".join(query.data.split(":")[:2]), 1)  # Y:extension:round
+    ok, round_ = round_field(query.data.split(":"), 2)
+    if ids is None or not ok:
         return await query.answer(t("stale", lg))
     outcome = await core(context).decide_extension(ids[0], query.data[0] == "Y", user.id, user.full_name,
-                                                   query.message.chat_id)
+                                                   query.message.chat_id, round_)
     await _answer(query, lg, outcome)
     if outcome.ok:
         await query.edit_message_reply_markup(None)
@@ -387,11 +394,12 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts, c = query.data.split(":"), core(context)
     units = {"s": list(c.settings.street_chats), "d": list(c.settings.departments)}
-    try:
-        unit = units[parts[2][0]][int(parts[2][1:])]
-        case_id = int(parts[1])
-    except (IndexError, KeyError, ValueError):
+    case_id = parse_id(parts[1]) if len(parts) == 3 else None
+    index = parse_int(parts[2][1:]) if case_id else None
+    unit_list = units.get(parts[2][:1], []) if case_id else []
+    if index is None or index >= len(unit_list):
         return await query.answer(t("stale", lg))
+    unit = unit_list[index]
     outcome = await c.assign_difficult(case_id, unit, user.id, user.full_name, query.message.chat_id)
     await _answer(query, lg, outcome)
     if outcome.ok:

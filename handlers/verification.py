@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import t
 from handlers.common import core, lang
+from handlers.ids import parse_id
 from handlers.staff import ask, is_member
 
 
@@ -18,9 +19,10 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """vf:CASE:1 done, vf:CASE:0 not done; both only after the member checked in on site."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 11 or parts[2] not in ("0", "1"):
+    case_id = parse_id(parts[1]) if len(parts) == 3 else None
+    if case_id is None or parts[2] not in ("0", "1"):
         return await query.answer(t("stale", lg))
-    chat_id, case_id = query.message.chat_id, int(parts[1])
+    chat_id = query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     v = verification(context)

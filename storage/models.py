@@ -249,7 +249,8 @@ class Prompt(Base):
 
 
 class Card(Base):
-    """Where a case's card was posted, so it can be edited in place from the current state."""
+    """Where a case's card was posted, so it can be edited in place from the current state. A card
+    can have copies (sent again after a timed-out send or a crash): each is a row, all are edited."""
 
     __tablename__ = "cards"
 
@@ -259,8 +260,9 @@ class Card(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     caption: Mapped[bool] = mapped_column(default=False)  # a photo's caption, not a text message
+    round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the case's reopen_count then
 
-    __table_args__ = (UniqueConstraint("case_id", "kind", "chat_id"),)
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_cards_chat_message"),)
 
 
 class Draft(Base):

@@ -1,0 +1,87 @@
+"""Taps on and replies to copies of the bot's cards that the database does not know yet.
+
+Runs before the other handlers (handler group -1): when the message tapped or replied to is one of
+the bot's own, in a group, and no Card row has it, its title (the first line: "🆕 诉求 GL-…",
+"📣 呼叫 GL-…", …) and its buttons say which card of which case it is; cases/copies.py records it
+and queues an edit. The handlers that follow then find it like any other card.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.texts import TEXTS
+from cases.copies import CardCopies, Copy
+from handlers.common import core
+from handlers.ids import int_fields, parse_id
+
+# The buttons each card carries (bot/cards.py): their prefix names the card; the first field is the id.
+CARD_BUTTONS = {"a": "street", "R": "street", "C": "street", "W": "street", "M": "street", "N": "street",
+                "r": "routing", "A": "call", "V": "call", "X": "call"}
+TITLES = {"card_title": "street", "card_title_reopened": "street", "routing_title": "routing",
+          "routing_title_returned": "routing", "call_title": "call", "tracking_title": "track"}
+TAPPABLE = r"^[" + "".join(CARD_BUTTONS) + "]:"  # the callback data that may come from a card
+
+
+@cache
+def title_patterns() -> list[tuple[re.Pattern, str]]:
+    """Each card title, both languages, as a pattern that reads the case number (and the round)."""
+    patterns = []
+    for key, kind in TITLES.items():
+        for template in TEXTS[key]:
+            rx = re.escape(template).replace(r"\{number\}", r"(?P<number>[A-Za-z0-9]+-\d{8}-\d+)")
+            rx = rx.replace(r"\{round\}", r"(?P<round>\d{1,6})")
+            rx = re.sub(r"\\\{\w+\\\}", ".*?", rx)
+            patterns.append((re.compile(rx), kind))
+    return patterns
+
+
+def read_copy(msg: Message, data: str | None) -> Copy | None:
+    """What card the message is, from its title, cross-checked with the ids its buttons carry."""
+    first = (msg.caption or msg.text or "").split("\n", 1)[0]
+    m, kind = next(((m, kind) for pattern, kind in title_patterns() if (m := pattern.fullmatch(first))),
+                   (None, None))
+    if m is None:
+        return None
+    round_ = int(m.group("round")) - 1 if "round" in m.groupdict() else 0
+    found = Copy(kind, m.group("number"), max(round_, 0))
+    buttons = [data] if data else []
+    for row in (msg.reply_markup.inline_keyboard if msg.reply_markup else ()):
+        buttons += [b.callback_data for b in row if isinstance(b.callback_data, str)]
+        buttons += [f"A:{b.url.rsplit('=ci', 1)[1]}" for b in row if b.url and "=ci" in b.url]  # check-in link
+    for button in buttons:
+        if CARD_BUTTONS.get(button[:1]) == kind and button[1:2] == ":":
+            fields = int_fields(":".join(button.split(":")[:2]), 1)
+            found.target_id = parse_id(str(fields[0])) if fields else None
+            if found.target_id is None:
+                return None  # a forged id: not ours to record
+            break
+    return found
+
+
+async def _adopt(context: ContextTypes.DEFAULT_TYPE, msg: Message | None, data: str | None) -> None:
+    if msg is None or msg.chat.type not in ("group", "supergroup"):
+        return
+    c = core(context)
+    if await c.card_at(msg.chat_id, msg.message_id):  # the usual case: a known card
+        return
+    found = read_copy(msg, data)
+    if found:
+        await CardCopies(c.db, c.clock, c.settings, c.outbox_written).record(
+            msg.chat_id, msg.message_id, bool(msg.photo), found)
+
+
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    message = query.message if isinstance(query.message, Message) else None  # not an inaccessible one
+    await _adopt(context, message, query.data)
+
+
+async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    replied = update.effective_message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == context.bot.id:
+        await _adopt(context, replied, None)
