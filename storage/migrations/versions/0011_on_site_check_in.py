@@ -1,7 +1,7 @@
 """cases: the first verified on-site check-in (who, when, how far)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-03 09:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import storage.models
 
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
