@@ -9,7 +9,7 @@ from emulator.images import jpeg
 from storage.models import Card
 
 STREET = "温泉街道"
-ACCEPTED = ["✅ 办结", "📣 呼叫部门", "⏳ 延期", "❗ 疑难件", "↩️ 非本辖区"]
+ACCEPTED = ["✅ 办结", "📣 呼叫部门", "⏳ 延期", "❗ 疑难件", "↩️ 非本辖区", "📍 到场"]
 
 
 def labels(msg: dict | None) -> list[str]:
