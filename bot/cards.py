@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
+from bot.limits import CAPTION, TEXT, fit_fields, fit_html
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
@@ -44,13 +45,20 @@ class Renderer:
                 for d in sorted(case.deadlines, key=lambda d: d.due_at) if d.status == "open" and d.kind in LIMITS]
         return "\n".join(rows)
 
-    def place_text(self, case: Case) -> str:
+    @staticmethod
+    def place_raw(case: Case) -> str:
         parts = [case.place_title, case.place_address]
-        text = " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
-        return escape(text)
+        return " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
 
-    def card_text(self, case: Case, kind: str, calls=None, returned_by: str | None = None) -> str:
-        """returned_by: on a routing card, the street that handed the case back (else it lies outside)."""
+    def card_text(self, case: Case, kind: str, calls=None, returned_by: str | None = None,
+                  limit: int = CAPTION) -> str:
+        """returned_by: on a routing card, the street that handed the case back (else it lies outside).
+        What users typed is shortened with "…" when the card would pass `limit` (full text in /case)."""
+        fields = {"note": case.description, "resolution": case.resolution_note, "place": self.place_raw(case),
+                  "handler": case.handler_name}
+        return fit_fields(lambda f: self._card_text(case, kind, calls, returned_by, f), fields, limit)
+
+    def _card_text(self, case: Case, kind: str, calls, returned_by: str | None, f: dict[str, str]) -> str:
         lang = self.lang
         if kind == "street":
             head = t("card_title", lang, number=case.number)
@@ -61,24 +69,24 @@ class Renderer:
         lines = [f"<b>{head}</b>",
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
                  f"{pick(('街镇', 'Street'), lang)}: {escape(case.street or '—')}",
-                 f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                 f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}",
                  f"{pick(('报告人', 'Reporter'), lang)}: {self.reporter_text(case, lang)}",
                  f"{pick(('时间', 'Reported'), lang)}: {self.local(case.created_at)}",
                  f"{pick(('状态', 'State'), lang)}: {pick(STATES.get(case.state, (case.state, case.state)), lang)}"]
         if case.description:
-            lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+            lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(f['note'])}")
         if case.grid:
             lines.insert(-4, f"{pick(('网格', 'Grid cell'), lang)}: {escape(case.grid)}")
         deadlines = self.deadlines_text(case, lang)
         if deadlines:
             lines.append(deadlines)
         if case.handler_name:
-            lines.append(t("card_accepted", lang, name=case.handler_name, time=self.local(case.accepted_at)))
+            lines.append(t("card_accepted", lang, name=f["handler"], time=self.local(case.accepted_at)))
         for call in calls or []:
             state = pick(CALL_STATES[call.status], lang)
             lines.append(f"📣 {escape(self.core.dept_name(call.department))}: {state}")
         if case.resolved_at and case.resolution_note:
-            lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=case.resolution_note))
+            lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=f["resolution"]))
         if case.state == "closed":
             lines.append(t("card_closed", lang, rating=pick(RATING_NAMES.get(case.rating or "none"), lang)))
         if kind == "routing" and case.street:
@@ -178,7 +186,8 @@ class Renderer:
 
     def card_steps(self, chat_id: int, case: Case, kind: str, calls=(), returned_by: str | None = None) -> list[Step]:
         photos = [p for p in case.photos if p.stage == "before"]
-        text, keyboard = self.card_text(case, kind, calls, returned_by), self.card_keyboard(case, kind)
+        keyboard = self.card_keyboard(case, kind)
+        text = self.card_text(case, kind, calls, returned_by, CAPTION if len(photos) == 1 else TEXT)
         steps = []
         if len(photos) == 1:
             async def card():
@@ -226,11 +235,31 @@ class Renderer:
         async with self.core.sessions() as session:
             cards = (await session.scalars(select(Card).where(Card.case_id == case.id, Card.kind == kind))).all()
         returned_by = await self.core.returned_by(case.id) if kind == "routing" else None
-        text = self.card_text(case, kind, await self.core.calls_of(case.id), returned_by)
+        calls = await self.core.calls_of(case.id)
         keyboard = self.card_keyboard(case, kind)
+        owner = self.core.settings.owner_chat(case)
         for card in cards:
-            await self.edit(card, text, keyboard)
+            limit = CAPTION if card.caption else TEXT
+            if kind == "street" and card.chat_id != owner:  # a group that handed the case back
+                await self.edit(card, self.moved_text(case, limit), None)
+            else:
+                await self.edit(card, self.card_text(case, kind, calls, returned_by, limit), keyboard)
         return [c.message_id for c in cards]
+
+    def moved_text(self, case: Case, limit: int) -> str:
+        """The card left in a group that no longer has the case: where it went, and no buttons."""
+        lang = self.lang
+        where = case.grid or case.street
+        moved = t("card_moved", lang, street=where) if where else t("card_moved_command", lang)
+
+        def render(f: dict[str, str]) -> str:
+            lines = [f"<b>{t('card_title', lang, number=case.number)}</b>",
+                     f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
+                     f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}"]
+            if f["note"]:
+                lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(f['note'])}")
+            return "\n".join([*lines, moved])
+        return fit_fields(render, {"note": case.description, "place": self.place_raw(case)}, limit)
 
     async def edit(self, card: Card, text: str, keyboard) -> None:
         """Edit a card; one that already shows this state (an edit repeated after a retry) is fine."""
@@ -246,7 +275,7 @@ class Renderer:
                 raise
 
     async def send_text(self, chat_id: int, text: str, keyboard=None) -> list[int]:
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+        msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]
 
     def receipt_text(self, case: Case, lang: str) -> str:
@@ -256,24 +285,30 @@ class Renderer:
 
     # ---- calls -------------------------------------------------------------------------------------
     def call_text(self, case: Case, call, tracking: bool = False) -> str:
+        """A call card's caption; what users typed is shortened with "…" to fit (full text in /case)."""
+        fields = {"note": case.description, "place": self.place_raw(case), "caller": call.called_by_name,
+                  "answerer": call.answered_by_name, "checker": call.checked_in_by_name}
+        return fit_fields(lambda f: self._call_text(case, call, tracking, f), fields, CAPTION)
+
+    def _call_text(self, case: Case, call, tracking: bool, f: dict[str, str]) -> str:
         lang = self.lang
         title = t("tracking_title", lang, number=case.number, department=self.core.dept_name(call.department)) \
             if tracking else t("call_title", lang, number=case.number)
         lines = [f"<b>{title}</b>",
-                 f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(call.called_by_name)}",
+                 f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(f['caller'])}",
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
-                 f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                 f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}",
                  f"{pick(('到场时限', 'Check in by'), lang)}: {self.local(call.checkin_due)}",
                  *([f"{pick(('到场地点', 'Meet at'), lang)}: {call.lat:.5f}, {call.lon:.5f}"]
                    if (call.lat, call.lon) != (case.lat, case.lon) else []),
                  f"{pick(('状态', 'State'), lang)}: {pick(CALL_STATES[call.status], lang)}"]
         if case.description:
-            lines.insert(3, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+            lines.insert(3, f"{pick(('说明', 'Note'), lang)}: {escape(f['note'])}")
         if call.answered_by_name:
-            lines.append(f"{pick(('响应', 'Answered'), lang)}: {escape(call.answered_by_name)} "
+            lines.append(f"{pick(('响应', 'Answered'), lang)}: {escape(f['answerer'])} "
                          f"{self.local(call.answered_at)}")
         if call.checked_in_by_name:
-            lines.append(f"{pick(('报到', 'Checked in'), lang)}: {escape(call.checked_in_by_name)} "
+            lines.append(f"{pick(('报到', 'Checked in'), lang)}: {escape(f['checker'])} "
                          f"{self.local(call.checked_in_at)} ({call.checkin_distance_m:.0f} m)")
         if not tracking:
             lines.append(pick(("回复本卡片可留言给街镇。", "Reply to this card to send a note to the street."), lang))

@@ -179,6 +179,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "routing_title_returned": ("📍 待分派 {number}（{street}退回）", "📍 To assign {number} (handed back by {street})"),
     "card_accepted": ("✅ 已接单：{name}，{time}", "✅ Accepted by {name} at {time}"),
     "card_routed": ("➡️ 已分派至 {street}", "➡️ Assigned to {street}"),
+    # ---- data and limits (issue 11, second half): moved cards, /case in full, uploads, withdrawal ----
+    "card_moved": ("↩️ 本群已退回此件，现由 {street} 处理。", "↩️ Handed back by this group; now with {street}."),
+    "card_moved_command": ("↩️ 本群已退回此件，由区指挥中心重新分派。",
+                           "↩️ Handed back by this group; the command centre assigns it again."),
+    "card_withdrawn": ("🚫 报告人已撤回此件。", "🚫 The reporter withdrew this case."),
+    "case_note": ("说明：{note}", "Note: {note}"),
+    "case_resolution": ("处置情况：{note}", "What was done: {note}"),
+    "upload_quota": ("这一小时上传的照片已达 {mb} MB，请稍后再发。", "You have sent {mb} MB of photos this hour; please try again later."),
+    "withdraw_usage": ("用法：/withdraw 编号（街镇接单前可撤回）", "Usage: /withdraw NUMBER (before a street accepts it)"),
+    "withdrawn": ("已撤回 {number}。", "{number} is withdrawn."),
+    "withdraw_too_late": ("{number} 已由街镇受理，无法撤回；如有问题请在评价时说明。",
+                          "{number} has already been accepted by a street and can no longer be withdrawn."),
 }
 
 STATES = {
@@ -206,6 +218,7 @@ EVENTS = {
     "difficult": ("列为疑难件", "marked difficult"), "assigned": ("值班领导指定责任单位", "responsible unit assigned"),
     "extension_asked": ("申请延期", "extension asked"), "extended": ("批准延期", "extension approved"),
     "extension_refused": ("延期未获批准", "extension refused"),
+    "withdrawn": ("报告人撤回", "withdrawn by the reporter"), "purged": ("照片按期删除", "photos deleted (retention)"),
 }
 BUTTONS = {
     "skip": ("跳过", "Skip"), "confirm": ("✅ 确认提交", "✅ Confirm"), "edit": ("✏️ 修改", "✏️ Edit"),

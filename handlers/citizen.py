@@ -14,6 +14,7 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot.limits import chunks
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from geo.exif import gps_from_exif
@@ -234,11 +235,16 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await update.effective_message.reply_text(t("case_not_found", lg))
     tz = config(context).tz
     lines = [f"<b>{case.number}</b> · {pick(STATES.get(case.state, (case.state, case.state)), lg)}"]
+    if case.description:  # in full here: cards shorten what does not fit Telegram's limits
+        lines.append(t("case_note", lg, note=case.description))
     for ev in await c.timeline(case.id):
         label = pick(EVENTS.get(ev.kind, (ev.kind, ev.kind)), lg)
         label = label.format(street=ev.data.get("street", "")) if "{street}" in label else label
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {escape(label)}")
-    await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+    if case.resolution_note:
+        lines.append(t("case_resolution", lg, note=case.resolution_note))
+    for text in chunks(lines):
+        await update.effective_message.reply_text(text, parse_mode="HTML")
 
 
 async def start_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE, call_id: int) -> None:
