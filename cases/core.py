@@ -15,6 +15,8 @@ from cases.policy import Category
 from cases.workdays import WorkCalendar
 from storage.models import Deadline, Event
 
+TAG_HEX, OLD_TAG_HEX = 12, 6  # reporter tags: 48 bits now, 24 bits in cases stored before
+
 
 @dataclass
 class Settings:
@@ -88,8 +90,16 @@ class CoreBase:
 
     def reporter_tag(self, user_id: int) -> str:
         # Stable per citizen (repeat reports are visible) but not reversible to the Telegram id.
+        # 48 bits (24 collided once a district had ~5,000 reporters). The first 6 digits are the
+        # old 24-bit tag, so a case stored with an old tag still matches the same citizen's new ones.
         digest = hmac.new(self.settings.tag_secret, str(user_id).encode(), sha256).hexdigest()
-        return "R-" + digest[:6].upper()
+        return "R-" + digest[:TAG_HEX].upper()
+
+    @staticmethod
+    def same_reporter(tag_a: str, tag_b: str) -> bool:
+        """Whether two tags name one citizen; an old 24-bit tag matches the start of its 48-bit one."""
+        n = min(len(tag_a), len(tag_b))
+        return n >= len("R-") + OLD_TAG_HEX and tag_a[:n] == tag_b[:n]
 
     @staticmethod
     def trace(session: Session, case_id: int, at: datetime, kind: str, role: str,
