@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import time
 from pathlib import Path
@@ -35,6 +34,9 @@ from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
 from handlers import citizen, general, grid, staff
 from storage.db import open_database
+from storage.media import make_private_dir, write_private
+from storage.retention import Retention
+from storage.uploads import UploadQuota
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -59,6 +61,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("bind", general.bind))
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("withdraw", citizen.withdraw, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
     app.add_handler(CallbackQueryHandler(staff.on_route, pattern=r"^r:"))
     app.add_handler(CallbackQueryHandler(staff.on_street_action, pattern=r"^[RNCK]:"))
@@ -91,10 +94,9 @@ def add_handlers(app: Application) -> None:
 def tag_secret(media_dir: Path) -> bytes:
     """The key of reporters' anonymous tags: made once, kept beside the media."""
     path = media_dir / ".tag_secret"
-    if not path.exists():
-        media_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        os.chmod(path, 0o600)
+    if not path.exists():  # created 0600 from the start: no moment when others may read it
+        make_private_dir(media_dir)
+        write_private(path, secrets.token_hex(32).encode(), 0o600)
     return path.read_text().strip().encode()
 
 
@@ -169,7 +171,11 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
-    app.bot_data.update(core=core, db=db, delivery=delivery)
+    # personal data and uploads (storage/retention.py, storage/uploads.py)
+    retention = Retention(db, app.bot_data["clock"], cfg.media.dir, cfg.media.keep_days)
+    core.on_photos_dropped = retention.forget
+    uploads = UploadQuota(db, app.bot_data["clock"], cfg.intake.max_upload_mb_per_hour * 1024 * 1024)
+    app.bot_data.update(core=core, db=db, delivery=delivery, retention=retention, uploads=uploads)
     await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
                                    BotCommand("mycases", "我的诉求 / my reports"),
                                    BotCommand("case", "查看诉求 / show a report"),

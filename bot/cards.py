@@ -89,6 +89,8 @@ class Renderer:
             lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=f["resolution"]))
         if case.state == "closed":
             lines.append(t("card_closed", lang, rating=pick(RATING_NAMES.get(case.rating or "none"), lang)))
+        if case.state == "withdrawn":
+            lines.append(t("card_withdrawn", lang))
         if kind == "routing" and case.street:
             lines.append(t("card_routed", lang, street=case.street))
         return "\n".join(lines)

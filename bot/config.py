@@ -40,6 +40,9 @@ class MediaCfg(_Strict):
     dir: Path = Path("var/media")
     max_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_pixels: int = Field(40_000_000, gt=0)
+    # personal data: originals of closed cases are deleted after this many days (hashes stay in the trace)
+    keep_days: int = Field(180, ge=1)
+    max_decodes: int = Field(2, ge=1, le=32)  # images decoded at once (a 40 MP decode takes ~160 MB)
 
 
 class GeoCfg(_Strict):
@@ -53,6 +56,7 @@ class IntakeCfg(_Strict):
     draft_ttl: str = "30m"
     max_photos: int = Field(5, ge=1, le=10)  # an album holds at most 10
     max_cases_per_hour: int = Field(10, ge=1)
+    max_upload_mb_per_hour: int = Field(100, ge=1)  # photos a user may make the bot download in an hour
 
     @field_validator("draft_ttl")
     @classmethod

@@ -196,7 +196,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 STATES = {
     "unrouted": ("待分派", "awaiting assignment"), "routed": ("待接单", "awaiting acceptance"),
     "accepted": ("处理中", "in progress"), "resolved": ("已办结，待评价", "resolved, awaiting rating"),
-    "closed": ("已结案", "closed"),
+    "closed": ("已结案", "closed"), "withdrawn": ("已撤回", "withdrawn"),
 }
 CALL_STATES = {"pending": ("待响应", "awaiting answer"), "answered": ("已响应", "answered"),
                "checked_in": ("已到场", "on site"), "declined": ("已退回", "declined")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import sha256
@@ -70,6 +70,9 @@ class CoreBase:
         self.streets = streets  # geo.streets.StreetIndex
         self.grids = grids  # the optional grid cell layer, also a StreetIndex
         self._on_outbox = on_outbox or (lambda: None)
+        # Told the photo hashes of drafts that are gone, so originals no case uses are deleted at once
+        # (storage/retention.py; set by the application).
+        self.on_photos_dropped: Callable[[list[str]], Awaitable[object]] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -79,6 +82,10 @@ class CoreBase:
         every transition that sends something may also have opened or closed deadlines)."""
         self._on_outbox()
         self.on_deadlines()
+
+    async def photos_dropped(self, shas: list[str]) -> None:
+        if shas and self.on_photos_dropped:
+            await self.on_photos_dropped(shas)
 
     def open_deadline(self, session: Session, case_id: int, kind: str, opened: datetime, due: datetime) -> Deadline:
         warn = self.settings.warn_at

@@ -76,6 +76,7 @@ class Case(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)  # the citizen's optional words with the last rating
     grid: Mapped[str | None] = mapped_column(String(64), index=True)  # handled by this grid cell's group
     reported_by_grid: Mapped[str | None] = mapped_column(String(64), index=True)  # a grid worker's report, credited
+    media_purged_at: Mapped[datetime | None]  # its photo originals deleted after media.keep_days (storage/retention.py)
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
@@ -99,6 +100,21 @@ class Photo(Base):
     staff_file_id: Mapped[str | None] = mapped_column(String(256))
 
     case: Mapped[Case] = relationship(back_populates="photos")
+
+    __table_args__ = (Index("ix_photos_sha256", "sha256"),)  # is an original still used? (retention)
+
+
+class Upload(Base):
+    """Bytes a user made the bot download, for the hourly quota (intake.max_upload_mb_per_hour)."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    bytes: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_uploads_user_at", "user_id", "at"),)
 
 
 class Call(Base):
