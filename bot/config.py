@@ -6,6 +6,7 @@ import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -30,6 +31,21 @@ class TelegramCfg(_Strict):
     @property
     def token(self) -> str | None:
         return os.environ.get(self.token_env) or None
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _bot_api_url(cls, v: str) -> str:
+        """A malformed URL is a config error at start, not an endless 'Bot API not reachable' loop."""
+        parts = urlsplit(v)
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+        except ValueError:
+            raise ValueError("the port is not a number from 1 to 65535") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in v):
+            raise ValueError("must be an http:// or https:// URL with a host, e.g. https://api.telegram.org/bot")
+        if parts.query or parts.fragment or not (v.endswith("bot") or "{token}" in v):
+            raise ValueError("the token is appended to it: it must end with 'bot' (…/bot, …/file/bot)")
+        return v
 
 
 class DatabaseCfg(_Strict):

@@ -91,7 +91,8 @@ class People:
         if reply_to is not None and (chat_id, reply_to) not in self._all:
             raise ValueError(f"no message {reply_to} in chat {chat_id} to reply to")
         msg = self._new_message(chat, user.to_dict(), content, reply_to)
-        await self._push({"message": msg})
+        if self.bot_sees(chat, msg):  # group privacy mode (emulator/behaviour.py)
+            await self._push({"message": msg})
         return msg
 
     async def send_text(self, user: User, chat_id: int, text: str, reply_to_message_id: int | None = None) -> dict:
