@@ -252,7 +252,8 @@ class Renderer:
         """The card left in a group that no longer has the case: where it went, and no buttons."""
         lang = self.lang
         where = case.grid or case.street
-        moved = t("card_moved", lang, street=where) if where else t("card_moved_command", lang)
+        moved = t("card_withdrawn", lang) if case.state == "withdrawn" else \
+            t("card_moved", lang, street=where) if where else t("card_moved_command", lang)
 
         def render(f: dict[str, str]) -> str:
             lines = [f"<b>{t('card_title', lang, number=case.number)}</b>",
@@ -277,6 +278,7 @@ class Renderer:
                 raise
 
     async def send_text(self, chat_id: int, text: str, keyboard=None) -> list[int]:
+        """A notice: cut to Telegram's 4,096 characters with "…" if what users typed made it longer."""
         msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]
 
@@ -376,7 +378,7 @@ class Renderer:
             keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang),
                                                                    callback_data=f"v:{case.id}:{k[0]}") for k in keys]])
             text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
-            msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+            msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
             return [msg.message_id]
         return [Step("photos", photos), Step("ask", ask)]
 
@@ -390,8 +392,7 @@ class Renderer:
             options = [("accurate", f"n:{call.id}:a"), ("inaccurate", f"n:{call.id}:i")]
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang), callback_data=data)
                                           for k, data in options]])
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        return [msg.message_id]
+        return await self.send_text(chat_id, text, keyboard)
 
     # ---- extensions and difficult cases -------------------------------------------------------------
     async def extension_request(self, chat_id: int, case: Case, extension_id: int) -> list[int]:
@@ -405,8 +406,7 @@ class Renderer:
         keyboard = InlineKeyboardMarkup([[
             InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=f"Y:{ext.id}"),
             InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=f"Z:{ext.id}")]])
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        return [msg.message_id]
+        return await self.send_text(chat_id, text, keyboard)
 
     async def difficult_card(self, chat_id: int, case: Case, reason: str) -> list[int]:
         lang = self.lang
@@ -416,5 +416,4 @@ class Renderer:
         units += [(zh, f"D:{case.id}:d{i}") for i, (zh, _en, _c) in enumerate(self.core.settings.departments.values())]
         buttons = [InlineKeyboardButton(name, callback_data=data) for name, data in units]
         keyboard = InlineKeyboardMarkup([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        return [msg.message_id]
+        return await self.send_text(chat_id, text, keyboard)

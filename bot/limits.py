@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Callable
 
-CAPTION, TEXT, CALLBACK_DATA = 1024, 4096, 64
+CAPTION, TEXT = 1024, 4096  # button data (64 bytes) carries ids only: see bot/cards.py
 ELLIPSIS = "…"
 _TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 
@@ -96,9 +96,3 @@ def chunks(lines: list[str], limit: int = TEXT) -> list[str]:
         out.append("\n".join(current))
     return out
 
-
-def button_data(data: str) -> str:
-    """Button data, checked: over 64 bytes is a bug in the caller (Telegram would refuse the card)."""
-    if not 1 <= len(data.encode()) <= CALLBACK_DATA:
-        raise ValueError(f"button data of {len(data.encode())} bytes: {data[:20]!r}…")
-    return data

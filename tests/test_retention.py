@@ -48,6 +48,15 @@ async def test_a_cancelled_or_expired_draft_leaves_no_original(district, clock):
     assert originals(d) == []
 
 
+async def test_a_photo_refused_after_it_was_stored_leaves_no_original(district):
+    d = district
+    user = d.citizen(8508)
+    far = jpeg(label="far", gps=(39.9, 116.4))  # its GPS is in Beijing: outside the district
+    await d.emu.send_document(user, user.id, far, "far.jpg", "image/jpeg")
+    assert await d.wait_text(user.id, "公里")
+    assert originals(d) == []
+
+
 async def test_closed_cases_lose_their_photos_after_keep_days_and_keep_the_hashes(district, clock):
     d = district
     lat, lon = d.core.streets.representative_point(STREET)
