@@ -24,6 +24,7 @@ from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
+from bot.privacy import blind_grid_groups
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
@@ -182,6 +183,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
                                    BotCommand("cancel", "取消 / cancel")])
     await app.start()
     delivery.start()
+    app.create_task(blind_grid_groups(app.bot, core.settings.grid_chats), name="privacy-check")
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)

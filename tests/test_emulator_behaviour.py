@@ -144,3 +144,14 @@ async def test_a_grid_group_needs_the_bot_as_admin_a_street_group_does_not(distr
     await emu.send_photo_reply(handler, chat, jpeg(label="after"), caption="已修复",
                                reply_to_message_id=card["message_id"])
     assert await d.wait_text(chat, "已办结，等待群众评价")
+
+
+async def test_start_up_names_grid_groups_the_bot_cannot_read(district, caplog):
+    d, emu = district, district.emu
+    grid = d.cfg.grids[0]
+    emu.set_bot_admin(grid.chat_id, False)
+    with caplog.at_level("WARNING", logger="bot.privacy"):
+        await d.restart_bot()
+        await emu.wait_for(lambda: any(grid.name in r.getMessage() for r in caplog.records))
+    warned = [r.getMessage() for r in caplog.records if r.name == "bot.privacy"]
+    assert len(warned) == 1 and "not an administrator" in warned[0]
