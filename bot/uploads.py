@@ -39,12 +39,13 @@ async def receive_photo(context, user_id: int, file_id: str, announced: int | No
     target = incoming / f"{secrets.token_hex(8)}.part"
     try:
         size = await _download(context.bot, file, target, limit)
-    except ValueError:  # it grew past the limit on the way
+    except ValueError:  # bigger than announced: cut off at the limit
+        target.unlink(missing_ok=True)
         await quota.record(user_id, limit)
         raise too_big(limit) from None
-    finally:
-        if not target.exists() or target.stat().st_size > limit:
-            target.unlink(missing_ok=True)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     await quota.record(user_id, size)
     async with decode_slot(context.application.bot_data, cfg.media.max_decodes):
         # Decoding takes CPU time: off the event loop. The file is moved into place or deleted.

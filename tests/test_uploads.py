@@ -74,6 +74,21 @@ async def test_announced_size_over_the_limit_is_refused_without_fetching(distric
     assert originals(d) == []
 
 
+async def test_a_file_bigger_than_announced_is_cut_off_and_leaves_nothing(district_with):
+    d = await district_with(media__max_bytes=MB)
+    emu, user = d.emu, d.citizen(8304)
+    sizes = emu.files.photo(big_jpeg())
+    for size in sizes:
+        size["file_size"] = 1000  # what a lying (or buggy) server announces
+    real = emu.files.get_file
+    emu.files.get_file = lambda file_id: {**real(file_id), "file_size": 1000}
+    msg = {"message_id": 1, "date": 0, "chat": emu.chats[user.id], "from": user.to_dict(), "photo": sizes}
+    await emu.send_raw_update({"message": msg})
+    assert await d.wait_text(user.id, "图片太大（上限 1 MB）")
+    assert len(emu.calls_to("downloadFile")) == 1 and originals(d) == []
+    assert not list((d.cfg.media.dir / ".incoming").glob("*"))
+
+
 async def test_the_hourly_upload_quota_is_checked_before_downloading(district_with, clock):
     d = await district_with(intake__max_upload_mb_per_hour=4)
     emu, user = d.emu, d.citizen(8303)
