@@ -18,10 +18,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "help": (
         "怎么报告：发照片 → 发位置 → 选类别 → 确认。顺序可以颠倒。\n"
         "照片作为“文件”发送时，如含定位信息，可直接使用。\n"
-        "/mycases 我的诉求\n/case 编号 查看一件诉求的全过程\n/cancel 放弃正在填写的诉求\n/help 本帮助",
+        "/mycases 我的诉求\n/case 编号 查看一件诉求的全过程\n/withdraw 编号 街镇接单前撤回诉求\n"
+        "/cancel 放弃正在填写的诉求\n/help 本帮助",
         "How to report: photo → place → category → confirm, in either order.\n"
         "A photo sent as a file may carry its GPS position, which you can use.\n"
-        "/mycases my reports\n/case NUMBER one report's timeline\n/cancel drop the report in progress\n"
+        "/mycases my reports\n/case NUMBER one report's timeline\n/withdraw NUMBER withdraw it before a street "
+        "accepts it\n/cancel drop the report in progress\n"
         "/help this help"),
     "group_help": (
         "本群接收属地诉求。点卡片上的“接单”成为经办人；回复卡片并附处置后照片即可办结。\n"
