@@ -14,6 +14,7 @@ from datetime import time, timedelta
 from telegram.ext import Application, ContextTypes
 
 DRAFT_SWEEP, RATING_SWEEP, DEADLINES, NEXT_DEADLINE, SUMMARY = "drafts", "ratings", "deadlines", "next", "summary"
+PURGE = "purge"  # media retention
 LATE_OK = {"misfire_grace_time": None, "coalesce": True}
 
 
@@ -42,6 +43,13 @@ async def rearm(app: Application) -> None:
         app.job_queue.run_once(fire_deadlines, when=delay, name=NEXT_DEADLINE, job_kwargs=LATE_OK)
 
 
+async def purge_media(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: photo originals of cases closed more than media.keep_days ago, and files nothing uses."""
+    retention = context.application.bot_data["retention"]
+    await retention.purge_closed()
+    await retention.sweep_orphans()
+
+
 async def daily_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
     core = context.application.bot_data["core"]
     await core.send_daily_summary(core.now().astimezone(core.settings.tz).date())
@@ -59,6 +67,7 @@ def arm(app: Application, sweep_every_s: float = 60, summary_at: str = "18:00") 
     core = app.bot_data["core"]
     hour, minute = (int(x) for x in summary_at.split(":"))
     jq.run_daily(daily_summary, time=time(hour, minute, tzinfo=core.settings.tz), name=SUMMARY, job_kwargs=LATE_OK)
+    jq.run_daily(purge_media, time=time(3, 30, tzinfo=core.settings.tz), name=PURGE, job_kwargs=LATE_OK)
 
     def changed() -> None:  # called by the core after a commit: re-arm soon, without blocking it
         jq.run_once(lambda ctx: rearm(ctx.application), when=timedelta(0), job_kwargs=LATE_OK)

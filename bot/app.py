@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import time
 from datetime import date
@@ -26,6 +25,7 @@ from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
+from bot.privacy import blind_grid_groups
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases.bootstrap import build_core, start_up_warnings
@@ -39,6 +39,9 @@ from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
 from handlers import callbacks, checkin, citizen, copies, general, grid, owed, staff, verification
 from storage.db import open_database
+from storage.media import make_private_dir, write_private
+from storage.retention import Retention
+from storage.uploads import UploadQuota
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -68,6 +71,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("callback", callbacks.callback))  # 回访, by the command centre
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("withdraw", citizen.withdraw, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
     app.add_handler(CallbackQueryHandler(staff.on_route, pattern=r"^r:"))
     app.add_handler(CallbackQueryHandler(staff.on_street_action, pattern=r"^[RNCK]:"))
@@ -106,10 +110,9 @@ def add_handlers(app: Application) -> None:
 def tag_secret(media_dir: Path) -> bytes:
     """The key of reporters' anonymous tags: made once, kept beside the media."""
     path = media_dir / ".tag_secret"
-    if not path.exists():
-        media_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        os.chmod(path, 0o600)
+    if not path.exists():  # created 0600 from the start: no moment when others may read it
+        make_private_dir(media_dir)
+        write_private(path, secrets.token_hex(32).encode(), 0o600)
     return path.read_text().strip().encode()
 
 
@@ -165,7 +168,11 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     await core.load_bindings()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
-    app.bot_data.update(core=core, db=db, delivery=delivery)
+    # personal data and uploads (storage/retention.py, storage/uploads.py)
+    retention = Retention(db, app.bot_data["clock"], cfg.media.dir, cfg.media.keep_days)
+    core.on_photos_dropped = retention.forget
+    uploads = UploadQuota(db, app.bot_data["clock"], cfg.intake.max_upload_mb_per_hour * 1024 * 1024)
+    app.bot_data.update(core=core, db=db, delivery=delivery, retention=retention, uploads=uploads)
     app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
     app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
                                                 core.open_deadline, core.ask_ratings, core.mark_difficult)
@@ -181,6 +188,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
                                    BotCommand("cancel", "取消 / cancel")])
     await app.start()
     delivery.start()
+    app.create_task(blind_grid_groups(app.bot, core.settings.grid_chats), name="privacy-check")
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)

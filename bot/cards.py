@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
+from bot.limits import CAPTION, TEXT, fit_fields, fit_html
 from bot.names import street_name
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from cases.rounds import reopen_comment
@@ -46,19 +47,26 @@ class Renderer:
                 for d in sorted(case.deadlines, key=lambda d: d.due_at) if d.status == "open" and d.kind in LIMITS]
         return "\n".join(rows)
 
-    def place_text(self, case: Case) -> str:
+    @staticmethod
+    def place_raw(case: Case) -> str:
         parts = [case.place_title, case.place_address]
-        text = " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
-        return escape(text)
+        return " · ".join(p for p in parts if p) or f"{case.lat:.5f}, {case.lon:.5f}"
 
     def card_text(self, case: Case, kind: str, calls=None, returned_by: str | None = None,
-                  round_: int | None = None, reopen_comment: str | None = None) -> str:
+                  round_: int | None = None, reopen_comment: str | None = None, limit: int = CAPTION) -> str:
         """returned_by: on a routing card, the street that handed the case back (else it lies outside).
-        round_: the round the card was posted in; an earlier one than the case's gets its last word."""
-        lang = self.lang
+        round_: the round the card was posted in; an earlier one than the case's gets its last word.
+        What users typed is shortened with "…" when the card would pass `limit` (full text in /case)."""
         round_ = case.reopen_count if round_ is None else round_
         if round_ < case.reopen_count:
-            return self.old_round_text(case, kind, round_)
+            return self.old_round_text(case, kind, round_, limit)
+        fields = {"note": case.description, "resolution": case.resolution_note, "place": self.place_raw(case),
+                  "handler": case.handler_name, "on_site_by": case.on_site_by, "comment": reopen_comment}
+        return fit_fields(lambda f: self._card_text(case, kind, calls, returned_by, f, round_), fields, limit)
+
+    def _card_text(self, case: Case, kind: str, calls, returned_by: str | None, f: dict[str, str],
+                   round_: int) -> str:
+        lang = self.lang
         if kind == "street" and round_:
             head = t("card_title_reopened", lang, number=case.number, round=round_ + 1)
         elif kind == "street":
@@ -70,45 +78,47 @@ class Renderer:
         lines = [f"<b>{head}</b>",
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
                  f"{pick(('街镇', 'Street'), lang)}: {escape(case.street or '—')}",
-                 f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                 f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}",
                  f"{pick(('报告人', 'Reporter'), lang)}: {self.reporter_text(case, lang)}",
                  f"{pick(('时间', 'Reported'), lang)}: {self.local(case.created_at)}",
                  f"{pick(('状态', 'State'), lang)}: {pick(STATES.get(case.state, (case.state, case.state)), lang)}"]
         if case.description:
-            lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+            lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(f['note'])}")
         if case.grid:
             lines.insert(-4, f"{pick(('网格', 'Grid cell'), lang)}: {escape(case.grid)}")
         if kind == "street" and round_:  # why it came back
-            lines.insert(1, t("card_reopened_comment", lang, comment=reopen_comment) if reopen_comment
+            lines.insert(1, t("card_reopened_comment", lang, comment=f["comment"]) if f["comment"]
                          else t("card_reopened", lang))
         deadlines = self.deadlines_text(case, lang)
         if deadlines:
             lines.append(deadlines)
         if case.handler_name:
-            lines.append(t("card_accepted", lang, name=case.handler_name, time=self.local(case.accepted_at)))
+            lines.append(t("card_accepted", lang, name=f["handler"], time=self.local(case.accepted_at)))
         if case.on_site_at:
-            lines.append(t("card_on_site", lang, name=case.on_site_by, time=self.local(case.on_site_at),
+            lines.append(t("card_on_site", lang, name=f["on_site_by"], time=self.local(case.on_site_at),
                            m=round(case.on_site_m or 0)))
         for call in calls or []:
             state = pick(CALL_STATES[call.status], lang)
             lines.append(f"📣 {escape(self.core.dept_name(call.department))}: {state}")
         if case.resolved_at and case.resolution_note:
-            lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=case.resolution_note))
+            lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=f["resolution"]))
         if case.state == "closed":
             lines.append(t("card_closed", lang, rating=pick(RATING_NAMES.get(case.rating or "none"), lang)))
+        if case.state == "withdrawn":
+            lines.append(t("card_withdrawn", lang))
         if kind == "routing" and case.street:
             lines.append(t("card_routed", lang, street=case.street))
         return "\n".join(lines)
 
-    def old_round_text(self, case: Case, kind: str, round_: int) -> str:
+    def old_round_text(self, case: Case, kind: str, round_: int, limit: int = CAPTION) -> str:
         """A card of a finished round: the citizen was not satisfied, a newer card carries on."""
         lang = self.lang
         head = t("card_title_reopened", lang, number=case.number, round=round_ + 1) if round_ else \
             t("card_title", lang, number=case.number)
-        return "\n".join([f"<b>{head}</b>",
-                          f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
-                          f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
-                          t("card_superseded", lang, round=round_ + 2)])
+        return fit_fields(lambda f: "\n".join([
+            f"<b>{head}</b>", f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
+            f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}", t("card_superseded", lang, round=round_ + 2)]),
+            {"place": self.place_raw(case)}, limit)
 
     @staticmethod
     def reporter_text(case: Case, lang: str) -> str:
@@ -216,8 +226,9 @@ class Renderer:
     def card_steps(self, chat_id: int, case: Case, kind: str, calls=(), returned_by: str | None = None,
                    reopen_comment: str | None = None) -> list[Step]:
         photos = [p for p in case.photos if p.stage == "before"]
-        text = self.card_text(case, kind, calls, returned_by, reopen_comment=reopen_comment)
         keyboard = self.card_keyboard(case, kind)
+        text = self.card_text(case, kind, calls, returned_by, reopen_comment=reopen_comment,
+                              limit=CAPTION if len(photos) == 1 else TEXT)
         steps = []
         if len(photos) == 1:
             async def card():
@@ -273,11 +284,32 @@ class Renderer:
         returned_by = await self.core.returned_by(case.id) if kind == "routing" else None
         comment = await reopen_comment(self.core.sessions, case.id) if kind == "street" and case.reopen_count else None
         calls = await self.core.calls_of(case.id)
+        owner = self.core.settings.owner_chat(case)
         for card in cards:
+            limit = CAPTION if card.caption else TEXT
+            if kind == "street" and card.chat_id != owner:  # a group that handed the case back
+                await self.edit(card, self.moved_text(case, limit), None)
+                continue
             current = card.round >= case.reopen_count
-            text = self.card_text(case, kind, calls, returned_by, card.round, comment)
+            text = self.card_text(case, kind, calls, returned_by, card.round, comment, limit)
             await self.edit(card, text, self.card_keyboard(case, kind) if current else None)
         return [c.message_id for c in cards]
+
+    def moved_text(self, case: Case, limit: int) -> str:
+        """The card left in a group that no longer has the case: where it went, and no buttons."""
+        lang = self.lang
+        where = case.grid or case.street
+        moved = t("card_withdrawn", lang) if case.state == "withdrawn" else \
+            t("card_moved", lang, street=where) if where else t("card_moved_command", lang)
+
+        def render(f: dict[str, str]) -> str:
+            lines = [f"<b>{t('card_title', lang, number=case.number)}</b>",
+                     f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
+                     f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}"]
+            if f["note"]:
+                lines.insert(2, f"{pick(('说明', 'Note'), lang)}: {escape(f['note'])}")
+            return "\n".join([*lines, moved])
+        return fit_fields(render, {"note": case.description, "place": self.place_raw(case)}, limit)
 
     async def edit(self, card: Card, text: str, keyboard) -> None:
         """Edit a card; one that already shows this state (an edit repeated after a retry) is fine."""
@@ -293,7 +325,8 @@ class Renderer:
                 raise
 
     async def send_text(self, chat_id: int, text: str, keyboard=None) -> list[int]:
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+        """A notice: cut to Telegram's 4,096 characters with "…" if what users typed made it longer."""
+        msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
         return [msg.message_id]
 
     def receipt_text(self, case: Case, lang: str) -> str:
@@ -304,24 +337,30 @@ class Renderer:
 
     # ---- calls -------------------------------------------------------------------------------------
     def call_text(self, case: Case, call, tracking: bool = False) -> str:
+        """A call card's caption; what users typed is shortened with "…" to fit (full text in /case)."""
+        fields = {"note": case.description, "place": self.place_raw(case), "caller": call.called_by_name,
+                  "answerer": call.answered_by_name, "checker": call.checked_in_by_name}
+        return fit_fields(lambda f: self._call_text(case, call, tracking, f), fields, CAPTION)
+
+    def _call_text(self, case: Case, call, tracking: bool, f: dict[str, str]) -> str:
         lang = self.lang
         title = t("tracking_title", lang, number=case.number, department=self.core.dept_name(call.department)) \
             if tracking else t("call_title", lang, number=case.number)
         lines = [f"<b>{title}</b>",
-                 f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(call.called_by_name)}",
+                 f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(f['caller'])}",
                  f"{pick(('类别', 'Category'), lang)}: {escape(self.category_name(case.category, lang))}",
-                 f"{pick(('位置', 'Place'), lang)}: {self.place_text(case)}",
+                 f"{pick(('位置', 'Place'), lang)}: {escape(f['place'])}",
                  f"{pick(('到场时限', 'Check in by'), lang)}: {self.local(call.checkin_due)}",
                  *([f"{pick(('到场地点', 'Meet at'), lang)}: {call.lat:.5f}, {call.lon:.5f}"]
                    if (call.lat, call.lon) != (case.lat, case.lon) else []),
                  f"{pick(('状态', 'State'), lang)}: {pick(CALL_STATES[call.status], lang)}"]
         if case.description:
-            lines.insert(3, f"{pick(('说明', 'Note'), lang)}: {escape(case.description)}")
+            lines.insert(3, f"{pick(('说明', 'Note'), lang)}: {escape(f['note'])}")
         if call.answered_by_name:
-            lines.append(f"{pick(('响应', 'Answered'), lang)}: {escape(call.answered_by_name)} "
+            lines.append(f"{pick(('响应', 'Answered'), lang)}: {escape(f['answerer'])} "
                          f"{self.local(call.answered_at)}")
         if call.checked_in_by_name:
-            lines.append(f"{pick(('报到', 'Checked in'), lang)}: {escape(call.checked_in_by_name)} "
+            lines.append(f"{pick(('报到', 'Checked in'), lang)}: {escape(f['checker'])} "
                          f"{self.local(call.checked_in_at)} ({call.checkin_distance_m:.0f} m)")
         if not tracking:
             lines.append(pick(("回复本卡片可留言给街镇。", "Reply to this card to send a note to the street."), lang))
@@ -391,7 +430,7 @@ class Renderer:
                                                                    callback_data=f"v:{case.id}:{k[0]}:{round_}")
                                                               for k in keys]])
             text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
-            msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+            msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
             return [msg.message_id]
         return [Step("photos", photos), Step("ask", ask)]
 
@@ -406,8 +445,7 @@ class Renderer:
             options = [("accurate", f"n:{call.id}:a:{round_}"), ("inaccurate", f"n:{call.id}:i:{round_}")]
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang), callback_data=data)
                                           for k, data in options]])
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        return [msg.message_id]
+        return await self.send_text(chat_id, text, keyboard)
 
     # ---- extensions and difficult cases -------------------------------------------------------------
     async def extension_request(self, chat_id: int, case: Case, extension_id: int, round_: int = 0) -> list[int]:
@@ -421,8 +459,7 @@ class Renderer:
         keyboard = InlineKeyboardMarkup([[
             InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=f"Y:{ext.id}:{round_}"),
             InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=f"Z:{ext.id}:{round_}")]])
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        return [msg.message_id]
+        return await self.send_text(chat_id, text, keyboard)
 
     async def difficult_card(self, chat_id: int, case: Case, reason: str) -> list[int]:
         lang = self.lang
@@ -432,5 +469,4 @@ class Renderer:
         units += [(zh, f"D:{case.id}:d{i}") for i, (zh, _en, _c) in enumerate(self.core.settings.departments.values())]
         buttons = [InlineKeyboardButton(name, callback_data=data) for name, data in units]
         keyboard = InlineKeyboardMarkup([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
-        msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        return [msg.message_id]
+        return await self.send_text(chat_id, text, keyboard)

@@ -6,6 +6,7 @@ import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -31,6 +32,21 @@ class TelegramCfg(_Strict):
     def token(self) -> str | None:
         return os.environ.get(self.token_env) or None
 
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _bot_api_url(cls, v: str) -> str:
+        """A malformed URL is a config error at start, not an endless 'Bot API not reachable' loop."""
+        parts = urlsplit(v)
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a port out of range or not a number
+        except ValueError:
+            raise ValueError("the port is not a number from 1 to 65535") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in v):
+            raise ValueError("must be an http:// or https:// URL with a host, e.g. https://api.telegram.org/bot")
+        if parts.query or parts.fragment or not (v.endswith("bot") or "{token}" in v):
+            raise ValueError("the token is appended to it: it must end with 'bot' (…/bot, …/file/bot)")
+        return v
+
 
 class DatabaseCfg(_Strict):
     url: str = "sqlite+aiosqlite:///var/frontline.sqlite3"
@@ -40,6 +56,9 @@ class MediaCfg(_Strict):
     dir: Path = Path("var/media")
     max_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_pixels: int = Field(40_000_000, gt=0)
+    # personal data: originals of closed cases are deleted after this many days (hashes stay in the trace)
+    keep_days: int = Field(180, ge=1)
+    max_decodes: int = Field(2, ge=1, le=32)  # images decoded at once (a 40 MP decode takes ~160 MB)
 
 
 class GeoCfg(_Strict):
@@ -53,6 +72,7 @@ class IntakeCfg(_Strict):
     draft_ttl: str = "30m"
     max_photos: int = Field(5, ge=1, le=10)  # an album holds at most 10
     max_cases_per_hour: int = Field(10, ge=1)
+    max_upload_mb_per_hour: int = Field(100, ge=1)  # photos a user may make the bot download in an hour
 
     @field_validator("draft_ttl")
     @classmethod

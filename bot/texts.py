@@ -18,10 +18,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "help": (
         "怎么报告：发照片 → 发位置 → 选类别 → 确认。顺序可以颠倒。\n"
         "照片作为“文件”发送时，如含定位信息，可直接使用。\n"
-        "/mycases 我的诉求\n/case 编号 查看一件诉求的全过程\n/cancel 放弃正在填写的诉求\n/help 本帮助",
+        "/mycases 我的诉求\n/case 编号 查看一件诉求的全过程\n/withdraw 编号 街镇接单前撤回诉求\n"
+        "/cancel 放弃正在填写的诉求\n/help 本帮助",
         "How to report: photo → place → category → confirm, in either order.\n"
         "A photo sent as a file may carry its GPS position, which you can use.\n"
-        "/mycases my reports\n/case NUMBER one report's timeline\n/cancel drop the report in progress\n"
+        "/mycases my reports\n/case NUMBER one report's timeline\n/withdraw NUMBER withdraw it before a street "
+        "accepts it\n/cancel drop the report in progress\n"
         "/help this help"),
     "group_help": (
         "本群接收属地诉求。点卡片上的“接单”成为经办人；回复卡片并附处置后照片即可办结。\n"
@@ -190,12 +192,24 @@ TEXTS: dict[str, tuple[str, str]] = {
                               "😞 The citizen was not satisfied with the last round: reopened. Their words: {comment}"),
     "card_superseded": ("🔁 群众不满意，已转入第 {round} 轮重新办理，请见下方新卡片。",
                         "🔁 Not satisfied: reopened as round {round}; see the new card below."),
+    # ---- data and limits (issue 11, second half): moved cards, /case in full, uploads, withdrawal ----
+    "card_moved": ("↩️ 本群已退回此件，现由 {street} 处理。", "↩️ Handed back by this group; now with {street}."),
+    "card_moved_command": ("↩️ 本群已退回此件，由区指挥中心重新分派。",
+                           "↩️ Handed back by this group; the command centre assigns it again."),
+    "card_withdrawn": ("🚫 报告人已撤回此件。", "🚫 The reporter withdrew this case."),
+    "case_note": ("说明：{note}", "Note: {note}"),
+    "case_resolution": ("处置情况：{note}", "What was done: {note}"),
+    "upload_quota": ("这一小时上传的照片已达 {mb} MB，请稍后再发。", "You have sent {mb} MB of photos this hour; please try again later."),
+    "withdraw_usage": ("用法：/withdraw 编号（街镇接单前可撤回）", "Usage: /withdraw NUMBER (before a street accepts it)"),
+    "withdrawn": ("已撤回 {number}。", "{number} is withdrawn."),
+    "withdraw_too_late": ("{number} 已由街镇受理，无法撤回；如有问题请在评价时说明。",
+                          "{number} has already been accepted by a street and can no longer be withdrawn."),
 }
 
 STATES = {
     "unrouted": ("待分派", "awaiting assignment"), "routed": ("待接单", "awaiting acceptance"),
     "accepted": ("处理中", "in progress"), "resolved": ("已办结，待评价", "resolved, awaiting rating"),
-    "closed": ("已结案", "closed"),
+    "closed": ("已结案", "closed"), "withdrawn": ("已撤回", "withdrawn"),
 }
 CALL_STATES = {"pending": ("待响应", "awaiting answer"), "answered": ("已响应", "answered"),
                "checked_in": ("已到场", "on site"), "declined": ("已退回", "declined")}
@@ -217,6 +231,7 @@ EVENTS = {
     "difficult": ("列为疑难件", "marked difficult"), "assigned": ("值班领导指定责任单位", "responsible unit assigned"),
     "extension_asked": ("申请延期", "extension asked"), "extended": ("批准延期", "extension approved"),
     "extension_refused": ("延期未获批准", "extension refused"),
+    "withdrawn": ("报告人撤回", "withdrawn by the reporter"), "purged": ("照片按期删除", "photos deleted (retention)"),
 }
 BUTTONS = {
     "skip": ("跳过", "Skip"), "confirm": ("✅ 确认提交", "✅ Confirm"), "edit": ("✏️ 修改", "✏️ Edit"),

@@ -24,7 +24,7 @@ def verify_steps(renderer, chat_id: int, case) -> list:
     async def card():
         text = t("verify_card", lang, number=case.number, category=renderer.category_name(case.category, lang),
                  street=case.street or "—", handler=case.handler_name or "—", note=case.resolution_note or "—")
-        text += "\n" + renderer.place_text(case) + "\n" + escape(pick(("到场核查后再点 ✅ 或 ❌。",
+        text += "\n" + escape(renderer.place_raw(case)) + "\n" + escape(pick(("到场核查后再点 ✅ 或 ❌。",
                                                                          "Check in on site, then tap ✅ or ❌."), lang))
         keyboard = InlineKeyboardMarkup([
             [InlineKeyboardButton(pick(BUTTONS["verify_on_site"], lang),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import sha256
@@ -15,6 +15,8 @@ from cases.policy import Category
 from cases.rota import Rota
 from cases.workdays import WorkCalendar
 from storage.models import Deadline, Event
+
+TAG_HEX, OLD_TAG_HEX = 12, 6  # reporter tags: 48 bits now, 24 bits in cases stored before
 
 
 @dataclass
@@ -78,6 +80,9 @@ class CoreBase:
         self.streets = streets  # geo.streets.StreetIndex
         self.grids = grids  # the optional grid cell layer, also a StreetIndex
         self._on_outbox = on_outbox or (lambda: None)
+        # Told the photo hashes of drafts that are gone, so originals no case uses are deleted at once
+        # (storage/retention.py; set by the application).
+        self.on_photos_dropped: Callable[[list[str]], Awaitable[object]] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -87,6 +92,10 @@ class CoreBase:
         every transition that sends something may also have opened or closed deadlines)."""
         self._on_outbox()
         self.on_deadlines()
+
+    async def photos_dropped(self, shas: list[str]) -> None:
+        if shas and self.on_photos_dropped:
+            await self.on_photos_dropped(shas)
 
     def open_deadline(self, session: Session, case_id: int, kind: str, opened: datetime, due: datetime) -> Deadline:
         warn = self.settings.warn_at
@@ -98,8 +107,16 @@ class CoreBase:
 
     def reporter_tag(self, user_id: int) -> str:
         # Stable per citizen (repeat reports are visible) but not reversible to the Telegram id.
+        # 48 bits (24 collided once a district had ~5,000 reporters). The first 6 digits are the
+        # old 24-bit tag, so a case stored with an old tag still matches the same citizen's new ones.
         digest = hmac.new(self.settings.tag_secret, str(user_id).encode(), sha256).hexdigest()
-        return "R-" + digest[:6].upper()
+        return "R-" + digest[:TAG_HEX].upper()
+
+    @staticmethod
+    def same_reporter(tag_a: str, tag_b: str) -> bool:
+        """Whether two tags name one citizen; an old 24-bit tag matches the start of its 48-bit one."""
+        n = min(len(tag_a), len(tag_b))
+        return n >= len("R-") + OLD_TAG_HEX and tag_a[:n] == tag_b[:n]
 
     @staticmethod
     def trace(session: Session, case_id: int, at: datetime, kind: str, role: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
@@ -141,35 +141,43 @@ class IntakeMixin(CoreBase):
     async def edit_draft(self, user_id: int, chat_id: int, lang: str, part: str) -> DraftView:
         cleared = {"photos": ["photos"], "place": ["place", "exif_place"],
                    "details": ["category", "description"]}[part]
+        dropped: list[str] = []
 
         def change(data: dict) -> None:
+            dropped[:] = [p["sha256"] for p in data.get("photos", [])] if part == "photos" else []
             for key in cleared:
                 data.pop(key, None)
-        return await self._change(user_id, chat_id, lang, change)
+        view = await self._change(user_id, chat_id, lang, change)
+        await self.photos_dropped(dropped)
+        return view
 
     async def cancel_draft(self, user_id: int, chat_id: int | None = None) -> bool:
-        def tx(session: Session) -> bool:
-            query = delete(Draft).where(Draft.user_id == user_id)
-            if chat_id is not None:
-                query = query.where(Draft.chat_id == chat_id)
-            return session.execute(query).rowcount > 0
-        return await self.db.write(tx)
+        def tx(session: Session) -> list[str] | None:
+            draft = session.get(Draft, user_id)
+            if draft is None or (chat_id is not None and draft.chat_id != chat_id):
+                return None
+            session.delete(draft)
+            return [p["sha256"] for p in draft.data.get("photos", [])]
+        dropped = await self.db.write(tx)
+        await self.photos_dropped(dropped or [])
+        return dropped is not None
 
     async def expire_drafts(self) -> int:
         """Drop drafts untouched for `draft_ttl`, telling each citizen (via the outbox)."""
         now = self.now()
         minutes = int(self.settings.draft_ttl.total_seconds() // 60)
 
-        def tx(session: Session) -> int:
+        def tx(session: Session) -> tuple[int, list[str]]:
             stale = session.scalars(select(Draft).where(Draft.updated_at < now - self.settings.draft_ttl)).all()
             for draft in stale:
                 enqueue(session, now, draft.chat_id, "notice", key="draft_expired", lang=draft.lang,
                         args={"minutes": minutes})
                 session.delete(draft)
-            return len(stale)
-        count = await self.db.write(tx)
+            return len(stale), [p["sha256"] for d in stale for p in d.data.get("photos", [])]
+        count, dropped = await self.db.write(tx)
         if count:
             self.outbox_written()
+            await self.photos_dropped(dropped)
         return count
 
     async def submit(self, user_id: int, chat_id: int, lang: str) -> Case:

@@ -113,6 +113,7 @@ class LifecycleMixin(CoreBase):
                 return Outcome(False, "already_routed", case)
             self.trace(session, case_id, now, "routed", "command", user_id, chat_id, street=street, how="manual")
             enqueue(session, now, street_chat, "street_card", case_id)
+            enqueue(session, now, street_chat, "refresh_card", case_id, card="street")  # a card left by a street
             enqueue(session, now, chat_id, "refresh_card", case_id, card="routing")
             return Outcome(True, "routed", case)
         outcome = await self.db.write(tx)

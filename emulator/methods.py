@@ -175,15 +175,21 @@ class BotApiMethods:
         chat = self._chat(p.get("chat_id"))
         if chat["type"] == "private":
             raise bad_request("there are no administrators in the private chat")
-        return [self._member(chat, uid) for uid in [self.bot.id, *sorted(self.admins.get(chat["id"], ()))]]
+        bot = [self.bot.id] if self.bot_is_admin(chat["id"]) else []
+        return [self._member(chat, uid) for uid in [*bot, *sorted(self.admins.get(chat["id"], ()))]]
 
     # ---- helpers -----------------------------------------------------------------------------------
     def _member(self: BotApiEmulator, chat: dict, user_id: int) -> dict:
         user = self.bot if user_id == self.bot.id else self.users.get(user_id)
         user_dict = user.to_dict() if user else {"id": user_id, "is_bot": False, "first_name": "Unknown"}
-        if chat["type"] != "private" and (user_id == self.bot.id or user_id in self.admins.get(chat["id"], ())):
+        bot_admin = user_id == self.bot.id and self.bot_is_admin(chat["id"])
+        if chat["type"] != "private" and (bot_admin or user_id in self.admins.get(chat["id"], ())):
             return {"status": "administrator", "user": user_dict, **ADMIN_RIGHTS}
+        if restricted := self.restricted_member(chat, user_id, user_dict):
+            return restricted
         if user_id in self.members.get(chat["id"], ()) or chat["id"] == user_id:
+            return {"status": "member", "user": user_dict}
+        if user_id == self.bot.id:  # a group the bot is in, but not as an administrator
             return {"status": "member", "user": user_dict}
         return {"status": "left", "user": user_dict}
 
@@ -274,7 +280,17 @@ def _location(p: dict) -> dict:
     if not isinstance(lat, int | float) or not isinstance(lon, int | float) \
             or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise bad_request("wrong latitude or longitude")
-    return {"latitude": float(lat), "longitude": float(lon)}
+    location = {"latitude": float(lat), "longitude": float(lon)}
+    accuracy, live = p.get("horizontal_accuracy"), p.get("live_period")
+    if accuracy is not None:
+        if not 0 <= accuracy <= 1500:
+            raise bad_request("wrong horizontal accuracy specified")
+        location["horizontal_accuracy"] = float(accuracy)
+    if live is not None:
+        if not (60 <= live <= 86400 or live == 0x7FFFFFFF):
+            raise bad_request("wrong live period specified")
+        location["live_period"] = live
+    return location
 
 
 def _commands_key(p: dict) -> tuple[str, str]:

@@ -91,7 +91,8 @@ class People:
         if reply_to is not None and (chat_id, reply_to) not in self._all:
             raise ValueError(f"no message {reply_to} in chat {chat_id} to reply to")
         msg = self._new_message(chat, user.to_dict(), content, reply_to)
-        await self._push({"message": msg})
+        if self.bot_sees(chat, msg):  # group privacy mode (emulator/behaviour.py)
+            await self._push({"message": msg})
         return msg
 
     async def send_text(self, user: User, chat_id: int, text: str, reply_to_message_id: int | None = None) -> dict:
@@ -132,14 +133,6 @@ class People:
             content["forward_origin"] = {"type": "user", "sender_user": forwarded_from.to_dict(),
                                          "date": int(time.time()) - 60}
         return await self._user_sends(user, chat_id, content, reply_to_message_id)
-
-    async def move_live_location(self, user: User, chat_id: int, message_id: int, lat: float, lon: float) -> dict:
-        """A live location moves: Telegram sends the message again as an `edited_message`."""
-        msg = self._all[(chat_id, message_id)]
-        msg["location"] = {**msg["location"], "latitude": lat, "longitude": lon}
-        msg["edit_date"] = int(time.time())
-        await self._push({"edited_message": msg})
-        return msg
 
     async def send_venue(self, user: User, chat_id: int, lat: float, lon: float, title: str, address: str) -> dict:
         loc = {"latitude": lat, "longitude": lon}

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.behaviour import TelegramBehaviour
 from emulator.files import FileStore
 from emulator.methods import BotApiMethods
 from emulator.people import People, User
@@ -74,7 +75,7 @@ class Delay:
     count: int = 1
 
 
-class BotApiEmulator(People, BotApiMethods):
+class BotApiEmulator(People, BotApiMethods, TelegramBehaviour):
     def __init__(self, token: str = "123456:TEST-TOKEN", host: str = "127.0.0.1", port: int = 0,
                  bot_username: str = "frontline_demo_bot"):
         self.token, self.host, self.port = token, host, port
@@ -113,6 +114,7 @@ class BotApiEmulator(People, BotApiMethods):
         self._closed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._handlers = {name[4:].lower(): getattr(self, name) for name in dir(self) if name.startswith("api_")}
+        self._init_behaviour()  # privacy mode, restricted members
 
     # ---- server ------------------------------------------------------------------------------------
     async def start(self) -> None:

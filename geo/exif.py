@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 from PIL import Image
 
@@ -27,14 +28,15 @@ def _sign(ref, positive: str, negative: str) -> int:
     return -1 if ref == negative else 1
 
 
-def gps_from_exif(data: bytes) -> tuple[float, float] | None:
+def gps_from_exif(data: bytes | Path) -> tuple[float, float] | None:
     """(lat, lon) in WGS-84 (what GPS receivers record), or None when there is no usable position.
 
     Never raises: not an image, no EXIF, no GPS block, garbage or out-of-range values all give None,
     because a photo without a position is normal and the caller then asks the user for the place.
     """
     try:
-        with Image.open(io.BytesIO(data)) as img:  # reads the headers only, never decodes the pixels
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        with Image.open(source) as img:  # reads the headers only, never decodes the pixels
             gps = img.getexif().get_ifd(GPS_IFD)
         lat = _sign(gps.get(LAT_REF), "N", "S") * _degrees(gps[LAT])
         lon = _sign(gps.get(LON_REF), "E", "W") * _degrees(gps[LON])

@@ -70,7 +70,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         return False
     size = msg.photo[-1]
     try:
-        _data, stored = await store_photo(context, size.file_id)
+        stored = await store_photo(context, size.file_id, update.effective_user.id, size.file_size)
     except MediaError as exc:
         await msg.reply_text(t(exc.key, lg, **exc.args_))
         return True

@@ -14,9 +14,11 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot.limits import chunks
 from bot.names import street_name
 from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
+from cases.withdrawal import Withdrawal
 from geo.exif import gps_from_exif
 from handlers import checkin
 from handlers.common import config, core, edit_unless_same, lang, store_photo
@@ -84,7 +86,8 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if msg.chat.type == "private" and await checkin.on_photo(update, context):  # a photo on site, asked for
         return
     size = msg.photo[-1]
-    await _add_photo(update, context, lg, size.file_id, size.file_unique_id, needs_strip=False)
+    await _add_photo(update, context, lg, size.file_id, size.file_unique_id, needs_strip=False,
+                     announced=size.file_size)
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,24 +96,26 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     name = (doc.file_name or "").lower()
     if not ((doc.mime_type or "").startswith("image/") or name.endswith(IMAGE_SUFFIXES)):
         return await refuse(update, lg, MediaError("not_image"))
-    limit = config(context).media.max_bytes
-    if doc.file_size and doc.file_size > limit:  # refuse before downloading it
-        return await refuse(update, lg, MediaError("too_big", mb=limit // (1024 * 1024)))
-    await _add_photo(update, context, lg, doc.file_id, doc.file_unique_id, needs_strip=True)
+    await _add_photo(update, context, lg, doc.file_id, doc.file_unique_id, needs_strip=True,
+                     announced=doc.file_size)
 
 
-async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool) -> None:
-    msg, user = update.effective_message, update.effective_user
+async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool, announced: int | None) -> None:
+    msg, user, c = update.effective_message, update.effective_user, core(context)
+    draft = await c.get_draft(user.id)
+    if draft and len(draft.photos) >= c.settings.max_photos:  # no room: refused before any download
+        return await refuse(update, lg, IntakeError("too_many_photos", n=c.settings.max_photos))
     try:
-        data, stored = await store_photo(context, file_id)
+        stored = await store_photo(context, file_id, user.id, announced)
     except MediaError as exc:
         return await refuse(update, lg, exc)
-    exif_place = gps_from_exif(data) if needs_strip else None
+    exif_place = gps_from_exif(stored.path) if needs_strip else None
     photo = {"file_id": file_id, "file_unique_id": unique_id, "sha256": stored.sha256,
              "width": stored.width, "height": stored.height, "needs_strip": needs_strip}
     try:
-        view = await core(context).add_photo(user.id, msg.chat_id, lg, photo, exif_place, caption=msg.caption)
+        view = await c.add_photo(user.id, msg.chat_id, lg, photo, exif_place, caption=msg.caption)
     except IntakeError as exc:
+        await context.application.bot_data["retention"].forget([stored.sha256])  # kept for nothing
         return await refuse(update, lg, exc)
     # An album arrives as one update per photo: answer its first photo only.
     group = msg.media_group_id
@@ -242,12 +247,17 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await update.effective_message.reply_text(t("case_not_found", lg))
     tz = config(context).tz
     lines = [f"<b>{case.number}</b> · {pick(STATES.get(case.state, (case.state, case.state)), lg)}"]
+    if case.description:  # in full here: cards shorten what does not fit Telegram's limits
+        lines.append(t("case_note", lg, note=case.description))
     for ev in await c.timeline(case.id):
         label = pick(EVENTS.get(ev.kind, (ev.kind, ev.kind)), lg)
         if "{street}" in label:
             label = label.format(street=street_name(c.settings, ev.data.get("street", ""), lg))
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {escape(label)}")
-    await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+    if case.resolution_note:
+        lines.append(t("case_resolution", lg, note=case.resolution_note))
+    for text in chunks(lines):
+        await update.effective_message.reply_text(text, parse_mode="HTML")
 
 
 async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -275,3 +285,13 @@ async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await core(context).claim_prompt(asked.id)
     await query.answer()
     await drop_buttons(update.callback_query)
+
+
+async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/withdraw NUMBER: the reporter pulls back a report no street has accepted yet."""
+    lg, c = lang(update, context), core(context)
+    if len(context.args or []) != 1:
+        return await update.effective_message.reply_text(t("withdraw_usage", lg))
+    done = await Withdrawal(c.db, c.clock, c.settings, c.outbox_written).withdraw(
+        context.args[0], update.effective_user.id, update.effective_chat.id)
+    await update.effective_message.reply_text(t(done.key, lg, number=done.number))

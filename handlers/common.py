@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.texts import lang_of
+from bot.uploads import receive_photo
 from handlers.ids import int_fields
-from storage.media import StoredImage, inspect_and_store
+from storage.media import StoredImage
 
 
 def core(context: ContextTypes.DEFAULT_TYPE):
@@ -41,10 +40,7 @@ def int_parts(data: str, n: int) -> list[int] | None:
     return int_fields(data, n)
 
 
-async def store_photo(context, file_id: str) -> tuple[bytes, StoredImage]:
-    """Download a photo, check it (size, bombs, corruption) and keep the original. Raises MediaError."""
-    cfg = config(context).media
-    data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-    # Decoding a large image takes CPU time: keep it off the event loop.
-    stored = await asyncio.to_thread(inspect_and_store, data, cfg.dir, cfg.max_bytes, cfg.max_pixels)
-    return data, stored
+async def store_photo(context, file_id: str, user_id: int, announced: int | None = None) -> StoredImage:
+    """Check a photo (size, quota, bombs, corruption), download it to disk and keep the original.
+    Raises MediaError."""
+    return await receive_photo(context, user_id, file_id, announced)

@@ -309,7 +309,7 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if msg.photo:
         size = msg.photo[-1]
         try:
-            _data, stored = await store_photo(context, size.file_id)
+            stored = await store_photo(context, size.file_id, user.id, size.file_size)
         except MediaError as exc:
             return await msg.reply_text(t(exc.key, lg, **exc.args_))
         photo = {"file_id": size.file_id, "file_unique_id": size.file_unique_id, "sha256": stored.sha256,

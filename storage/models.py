@@ -81,6 +81,7 @@ class Case(Base):
     on_site_at: Mapped[datetime | None]
     on_site_by: Mapped[str | None] = mapped_column(String(160))  # "name" or "name · department"
     on_site_m: Mapped[float | None] = mapped_column(Float)
+    media_purged_at: Mapped[datetime | None]  # its photo originals deleted after media.keep_days (storage/retention.py)
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
@@ -104,6 +105,21 @@ class Photo(Base):
     staff_file_id: Mapped[str | None] = mapped_column(String(256))
 
     case: Mapped[Case] = relationship(back_populates="photos")
+
+    __table_args__ = (Index("ix_photos_sha256", "sha256"),)  # is an original still used? (retention)
+
+
+class Upload(Base):
+    """Bytes a user made the bot download, for the hourly quota (intake.max_upload_mb_per_hour)."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    bytes: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_uploads_user_at", "user_id", "at"),)
 
 
 class Call(Base):

@@ -65,3 +65,20 @@ def test_token_comes_from_the_environment(monkeypatch):
     assert cfg.telegram.token is None
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "42:abc")
     assert cfg.telegram.token == "42:abc"
+
+
+@pytest.mark.parametrize("url, why", [
+    ("api.telegram.org/bot", "http:// or https://"), ("https:///bot", "with a host"),
+    ("https://api.telegram.org", "must end with 'bot'"), ("http://127.0.0.1:99999/bot", "port"),
+    ("https://api.telegram.org/bot?x=1", "must end with 'bot'"), ("ftp://host/bot", "http:// or https://")])
+def test_a_malformed_bot_api_url_is_a_config_error(tmp_path, url, why):
+    data = base()
+    data.setdefault("telegram", {})["base_url"] = url
+    with pytest.raises(ConfigError, match="telegram.base_url") as err:
+        load_config(write(tmp_path, data))
+    assert why in str(err.value)
+    data["telegram"] = {"base_file_url": url}
+    with pytest.raises(ConfigError, match="telegram.base_file_url"):
+        load_config(write(tmp_path, data))
+    data["telegram"] = {"base_url": "http://127.0.0.1:8081/bot", "base_file_url": "http://127.0.0.1:8081/file/bot"}
+    assert load_config(write(tmp_path, data)).telegram.base_url == "http://127.0.0.1:8081/bot"

@@ -93,7 +93,7 @@ async def test_a_grid_worker_reports_fast_from_the_grid_group_and_is_credited(di
     # road damage routes to the street, with the worker's grid credited on the card
     card = await d.wait_button(d.street_chat(STREET), "接单")
     assert number in card["caption"] and "路口井盖松动" in card["caption"]
-    assert re.search(rf"报告人: R-[0-9A-F]{{6}} · 网格员 {GRID}", card["caption"])
+    assert re.search(rf"报告人: R-[0-9A-F]{{12}} · 网格员 {GRID}", card["caption"])
     assert "Grid worker" not in card["caption"]
 
     # /cancel in the group drops a report begun there

@@ -32,7 +32,7 @@ async def test_photo_first_report_reaches_the_street_group(district):
     assert number in caption and "道路破损" in caption
     assert "路面塌陷 <b>危险</b> & 急" in caption, "user text is shown literally (escaped for HTML)"
     assert "Wang" not in caption and "citizen1001" not in caption and "1001" not in caption
-    assert re.search(r"报告人: R-[0-9A-F]{6}", caption)
+    assert re.search(r"报告人: R-[0-9A-F]{12}", caption)
     assert "11-23 09:40" in caption
     assert card["reply_markup"]["inline_keyboard"][0][0]["text"].endswith("接单")
     assert venue["venue"]["title"] == STREET
