@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     token = cfg.telegram.token
     if token and not args.demo:
-        asyncio.run(run_real(cfg, token))
+        try:
+            asyncio.run(run_real(cfg, token))
+        except Exception:  # logged, not printed by Python: the log redacts the token (PTB's InvalidToken holds it)
+            logging.getLogger("bot").exception("Frontline stopped")
+            return 1
         return 0
     from bot.demo import run_demo
     logging.getLogger().setLevel(logging.WARNING)

@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 import scheduler
+from bot import redact
 from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
@@ -43,10 +44,12 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
     limiter = limiter or RateLimiter()  # the outbox's; a 429 on a direct answer pauses its chat there too
     flood = FloodRetry(on_flood=lambda chat, wait: limiter.pause(chat, wait, time.monotonic()))
+    redact.install(token)  # no log line, trace or error message shows the token
+    net = {"proxy": cfg.telegram.proxy, "connect_timeout": cfg.telegram.connect_timeout}
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
-           .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30))
-           .get_updates_request(AiohttpRequest(connection_pool_size=1)).rate_limiter(flood).build())
+           .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30, **net))
+           .get_updates_request(AiohttpRequest(connection_pool_size=1, **net)).rate_limiter(flood).build())
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
     add_handlers(app)
     return app

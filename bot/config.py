@@ -26,6 +26,10 @@ class TelegramCfg(_Strict):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    # issue 11: a proxy for every Bot API call (else HTTP(S)_PROXY / ALL_PROXY), and how long to wait for a
+    # connection (a slow network may need more)
+    proxy: str | None = Field(None, pattern=r"^(https?|socks5h?|socks4a?)://[^/]+/?$")
+    connect_timeout: float = Field(5.0, gt=0)
 
     @property
     def token(self) -> str | None:
