@@ -9,7 +9,6 @@ import secrets
 import time
 from pathlib import Path
 
-from telegram import BotCommand
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     Application,
@@ -21,7 +20,7 @@ from telegram.ext import (
 )
 
 import scheduler
-from bot import redact
+from bot import commands, redact
 from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
@@ -173,10 +172,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
     app.bot_data.update(core=core, db=db, delivery=delivery)
-    await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
-                                   BotCommand("mycases", "我的诉求 / my reports"),
-                                   BotCommand("case", "查看诉求 / show a report"),
-                                   BotCommand("cancel", "取消 / cancel")])
+    await commands.register(app.bot, cfg.language)
     await app.start()
     delivery.start()
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the

@@ -227,9 +227,9 @@ BUTTONS = {
 
 
 def lang_of(language_code: str | None, default: str = "zh") -> str:
-    if not language_code:
-        return default
-    return "en" if language_code.lower().startswith("en") else "zh"
+    """The bot speaks zh and en; any other language (or none) gets the configured default (issue 11)."""
+    code = (language_code or "").lower()
+    return "en" if code.startswith("en") else "zh" if code.startswith("zh") else default
 
 
 def pick(pair: tuple[str, str], lang: str) -> str:

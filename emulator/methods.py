@@ -61,6 +61,10 @@ class BotApiMethods:
         self.commands[_commands_key(p)] = commands
         return True
 
+    def api_deleteMyCommands(self: BotApiEmulator, p):
+        self.commands.pop(_commands_key(p), None)
+        return True
+
     def api_getMyCommands(self: BotApiEmulator, p):
         return self.commands.get(_commands_key(p), [])
 
