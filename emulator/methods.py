@@ -24,6 +24,11 @@ ADMIN_RIGHTS = {k: True for k in ("can_be_edited", "can_manage_chat", "can_delet
                                   "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
                                   "can_pin_messages")} | {"is_anonymous": False}
 
+RESTRICTED_RIGHTS = {f"can_{k}": False for k in (
+    "change_info", "invite_users", "pin_messages", "send_messages", "send_polls", "send_other_messages",
+    "add_web_page_previews", "manage_topics", "send_audios", "send_documents", "send_photos", "send_videos",
+    "send_video_notes", "send_voice_notes", "edit_tag", "react_to_messages")}
+
 
 class BotApiMethods:
     # ---- bot and updates ---------------------------------------------------------------------------
@@ -185,8 +190,13 @@ class BotApiMethods:
     def _member(self: BotApiEmulator, chat: dict, user_id: int) -> dict:
         user = self.bot if user_id == self.bot.id else self.users.get(user_id)
         user_dict = user.to_dict() if user else {"id": user_id, "is_bot": False, "first_name": "Unknown"}
+        if chat["type"] != "private" and self.owners.get(chat["id"]) == user_id:
+            return {"status": "creator", "user": user_dict, "is_anonymous": False}
         if chat["type"] != "private" and (user_id == self.bot.id or user_id in self.admins.get(chat["id"], ())):
             return {"status": "administrator", "user": user_dict, **ADMIN_RIGHTS}
+        if user_id in self.restricted.get(chat["id"], {}):
+            return {"status": "restricted", "user": user_dict, "is_member": self.restricted[chat["id"]][user_id],
+                    "until_date": 0, **RESTRICTED_RIGHTS}
         if user_id in self.members.get(chat["id"], ()) or chat["id"] == user_id:
             return {"status": "member", "user": user_dict}
         return {"status": "left", "user": user_dict}

@@ -83,6 +83,8 @@ class BotApiEmulator(People, BotApiMethods):
         self.chats: dict[int, dict] = {}
         self.members: dict[int, set[int]] = {}
         self.admins: dict[int, set[int]] = {}
+        self.owners: dict[int, int] = {}  # group -> its creator
+        self.restricted: dict[int, dict[int, bool]] = {}  # group -> restricted user -> still a member?
         self.blocked: set[int] = set()
         self.files = FileStore()
         self.commands: dict[tuple[str, str], list] = {}  # (scope JSON, language_code) -> commands

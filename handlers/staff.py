@@ -18,8 +18,11 @@ MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStat
 
 
 async def is_member(context, chat_id: int, user_id: int) -> bool:
+    if chat_id == user_id:  # their own private chat (a duty leader's approvals and assignments)
+        return True
     member = await context.bot.get_chat_member(chat_id, user_id)
-    return member.status in MEMBER
+    # A restricted user who left the group is still "restricted", with is_member false (issue 11).
+    return member.status in MEMBER and getattr(member, "is_member", True)
 
 
 async def ask(query, context, kind: str, target_id: int, text: str, data: dict | None = None) -> None:
@@ -338,6 +341,8 @@ async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     ids = int_parts(query.data, 1)
     if ids is None:
         return await query.answer(t("stale", lg))
+    if not await is_member(context, query.message.chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
     outcome = await core(context).decide_extension(ids[0], query.data[0] == "Y", user.id, user.full_name,
                                                    query.message.chat_id)
     await _answer(query, lg, outcome)
@@ -371,6 +376,8 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         case_id = int(parts[1])
     except (IndexError, KeyError, ValueError):
         return await query.answer(t("stale", lg))
+    if not await is_member(context, query.message.chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
     outcome = await c.assign_difficult(case_id, unit, user.id, user.full_name, query.message.chat_id)
     await _answer(query, lg, outcome)
     if outcome.ok:
