@@ -33,7 +33,7 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, general, grid, staff
+from handlers import admin, citizen, general, grid, staff
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,10 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("start", general.start))
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
-    app.add_handler(CommandHandler("bind", general.bind))
+    app.add_handler(CommandHandler("bind", admin.bind))
+    app.add_handler(CommandHandler("unbind", admin.unbind, filters.ChatType.GROUPS))
+    app.add_handler(CommandHandler("revoke", admin.revoke, filters.ChatType.GROUPS))
+    app.add_handler(CallbackQueryHandler(admin.on_rebind_decision, pattern=r"^bd:"))
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
@@ -119,6 +122,7 @@ def settings_from(cfg: Config) -> Settings:
         chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
         duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
         max_extensions=cfg.escalation.max_extensions,
+        bind_code_ttl=parse_duration(cfg.binding.code_ttl).as_timedelta(),
         tag_secret=tag_secret(cfg.media.dir), street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
 
 

@@ -10,7 +10,9 @@ PRIVATE = {"start": ("开始", "start"), "help": ("帮助", "help"), "mycases": 
            "case": ("查看诉求", "show a report"), "cancel": ("取消当前操作", "cancel")}
 GROUP = {"help": ("本群可用的操作", "what this group can do"),
          "bind": ("绑定本群（需绑定码）", "bind this group (with a code)"),
-         "cancel": ("取消网格员草稿", "cancel a grid worker's draft")}
+         "cancel": ("取消网格员草稿", "cancel a grid worker's draft"),
+         "unbind": ("指挥中心：解绑单位的群", "command centre: unbind a unit's group"),
+         "revoke": ("指挥中心：撤销网格员", "command centre: revoke a grid worker")}
 LANGS = ("zh", "en")
 
 

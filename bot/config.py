@@ -151,6 +151,17 @@ class CategoryCfg(_Strict):
                         {k: parse_duration(v) for k, v in self.limits.items()}, self.route_to)
 
 
+class BindingCfg(_Strict):  # issue 11
+    code_ttl: str = "24h"  # a /bind code not used within this is void
+
+    @field_validator("code_ttl")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v).unit == "wd":
+            raise ValueError("use m, h or d")
+        return v
+
+
 class CommandCenterCfg(_Strict):
     chat_id: int | None = None
 
@@ -176,6 +187,7 @@ class Config(_Strict):
     grids: list[GridCfg] = []
     categories: list[CategoryCfg] = Field(min_length=1)
     command_center: CommandCenterCfg = CommandCenterCfg()
+    binding: BindingCfg = BindingCfg()
     workdays: WorkdaysCfg = WorkdaysCfg()
 
     @field_validator("timezone")

@@ -181,6 +181,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "card_routed": ("➡️ 已分派至 {street}", "➡️ Assigned to {street}"),
 }
 
+# issue 11 (security): its texts live in bot/texts_security.py
+from bot import texts_security  # noqa: E402
+
+TEXTS.update(texts_security.TEXTS)
+
 STATES = {
     "unrouted": ("待分派", "awaiting assignment"), "routed": ("待接单", "awaiting acceptance"),
     "accepted": ("处理中", "in progress"), "resolved": ("已办结，待评价", "resolved, awaiting rating"),
@@ -224,6 +229,8 @@ BUTTONS = {
     "t30": ("30分钟内", "30 min"), "t60": ("1小时内", "1 h"), "t120": ("2小时内", "2 h"), "tam": ("下个工作日上午", "Next working morning"),
     "ttyped": ("✍️ 输入时间", "✍️ Type a time"),
 }
+
+BUTTONS.update(texts_security.BUTTONS)
 
 
 def lang_of(language_code: str | None, default: str = "zh") -> str:

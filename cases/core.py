@@ -45,6 +45,7 @@ class Settings:
     trackers: dict[str, str] = field(default_factory=dict)  # city unit -> district department following it
     grid_chats: dict[str, int | None] = field(default_factory=dict)  # grid cell -> its group
     grid_workers: dict[int, str] = field(default_factory=dict)  # user id -> the grid cell they work
+    bind_code_ttl: timedelta = timedelta(hours=24)  # a /bind code not used by then is void (issue 11)
 
     def owner_chat(self, case) -> int | None:
         """The group that handles a case: its grid cell's when a grid category sent it there, else its street's."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from cases import bindguard
 from cases.core import CoreBase
 from storage.models import Case, DayCounter, Draft, Photo
 from storage.outbox import enqueue
@@ -62,7 +63,7 @@ class IntakeMixin(CoreBase):
                 if not create:
                     raise IntakeError("stale")
                 # A grid worker's draft takes the fast path: no note or confirm step (see FAST_STEPS).
-                fast = user_id in self.settings.grid_workers
+                fast = user_id in self.settings.grid_workers and not bindguard.revoked(session, user_id)
                 draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={"fast": True} if fast else {},
                               updated_at=now)
                 session.add(draft)
@@ -197,7 +198,7 @@ class IntakeMixin(CoreBase):
             description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
             place_title=place.get("title"), place_address=place.get("address"),
             place_source=place["source"], street=street if street_chat else None, grid=grid,
-            reported_by_grid=self.settings.grid_workers.get(user_id),
+            reported_by_grid=self._active_grid(session, user_id),
             routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
             state="routed" if street_chat else "unrouted",
             reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
