@@ -33,7 +33,7 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import admin, citizen, general, grid, staff
+from handlers import acting, admin, citizen, general, grid, staff
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("unbind", admin.unbind, filters.ChatType.GROUPS))
     app.add_handler(CommandHandler("revoke", admin.revoke, filters.ChatType.GROUPS))
     app.add_handler(CallbackQueryHandler(admin.on_rebind_decision, pattern=r"^bd:"))
+    app.add_handler(CallbackQueryHandler(acting.on_take_over, pattern=r"^O:"))
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))

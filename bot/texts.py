@@ -231,6 +231,7 @@ BUTTONS = {
 }
 
 BUTTONS.update(texts_security.BUTTONS)
+EVENTS.update(texts_security.EVENTS)
 
 
 def lang_of(language_code: str | None, default: str = "zh") -> str:

@@ -33,3 +33,16 @@ TEXTS = {
                        "✅ Grid worker {user} ({grid}) revoked: no more fast reports."),
 }
 BUTTONS = {"rebind_yes": ("✅ 确认改绑", "✅ Confirm"), "rebind_no": ("❌ 拒绝", "❌ Refuse")}
+
+# Who may act on an accepted case
+TEXTS.update({
+    "handler_only": ("本件由经办人 {name} 办理，只有经办人或群管理员可以操作。如需接手，请点群里的「接手」。", "{name} handles this case: only the handler or a group administrator can act. To take it over, use 'Take over' in the group."),
+    "offer_take_over": ("{user}：{number} 由 {name} 办理。如需接手，请点下方「接手」（会记录并通知 {name}）。", "{user}: {number} is handled by {name}. To take it over, tap below (it is traced and {name} is told)."),
+    "taken_over": ("已接手，您是经办人。", "Taken over: you are the handler."),
+    "taken_over_notice": ("🔄 {number} 已由 {by} 接手；原经办人 {name}。", "🔄 {number} was taken over by {by}; previous handler {name}."),
+    "already_yours": ("您已经是经办人。", "You are already the handler."),
+    "not_your_button": ("这个按钮是给别人的。", "This button is someone else's."),
+    "prompt_not_yours": ("只有被询问的人（或群管理员）可以回复这个问题。", "Only the person asked (or a group administrator) can answer this."),
+})
+BUTTONS["take_over"] = ("接手", "Take over")
+EVENTS = {"taken_over": ("接手", "taken over")}

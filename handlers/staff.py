@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, mention, pick, t
 from cases.policy import parse_due
+from handlers import acting
 from handlers.common import core, edit_unless_same, int_parts, lang, store_photo
 from storage.media import MediaError
 
@@ -46,6 +47,8 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
     """The reply to one of ask()'s questions: the reason for "not ours", or a typed check-in time."""
     msg, user, c = update.effective_message, update.effective_user, core(context)
     lg = c.settings.group_lang
+    if not await acting.may_answer(update, context, prompt.asked_by):
+        return
     due = None
     if prompt.kind == "time":
         due = parse_due(msg.text, c.now(), c.settings.calendar, c.settings.tz)
@@ -115,6 +118,8 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if kind == "R":
         return await query.answer(t("resolve_how", lg), show_alert=True)
     case = await c.load_case(ids[0])
+    if not await acting.allowed(update, context, case):
+        return
     if kind == "N":  # not ours: ask why, then hand it back (on the reply)
         if case is None or c.settings.owner_chat(case) != chat_id or case.state not in ("routed", "accepted"):
             return await query.answer(t("stale", lg))
@@ -203,6 +208,8 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     case_id, mask, _page = ids
+    if not await acting.allowed(update, context, await c.load_case(case_id)):
+        return
     keys = departments_in(c, mask)
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)
@@ -274,6 +281,9 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if msg.text and prompt and prompt.kind != "pick":
         return await on_prompt_reply(update, context, prompt)
     if msg.text:  # the reason for an extension, answering the bot's prompt
+        asker = await acting.extension_asker(c, msg.chat_id, msg.reply_to_message.message_id)
+        if asker is not None and not await acting.may_answer(update, context, asker):
+            return
         outcome = await c.give_reason(msg.chat_id, msg.reply_to_message.message_id, msg.text)
         if outcome is not None:
             return await msg.reply_text(t(outcome.key, lg))
@@ -285,7 +295,7 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             outcome = await c.note_on_call(int(card.kind[4:]), user.id, user.full_name, msg.chat_id, msg.text)
             await msg.reply_text(t(outcome.key, lg))
         return
-    if card.kind != "street":
+    if card.kind != "street" or not await acting.allowed(update, context, await c.load_case(card.case_id)):
         return
     photo = None
     if msg.photo:
@@ -309,9 +319,11 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return await query.answer(t("stale", lg))
     if not await is_member(context, query.message.chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    await query.answer()
     target = "k" if query.data[0] == "V" else "c"
     c = core(context)
+    if target == "c" and not await acting.allowed(update, context, await c.load_case(ids[0])):
+        return
+    await query.answer()
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
                                                            callback_data=f"E:{target}:{ids[0]}:{opt}")
                                       for opt in ("1h", "4h", "1wd")]])
@@ -326,6 +338,8 @@ async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
+    if parts[1] == "c" and not await acting.allowed(update, context, await c.load_case(int(parts[2]))):
+        return
     outcome = await c.ask_extension("call" if parts[1] == "k" else "case", int(parts[2]), parts[3], user.id,
                                     user.full_name, chat_id)
     if not outcome.ok:
@@ -359,6 +373,8 @@ async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not await is_member(context, query.message.chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     c = core(context)
+    if query.data[0] == "M" and not await acting.allowed(update, context, await c.load_case(ids[0])):
+        return
     action = c.flag_difficult if query.data[0] == "M" else c.dispute_decline
     outcome = await action(ids[0], user.id, query.message.chat_id)
     await _answer(query, lg, outcome)
