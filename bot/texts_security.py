@@ -20,7 +20,6 @@ TEXTS = {
     "rebind_refused_cc": ("已拒绝：{name} 仍使用群 {old}。", "Refused: {name} stays with group {old}."),
     "rebind_confirmed": ("已确认。", "Confirmed."),
     "rebind_declined": ("已拒绝。", "Refused."),
-    "already_decided": ("已经处理过了。", "Already decided."),
     "command_only": ("此命令只能在指挥中心群使用。", "Use this command in the command centre's group."),
     "unbind_usage": ("用法：/unbind street|department|grid 名称", "Usage: /unbind street|department|grid NAME"),
     "unbind_unknown": ("配置中没有这个单位。", "No such unit in the config."),
@@ -40,7 +39,7 @@ TEXTS.update({
     "offer_take_over": ("{user}：{number} 由 {name} 办理。如需接手，请点下方「接手」（会记录并通知 {name}）。", "{user}: {number} is handled by {name}. To take it over, tap below (it is traced and {name} is told)."),
     "taken_over": ("已接手，您是经办人。", "Taken over: you are the handler."),
     "taken_over_notice": ("🔄 {number} 已由 {by} 接手；原经办人 {name}。", "🔄 {number} was taken over by {by}; previous handler {name}."),
-    "already_yours": ("您已经是经办人。", "You are already the handler."),
+    "already_handler": ("您已经是经办人。", "You are already the handler."),
     "not_your_button": ("这个按钮是给别人的。", "This button is someone else's."),
     "prompt_not_yours": ("只有被询问的人（或群管理员）可以回复这个问题。", "Only the person asked (or a group administrator) can answer this."),
 })

@@ -31,7 +31,7 @@ async def take_over(core, case_id: int, user_id: int, user_name: str, chat_id: i
         if case.state != "accepted":
             return Outcome(False, "wrong_state", case)
         if case.handler_id == user_id:
-            return Outcome(False, "already_yours", case)
+            return Outcome(False, "already_handler", case)
         previous, previous_name = case.handler_id, case.handler_name or ""
         won = session.execute(update(Case).where(Case.id == case_id, Case.state == "accepted",
                                                  Case.handler_id == previous).values(

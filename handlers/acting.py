@@ -61,5 +61,5 @@ async def on_take_over(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return await query.answer(t("not_your_group", lg), show_alert=True)
     outcome = await acting.take_over(core(context), ids[0], user.id, user.full_name, chat_id)
     await query.answer(t(outcome.key, lg), show_alert=not outcome.ok)
-    if outcome.ok or outcome.key in ("wrong_state", "already_yours", "stale"):
+    if outcome.ok or outcome.key in ("wrong_state", "already_handler", "stale"):
         await query.edit_message_reply_markup(None)
