@@ -72,6 +72,8 @@ class IntakeMixin(CoreBase):
                     raise IntakeError("stale")
                 draft.chat_id = chat_id  # a photo or place sent elsewhere moves the draft there
             data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
+            if data.get("fast") and bindguard.revoked(session, user_id):  # revoked mid-draft (issue 11)
+                del data["fast"]
             change(data)
             draft.data, draft.lang, draft.updated_at = data, lang, now
             return DraftView(next_step(data), data, lang)

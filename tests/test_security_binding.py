@@ -170,8 +170,17 @@ async def test_revoke_a_grid_worker_from_the_command_centre_and_the_command_line
     assert await fast_report_starts(d, mate, chat)
     assert await revoke_worker(d.cfg, mate.id) == GRID
     assert not await fast_report_starts(d, mate, chat)
-    # in private too: a revoked worker's report is a citizen's (a confirm step, no grid credited)
+    # in private too, even for a draft begun before the revocation: a revoked worker's report is a
+    # citizen's (a confirm step, no grid credited)
     lat, lon = d.core.grids.representative_point(GRID)
+    third = d.staff[d.grid_chat("鼓东街道01网格")][0]
+    await emu.send_photo(third, third.id, jpeg(label="p"))
+    await d.wait_text(third.id, "请发送位置")
+    assert await revoke_worker(d.cfg, third.id) == "鼓东街道01网格"
+    await emu.send_location(third, third.id, lat, lon)
+    await d.wait_button(third.id, "垃圾堆放")
+    await d.tap_last(third, third.id, "垃圾堆放")
+    assert await d.wait_button(third.id, "跳过")
     await emu.send_photo(mate, mate.id, jpeg(label="p"))
     await emu.send_location(mate, mate.id, lat, lon)
     await d.wait_button(mate.id, "垃圾堆放")
