@@ -109,8 +109,8 @@ class BindingMixin(CoreBase):
 
         def tx(session: Session) -> Outcome:
             req = session.get(BindRequest, request_id)
-            if req is None:
-                return Outcome(False, "stale")
+            if req is None or (req.status == "pending" and now - req.created_at > self.settings.bind_code_ttl):
+                return Outcome(False, "stale")  # an old request is not confirmed by a late tap: bind again
             won = session.execute(update(BindRequest).where(BindRequest.id == request_id,
                                                             BindRequest.status == "pending").values(
                 status="confirmed" if approve else "refused", decided_by=user_id, decided_at=now)).rowcount

@@ -188,3 +188,16 @@ async def test_revoke_a_grid_worker_from_the_command_centre_and_the_command_line
     assert await d.wait_button(mate.id, "跳过")
     await d.restart_bot()
     assert worker.id not in d.core.settings.grid_workers and mate.id not in d.core.settings.grid_workers
+
+
+async def test_a_rebind_request_not_decided_within_the_code_ttl_lapses(district):
+    d, emu = district, district.emu
+    command, old = d.cfg.command_center.chat_id, d.street_chat(STREET)
+    admin = emu.user(6609, "Admin")
+    emu.group(-1009609, "新群", admins=[admin])
+    await emu.send_text(admin, -1009609, f"/bind {await code_now(d)}")
+    await d.wait_button(command, "确认改绑")
+    d.clock.advance(hours=24, minutes=1)
+    q = await d.tap_last(d.staff[command][0], command, "确认改绑")
+    assert await answer_of(d, q) == "这个按钮已失效。"
+    assert d.core.settings.street_chats[STREET] == old
