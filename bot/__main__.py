@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "config shipped with the package)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
     parser.add_argument("command", nargs="*",
-                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
+                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
+                             "revoke worker USER_ID: a grid worker loses the fast flow")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -58,20 +59,34 @@ def main(argv: list[str] | None = None) -> int:
         print("config error: no config.yaml here; give --config PATH (the shipped config runs the demo only)",
               file=sys.stderr)
         return 2
+    if args.command[:2] == ["revoke", "worker"]:
+        if len(args.command) != 3 or not args.command[2].isdigit():
+            parser.error("revoke worker USER_ID")
+        from bot.cli import revoke_worker
+        grid = asyncio.run(revoke_worker(cfg, int(args.command[2])))
+        if grid is None:
+            print(f"{args.command[2]} is not (or no longer) a grid worker", file=sys.stderr)
+            return 2
+        print(f"grid worker {args.command[2]} ({grid}) revoked")
+        return 0
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
-            parser.error("commands: bind-code street|department|grid|worker NAME")
+            parser.error("commands: bind-code street|department|grid|worker NAME; revoke worker USER_ID")
         try:
             code = asyncio.run(make_bind_code(cfg, args.command[1], args.command[2]))
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 2
         where = "your private chat with the bot" if args.command[1] == "worker" else f"the {args.command[1]}'s group"
-        print(f"{code}\nSend this in {where}: /bind {code}")
+        print(f"{code}\nSend this in {where}: /bind {code}\n(valid once, for {cfg.binding.code_ttl})")
         return 0
     token = cfg.telegram.token
     if token and not args.demo:
-        asyncio.run(run_real(cfg, token))
+        try:
+            asyncio.run(run_real(cfg, token))
+        except Exception:  # logged, not printed by Python: the log redacts the token (PTB's InvalidToken holds it)
+            logging.getLogger("bot").exception("Frontline stopped")
+            return 1
         return 0
     from bot.demo import run_demo
     logging.getLogger().setLevel(logging.WARNING)

@@ -9,7 +9,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-from telegram import BotCommand
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     Application,
@@ -21,6 +20,7 @@ from telegram.ext import (
 )
 
 import scheduler
+from bot import commands, redact
 from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
@@ -37,7 +37,7 @@ from cases.core import Settings
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import callbacks, checkin, citizen, copies, general, grid, owed, staff, verification
+from handlers import acting, admin, callbacks, checkin, citizen, copies, general, grid, owed, staff, verification
 from storage.db import open_database
 from storage.media import make_private_dir, write_private
 from storage.retention import Retention
@@ -50,10 +50,12 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
     limiter = limiter or RateLimiter()  # the outbox's; a 429 on a direct answer pauses its chat there too
     flood = FloodRetry(on_flood=lambda chat, wait: limiter.pause(chat, wait, time.monotonic()))
+    redact.install(token)  # no log line, trace or error message shows the token
+    net = {"proxy": cfg.telegram.proxy, "connect_timeout": cfg.telegram.connect_timeout}
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
-           .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30))
-           .get_updates_request(AiohttpRequest(connection_pool_size=1)).rate_limiter(flood).build())
+           .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30, **net))
+           .get_updates_request(AiohttpRequest(connection_pool_size=1, **net)).rate_limiter(flood).build())
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
     add_handlers(app)
     return app
@@ -67,7 +69,11 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("start", general.start))
     app.add_handler(CommandHandler("help", general.help_))
     app.add_handler(CommandHandler("cancel", general.cancel))
-    app.add_handler(CommandHandler("bind", general.bind))
+    app.add_handler(CommandHandler("bind", admin.bind))
+    app.add_handler(CommandHandler("unbind", admin.unbind, filters.ChatType.GROUPS))
+    app.add_handler(CommandHandler("revoke", admin.revoke, filters.ChatType.GROUPS))
+    app.add_handler(CallbackQueryHandler(admin.on_rebind_decision, pattern=r"^bd:"))
+    app.add_handler(CallbackQueryHandler(acting.on_take_over, pattern=r"^O:"))
     app.add_handler(CommandHandler("callback", callbacks.callback))  # 回访, by the command centre
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
@@ -182,10 +188,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
         async def on_duty(day: date) -> list[str]:
             return settings.rota.summary_lines(day)
         core.summary_parts.append(on_duty)
-    await app.bot.set_my_commands([BotCommand("start", "开始 / start"), BotCommand("help", "帮助 / help"),
-                                   BotCommand("mycases", "我的诉求 / my reports"),
-                                   BotCommand("case", "查看诉求 / show a report"),
-                                   BotCommand("cancel", "取消 / cancel")])
+    await commands.register(app.bot, cfg.language)
     await app.start()
     delivery.start()
     app.create_task(blind_grid_groups(app.bot, core.settings.grid_chats), name="privacy-check")

@@ -27,6 +27,10 @@ class TelegramCfg(_Strict):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    # issue 11: a proxy for every Bot API call (else HTTP(S)_PROXY / ALL_PROXY), and how long to wait for a
+    # connection (a slow network may need more)
+    proxy: str | None = Field(None, pattern=r"^(https?|socks5h?|socks4a?)://[^/]+/?$")
+    connect_timeout: float = Field(5.0, gt=0)
 
     @property
     def token(self) -> str | None:
@@ -205,6 +209,17 @@ class CategoryCfg(_Strict):
                         self.verify, parse_duration(self.limits.get("verify", "1wd")))
 
 
+class BindingCfg(_Strict):  # issue 11
+    code_ttl: str = "24h"  # a /bind code not used within this is void
+
+    @field_validator("code_ttl")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v).unit == "wd":
+            raise ValueError("use m, h or d")
+        return v
+
+
 class CommandCenterCfg(_Strict):
     chat_id: int | None = None
 
@@ -230,6 +245,7 @@ class Config(_Strict):
     grids: list[GridCfg] = []
     categories: list[CategoryCfg] = Field(min_length=1)
     command_center: CommandCenterCfg = CommandCenterCfg()
+    binding: BindingCfg = BindingCfg()
     workdays: WorkdaysCfg = WorkdaysCfg()
 
     @field_validator("timezone")

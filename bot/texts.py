@@ -206,6 +206,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                           "{number} has already been accepted by a street and can no longer be withdrawn."),
 }
 
+# issue 11 (security): its texts live in bot/texts_security.py
+from bot import texts_security  # noqa: E402
+
+TEXTS.update(texts_security.TEXTS)
+
 STATES = {
     "unrouted": ("待分派", "awaiting assignment"), "routed": ("待接单", "awaiting acceptance"),
     "accepted": ("处理中", "in progress"), "resolved": ("已办结，待评价", "resolved, awaiting rating"),
@@ -251,11 +256,14 @@ BUTTONS = {
     "ttyped": ("✍️ 输入时间", "✍️ Type a time"),
 }
 
+BUTTONS.update(texts_security.BUTTONS)
+EVENTS.update(texts_security.EVENTS)
+
 
 def lang_of(language_code: str | None, default: str = "zh") -> str:
-    if not language_code:
-        return default
-    return "en" if language_code.lower().startswith("en") else "zh"
+    """The bot speaks zh and en; any other language (or none) gets the configured default (issue 11)."""
+    code = (language_code or "").lower()
+    return "en" if code.startswith("en") else "zh" if code.startswith("zh") else default
 
 
 def pick(pair: tuple[str, str], lang: str) -> str:

@@ -8,6 +8,10 @@ real bot makes about 15 calls per report. aiohttp is already a dependency (the e
 Same contract as PTB's HTTPXRequest: the timeouts of each call (read, connect, pool) apply, a
 timeout raises TimedOut (the request may have reached Telegram), any other transport failure
 NetworkError; files go as multipart/form-data, everything else form-encoded.
+
+Two additions for the networks this bot serves: an error never carries the URL (it holds the token;
+bot/redact.py), and a SOCKS proxy (socks5://, socks5h://, socks4://; the usual way to reach Telegram
+from a restricted network) goes through aiohttp-socks' connector, as aiohttp itself speaks HTTP proxies only.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import certifi
+from aiohttp_socks import ProxyConnector
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.redact import redact
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -28,12 +35,14 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 class AiohttpRequest(BaseRequest):
     def __init__(self, connection_pool_size: int = 8, read_timeout: float | None = 5.0,
                  connect_timeout: float | None = 5.0, pool_timeout: float | None = 1.0,
-                 media_write_timeout: float | None = 20.0):
+                 media_write_timeout: float | None = 20.0, proxy: str | None = None):
         self._pool_size = connection_pool_size
         self._read, self._connect, self._pool = read_timeout, connect_timeout, pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str | None], str | None] = {}
+        self._proxy_cfg = proxy  # telegram.proxy in the config: used for every request
+        self._socks: dict[str, aiohttp.ClientSession] = {}  # a session per SOCKS proxy (the connector is it)
 
     @property
     def read_timeout(self) -> float | None:
@@ -44,16 +53,16 @@ class AiohttpRequest(BaseRequest):
             # The session belongs to the running loop: made here, not in __init__. As with httpx:
             # certifi's CA bundle (a slim image may have no system one) and the HTTP(S)_PROXY /
             # NO_PROXY environment (where Telegram is blocked, a proxy is how the bot reaches it).
-            tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=tls),
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=_tls()),
                 headers={"User-Agent": self.USER_AGENT})
             self._proxies = {}
 
     async def shutdown(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        for session in [self._session, *self._socks.values()]:
+            if session is not None and not session.closed:
+                await session.close()
+        self._session, self._socks = None, {}
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
@@ -81,23 +90,41 @@ class AiohttpRequest(BaseRequest):
             body, headers = urlencode(data).encode(), FORM
         else:
             body = None
+        session, proxy = self._route(url)
+        # `from None`: aiohttp's errors name the URL, and a chained cause is printed in every traceback.
         try:
-            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
-                                             proxy=self._proxy(url)) as res:
+            async with session.request(method, url, data=body, headers=headers, timeout=timeout,
+                                       proxy=proxy) as res:
                 return res.status, await res.read()
         except TimeoutError as err:  # aiohttp's timeouts subclass it; the request may have been sent
-            raise TimedOut from err
-        except (aiohttp.ClientError, OSError) as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise TimedOut(f"Timed out ({_describe(err)})") from None
+        except (aiohttp.ClientError, OSError, ValueError) as err:  # ValueError: python-socks' refusals
+            raise NetworkError(_describe(err)) from None
+
+    def _route(self, url: str) -> tuple[aiohttp.ClientSession, str | None]:
+        """The session and HTTP proxy for this URL: a SOCKS proxy is the session's own connector."""
+        proxy = self._proxy(url)
+        if not proxy or not proxy.lower().startswith("socks"):
+            return self._session, proxy
+        if proxy not in self._socks or self._socks[proxy].closed:
+            scheme, rest = proxy.split("://", 1)
+            remote_dns = scheme.lower() in ("socks5h", "socks4a")  # the proxy resolves names (no local DNS)
+            connector = ProxyConnector.from_url(f"{scheme.lower().rstrip('ha')}://{rest}", rdns=remote_dns,
+                                                limit=self._pool_size, ssl=_tls())
+            self._socks[proxy] = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
+        return self._socks[proxy], None
 
     def _proxy(self, url: str) -> str | None:
-        """The environment's proxy for this URL's host, looked up once per host: aiohttp's trust_env
-        looks it up, and reads ~/.netrc, on every request, each in a worker thread (bench.floor:
-        25.3 instead of 10.0 ms of CPU per report)."""
+        """The proxy for this URL's host: telegram.proxy, else the environment's (HTTP(S)_PROXY, ALL_PROXY,
+        NO_PROXY), looked up once per host: aiohttp's trust_env looks it up, and reads ~/.netrc, on every
+        request, each in a worker thread (bench.floor: 25.3 instead of 10.0 ms of CPU per report)."""
+        if self._proxy_cfg:
+            return self._proxy_cfg
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname)
         if key not in self._proxies:
-            proxy = getproxies().get(parts.scheme)
+            env = getproxies()
+            proxy = env.get(parts.scheme) or env.get("all")
             self._proxies[key] = proxy if proxy and not proxy_bypass(parts.hostname or "") else None
         return self._proxies[key]
 
@@ -124,6 +151,15 @@ class AiohttpRequest(BaseRequest):
         except (aiohttp.ClientError, OSError) as err:
             raise NetworkError(f"file download failed: aiohttp.{err.__class__.__name__}") from None
         return written
+
+
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _describe(err: BaseException) -> str:
+    """aiohttp's error without the URL it names (…/bot<TOKEN>/method): class and redacted text."""
+    return redact(f"aiohttp.{err.__class__.__name__}: {err}")
 
 
 def _multipart(data: dict | None, files: dict) -> aiohttp.FormData:

@@ -52,6 +52,8 @@ class Settings:
     checkin_live: bool = False  # only a live location counts as a check-in, kept a minute on site
     checkin_photo: bool = False  # a check-in also needs one photo on site, sent first
 
+    bind_code_ttl: timedelta = timedelta(hours=24)  # a /bind code not used by then is void (issue 11)
+
     def duty_on(self, when: datetime, street: str | None = None) -> list[tuple[str, int]]:
         """The duty leaders that day (两级巡查轮值): the rota's district and street leaders, else the flat list."""
         if self.rota is None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from cases import bindguard
 from cases.core import CoreBase
 from storage.models import Case, DayCounter, Draft, Photo
 from storage.outbox import enqueue
@@ -62,7 +63,7 @@ class IntakeMixin(CoreBase):
                 if not create:
                     raise IntakeError("stale")
                 # A grid worker's draft takes the fast path: no note or confirm step (see FAST_STEPS).
-                fast = user_id in self.settings.grid_workers
+                fast = user_id in self.settings.grid_workers and not bindguard.revoked(session, user_id)
                 draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={"fast": True} if fast else {},
                               updated_at=now)
                 session.add(draft)
@@ -71,6 +72,8 @@ class IntakeMixin(CoreBase):
                     raise IntakeError("stale")
                 draft.chat_id = chat_id  # a photo or place sent elsewhere moves the draft there
             data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
+            if data.get("fast") and bindguard.revoked(session, user_id):  # revoked mid-draft (issue 11)
+                del data["fast"]
             change(data)
             draft.data, draft.lang, draft.updated_at = data, lang, now
             return DraftView(next_step(data), data, lang)
@@ -205,7 +208,7 @@ class IntakeMixin(CoreBase):
             description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
             place_title=place.get("title"), place_address=place.get("address"),
             place_source=place["source"], street=street if street_chat else None, grid=grid,
-            reported_by_grid=self.settings.grid_workers.get(user_id),
+            reported_by_grid=self._active_grid(session, user_id),
             routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
             state="routed" if street_chat else "unrouted",
             reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),

@@ -22,6 +22,7 @@ class Outcome:
     distance_m: float | None = None  # for check-ins: how far from the place
     extension_id: int | None = None  # for extension requests: the row awaiting its reason
     bound: tuple[str, str] | None = None  # for /bind: (kind, street name or department key)
+    request_id: int | None = None  # for a /bind awaiting the command centre: its request (issue 11)
 
 
 class LifecycleMixin(CoreBase):

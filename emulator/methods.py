@@ -24,6 +24,11 @@ ADMIN_RIGHTS = {k: True for k in ("can_be_edited", "can_manage_chat", "can_delet
                                   "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
                                   "can_pin_messages")} | {"is_anonymous": False}
 
+RESTRICTED_RIGHTS = {f"can_{k}": False for k in (
+    "change_info", "invite_users", "pin_messages", "send_messages", "send_polls", "send_other_messages",
+    "add_web_page_previews", "manage_topics", "send_audios", "send_documents", "send_photos", "send_videos",
+    "send_video_notes", "send_voice_notes", "edit_tag", "react_to_messages")}
+
 
 class BotApiMethods:
     # ---- bot and updates ---------------------------------------------------------------------------
@@ -59,6 +64,10 @@ class BotApiMethods:
                 raise bad_request("command description is empty" if isinstance(c, dict) and c.get("command")
                                   else "BOT_COMMAND_INVALID")
         self.commands[_commands_key(p)] = commands
+        return True
+
+    def api_deleteMyCommands(self: BotApiEmulator, p):
+        self.commands.pop(_commands_key(p), None)
         return True
 
     def api_getMyCommands(self: BotApiEmulator, p):
@@ -182,6 +191,8 @@ class BotApiMethods:
     def _member(self: BotApiEmulator, chat: dict, user_id: int) -> dict:
         user = self.bot if user_id == self.bot.id else self.users.get(user_id)
         user_dict = user.to_dict() if user else {"id": user_id, "is_bot": False, "first_name": "Unknown"}
+        if chat["type"] != "private" and self.owners.get(chat["id"]) == user_id:
+            return {"status": "creator", "user": user_dict, "is_anonymous": False}
         bot_admin = user_id == self.bot.id and self.bot_is_admin(chat["id"])
         if chat["type"] != "private" and (bot_admin or user_id in self.admins.get(chat["id"], ())):
             return {"status": "administrator", "user": user_dict, **ADMIN_RIGHTS}

@@ -52,6 +52,11 @@ class People:
         self.admins[chat_id] = {u.id for u in admins}
         return self.chats[chat_id]
 
+    def make_owner(self, chat_id: int, user: User) -> None:
+        """The group's creator (status "creator" in getChatMember)."""
+        self.owners[chat_id] = user.id
+        self.members.setdefault(chat_id, set()).add(user.id)
+
     def add_member(self, chat_id: int, user: User) -> None:
         self.members.setdefault(chat_id, set()).add(user.id)
 

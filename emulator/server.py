@@ -84,6 +84,7 @@ class BotApiEmulator(People, BotApiMethods, TelegramBehaviour):
         self.chats: dict[int, dict] = {}
         self.members: dict[int, set[int]] = {}
         self.admins: dict[int, set[int]] = {}
+        self.owners: dict[int, int] = {}  # group -> its creator
         self.blocked: set[int] = set()
         self.files = FileStore()
         self.commands: dict[tuple[str, str], list] = {}  # (scope JSON, language_code) -> commands

@@ -64,18 +64,3 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:  # the answer is best effort; never raise from the error handler
         log.exception("could not tell the user about an error")
 
-
-async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/bind CODE: in a group, the group becomes a street's, department's or grid cell's; in a private
-    chat, a worker code registers the sender as a grid worker (codes from `python -m bot bind-code`)."""
-    lg, msg = lang(update, context), update.effective_message
-    if len(context.args or []) != 1:
-        return await msg.reply_text(t("bind_usage", lg))
-    outcome = await core(context).bind(context.args[0], msg.chat_id, update.effective_user.id, _private(update))
-    if not outcome.ok:
-        return await msg.reply_text(t(outcome.key, lg))
-    kind, target = outcome.bound
-    if kind == "worker":
-        return await msg.reply_text(t("worker_registered", lg, grid=target))
-    name = core(context).dept_name(target) if kind == "department" else target
-    await msg.reply_text(t("bound", lg, name=name))

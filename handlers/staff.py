@@ -12,6 +12,7 @@ from bot.config import MAX_DEPARTMENTS
 from bot.texts import BUTTONS, mention, pick, t
 from cases.policy import parse_due
 from cases.rounds import moved_on
+from handlers import acting
 from handlers.common import core, edit_unless_same, int_parts, lang, store_photo
 from handlers.ids import int_fields, parse_id, parse_int, round_field
 from storage.media import MediaError
@@ -21,8 +22,11 @@ MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStat
 
 
 async def is_member(context, chat_id: int, user_id: int) -> bool:
+    if chat_id == user_id:  # their own private chat (a duty leader's approvals and assignments)
+        return True
     member = await context.bot.get_chat_member(chat_id, user_id)
-    return member.status in MEMBER
+    # A restricted user who left the group is still "restricted", with is_member false (issue 11).
+    return member.status in MEMBER and getattr(member, "is_member", True)
 
 
 async def ask(query, context, kind: str, target_id: int, text: str, data: dict | None = None) -> None:
@@ -46,6 +50,8 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
     """The reply to one of ask()'s questions: the reason for "not ours", or a typed check-in time."""
     msg, user, c = update.effective_message, update.effective_user, core(context)
     lg = c.settings.group_lang
+    if not await acting.may_answer(update, context, prompt.asked_by):
+        return
     due = None
     if prompt.kind == "time":
         due = parse_due(msg.text, c.now(), c.settings.calendar, c.settings.tz)
@@ -117,6 +123,8 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     case = await c.load_case(ids[0])
+    if not await acting.allowed(update, context, case):
+        return
     if kind == "R":
         return await query.answer(t("old_round" if moved_on(case, round_) else "resolve_how", lg), show_alert=True)
     if kind == "N":  # not ours: ask why, then hand it back (on the reply)
@@ -215,6 +223,8 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     case_id, mask, _page = ids
+    if not await acting.allowed(update, context, await c.load_case(case_id)):
+        return
     keys = departments_in(c, mask)
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)
@@ -292,6 +302,9 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if msg.text and prompt and prompt.kind != "pick":
         return await on_prompt_reply(update, context, prompt)
     if msg.text:  # the reason for an extension, answering the bot's prompt
+        asker = await acting.extension_asker(c, msg.chat_id, msg.reply_to_message.message_id)
+        if asker is not None and not await acting.may_answer(update, context, asker):
+            return
         outcome = await c.give_reason(msg.chat_id, msg.reply_to_message.message_id, msg.text)
         if outcome is not None:
             return await msg.reply_text(t(outcome.key, lg))
@@ -303,7 +316,7 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             outcome = await c.note_on_call(int(card.kind[4:]), user.id, user.full_name, msg.chat_id, msg.text)
             await msg.reply_text(t(outcome.key, lg))
         return
-    if card.kind != "street":
+    if card.kind != "street" or not await acting.allowed(update, context, await c.load_case(card.case_id)):
         return
     photo = None
     if msg.photo:
@@ -327,9 +340,11 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return await query.answer(t("stale", lg))
     if not await is_member(context, query.message.chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    await query.answer()
     target = "k" if query.data[0] == "V" else "c"
     c = core(context)
+    if target == "c" and not await acting.allowed(update, context, await c.load_case(ids[0])):
+        return
+    await query.answer()
     rows = [[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
                                   callback_data=f"E:{target}:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")]]
     case = await c.load_case(ids[0]) if target == "c" else None
@@ -349,6 +364,8 @@ async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     c, chat_id = core(context), query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
+    if parts[1] in ("c", "o") and not await acting.allowed(update, context, await c.load_case(target_id)):
+        return
     target = {"k": "call", "c": "case", "o": "onsite"}[parts[1]]  # o: the case's on-site deadline
     outcome = await c.ask_extension(target, target_id, parts[3], user.id,
                                     user.full_name, chat_id)
@@ -366,6 +383,8 @@ async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     ok, round_ = round_field(query.data.split(":"), 2)
     if ids is None or not ok:
         return await query.answer(t("stale", lg))
+    if not await is_member(context, query.message.chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
     outcome = await core(context).decide_extension(ids[0], query.data[0] == "Y", user.id, user.full_name,
                                                    query.message.chat_id, round_)
     await _answer(query, lg, outcome)
@@ -382,6 +401,8 @@ async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not await is_member(context, query.message.chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
     c = core(context)
+    if query.data[0] == "M" and not await acting.allowed(update, context, await c.load_case(ids[0])):
+        return
     action = c.flag_difficult if query.data[0] == "M" else c.dispute_decline
     outcome = await action(ids[0], user.id, query.message.chat_id)
     await _answer(query, lg, outcome)
@@ -399,6 +420,8 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     unit_list = units.get(parts[2][:1], []) if case_id else []
     if index is None or index >= len(unit_list):
         return await query.answer(t("stale", lg))
+    if not await is_member(context, query.message.chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
     unit = unit_list[index]
     outcome = await c.assign_difficult(case_id, unit, user.id, user.full_name, query.message.chat_id)
     await _answer(query, lg, outcome)

@@ -188,6 +188,8 @@ class GridWorker(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     grid: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]  # issue 11: a revoked worker (config-listed ones too) has no fast flow
+    revoked_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Binding(Base):
@@ -198,7 +200,7 @@ class Binding(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
     target: Mapped[str] = mapped_column(String(64))
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # None: unbound (/unbind), config.yaml's id too
     bound_at: Mapped[datetime]
     bound_by: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -323,3 +325,32 @@ class Outbox(Base):
     # no table lookups for the rows of chats that must wait); the next retry is one index seek.
     __table_args__ = (Index("ix_outbox_queue", "status", "id", "chat_id", "not_before"),
                       Index("ix_outbox_retry", "status", "not_before"))
+
+
+# ---- issue 11: binding hardening (wrong /bind guesses; rebinds awaiting the command centre) ----------
+class BindFailure(Base):
+    """A wrong /bind code: counted per chat and per user to throttle guessing."""
+
+    __tablename__ = "bind_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class BindRequest(Base):
+    """A /bind that would move a street, department or grid cell away from its group: the command centre decides."""
+
+    __tablename__ = "bind_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    target: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # the new group
+    old_chat: Mapped[int | None] = mapped_column(BigInteger)
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | confirmed | refused
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None]

@@ -15,11 +15,15 @@ async def test_bind_a_new_group_with_a_one_time_code(district):
     d, emu = district, district.emu
     code = await make_bind_code(d.cfg, "street", STREET)
     new_group, member = -1009876, emu.user(6500, "New handler")
-    emu.group(new_group, "温泉街道新群", [member])
+    emu.group(new_group, "温泉街道新群", admins=[member])  # only a group's administrators bind it
     await emu.send_text(member, new_group, f"/bind {code}")
+    assert await d.wait_text(new_group, "需要指挥中心确认")  # the street had a group: the command centre decides
+    command = d.cfg.command_center.chat_id
+    await d.wait_button(command, "确认改绑")
+    await d.tap_last(d.staff[command][0], command, "确认改绑")
     assert await d.wait_text(new_group, "本群已绑定：温泉街道")
     await emu.send_text(member, new_group, f"/bind {code}")
-    assert await d.wait_text(new_group, "绑定码无效或已使用")
+    assert await d.wait_text(new_group, "绑定码无效、已使用或已过期")
 
     await d.report(d.citizen(9601), jpeg(), *d.core.streets.representative_point(STREET))
     card = await d.wait_button(new_group, "接单")
@@ -51,6 +55,6 @@ async def test_bind_code_command_line(tmp_path):
         return proc.returncode, out.decode(), err.decode()
 
     code, out, _ = await run("bind-code", "department", "water")
-    assert code == 0 and "/bind " in out and len(out.split()[0]) == 8
+    assert code == 0 and "/bind " in out and len(out.split()[0]) == 16  # 80 bits (issue 11)
     code, _, err = await run("bind-code", "street", "火星街道")
     assert code == 2 and "no street '火星街道'" in err

@@ -135,7 +135,7 @@ async def test_a_worker_registered_by_code_reports_fast_in_private(district):
     assert await d.wait_text(newcomer.id, "您已登记为 鼓东街道01网格 的网格员")
     n = len(emu.messages(newcomer.id))
     await d.text(newcomer, f"/bind {code}")
-    assert await d.wait_text(newcomer.id, "绑定码无效或已使用", after=n)
+    assert await d.wait_text(newcomer.id, "绑定码无效、已使用或已过期", after=n)
 
     await d.restart_bot()  # the registration lives in the database
     lat, lon = d.core.grids.representative_point("鼓东街道01网格")
@@ -153,8 +153,12 @@ async def test_a_worker_registered_by_code_reports_fast_in_private(district):
     # a grid group bound by code takes the grid's cards from then on
     code = await make_bind_code(d.cfg, "grid", "鼓东街道01网格")
     new_group = -1009900
-    emu.group(new_group, "鼓东01网格新群", [newcomer])
+    emu.group(new_group, "鼓东01网格新群", admins=[newcomer])  # only a group's administrators bind it
     await emu.send_text(newcomer, new_group, f"/bind {code}")
+    assert await d.wait_text(new_group, "需要指挥中心确认")  # the grid had a group: the command centre decides
+    command = d.cfg.command_center.chat_id
+    await d.wait_button(command, "确认改绑")
+    await d.tap_last(d.staff[command][0], command, "确认改绑")
     assert await d.wait_text(new_group, "本群已绑定：鼓东街道01网格")
     await d.report(d.citizen(8201), jpeg(label="v"), lat, lon, category="占道经营")
     card = await d.wait_button(new_group, "接单")

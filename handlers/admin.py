@@ -1,0 +1,101 @@
+"""Binding and its guards (issue 11): /bind by a group's creator or administrators, rebinds confirmed by
+the command centre, /unbind and /revoke in the command centre."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import ContextTypes
+
+from bot.texts import BUTTONS, pick, t
+from handlers.common import core, int_parts, lang
+from handlers.staff import is_member
+
+ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
+
+
+def _private(update: Update) -> bool:
+    return update.effective_chat.type == "private"
+
+
+async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bind CODE: in a group, the group becomes a street's, department's or grid cell's; in a private
+    chat, a worker code registers the sender as a grid worker (codes from `python -m bot bind-code`)."""
+    lg, msg, user, c = lang(update, context), update.effective_message, update.effective_user, core(context)
+    if len(context.args or []) != 1:
+        return await msg.reply_text(t("bind_usage", lg))
+    admin = _private(update) or (await context.bot.get_chat_member(msg.chat_id, user.id)).status in ADMINS
+    outcome = await c.bind(context.args[0], msg.chat_id, user.id, _private(update), admin)
+    if not outcome.ok:
+        name = c.unit_name(*outcome.bound) if outcome.bound else ""
+        return await msg.reply_text(t(outcome.key, lg, name=name))
+    kind, target = outcome.bound
+    if kind == "worker":
+        return await msg.reply_text(t("worker_registered", lg, grid=target))
+    name = c.unit_name(kind, target)
+    if outcome.key == "rebind_asked":
+        await msg.reply_text(t("rebind_asked", lg, name=name))
+        return await ask_command_centre(context, outcome.request_id, name, c.bound_chat(kind, target),
+                                        update.effective_chat, user)
+    await msg.reply_text(t("bound", lg, name=name))
+
+
+async def ask_command_centre(context, request_id: int, name: str, old: int | None, chat, user) -> None:
+    c = core(context)
+    lg = c.settings.group_lang
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(pick(BUTTONS["rebind_yes"], lg), callback_data=f"bd:{request_id}:1"),
+        InlineKeyboardButton(pick(BUTTONS["rebind_no"], lg), callback_data=f"bd:{request_id}:0")]])
+    text = t("rebind_request", lg, name=name, old=old or "—", title=chat.title or "", chat=chat.id,
+             user=f"{user.full_name} ({user.id})")
+    await context.bot.send_message(c.settings.command_chat, text, parse_mode="HTML", reply_markup=keyboard)
+
+
+async def on_rebind_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """bd:REQUEST:1 confirms, bd:REQUEST:0 refuses; only members of the command centre's group."""
+    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
+    ids = int_parts(query.data, 2)
+    if ids is None or ids[1] > 1:
+        return await query.answer(t("stale", lg))
+    chat_id = query.message.chat_id
+    if not await is_member(context, chat_id, user.id):
+        return await query.answer(t("not_your_group", lg), show_alert=True)
+    outcome = await core(context).decide_rebind(ids[0], ids[1] == 1, user.id, chat_id)
+    await query.answer(t(outcome.key, lg), show_alert=not outcome.ok)
+    if outcome.ok or outcome.key == "already_decided":
+        await query.edit_message_reply_markup(None)
+
+
+async def _in_command_centre(update: Update, context) -> bool:
+    c, msg = core(context), update.effective_message
+    if msg.chat_id != c.settings.command_chat or not await is_member(context, msg.chat_id, update.effective_user.id):
+        await msg.reply_text(t("command_only", lang(update, context)))
+        return False
+    return True
+
+
+async def unbind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unbind street|department|grid NAME (the command centre)."""
+    lg, msg, c = lang(update, context), update.effective_message, core(context)
+    if not await _in_command_centre(update, context):
+        return
+    args = context.args or []
+    if len(args) < 2:
+        return await msg.reply_text(t("unbind_usage", lg))
+    kind, target = args[0], " ".join(args[1:])
+    outcome = await c.unbind(kind, target, update.effective_user.id, msg.chat_id)
+    name = c.unit_name(kind, target) if outcome.ok else ""
+    await msg.reply_text(t(outcome.key, lg, name=name))
+
+
+async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/revoke USER_ID (the command centre): the grid worker loses the fast flow at once."""
+    lg, msg, c = lang(update, context), update.effective_message, core(context)
+    if not await _in_command_centre(update, context):
+        return
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 15:
+        return await msg.reply_text(t("revoke_usage", lg))
+    outcome = await c.revoke_worker(int(args[0]), update.effective_user.id, msg.chat_id)
+    grid = outcome.bound[1] if outcome.bound else ""
+    await msg.reply_text(t(outcome.key, lg, user=args[0], grid=grid))
