@@ -134,7 +134,10 @@ async def test_start_up_survives_a_bot_api_that_is_briefly_down(cfg, clock, tmp_
     d.cfg.media.dir = tmp_path / "media"
     d._make_groups()
     starting = asyncio.create_task(d.start_bot())
-    await asyncio.sleep(1.2)  # the outage we are surviving: the bot must still be trying
+    # the outage we are surviving: the bot reaches getMe (after its migrations, slower on a busy
+    # machine) and must still be trying a while later
+    await d.emu.wait_for(lambda: any(c.method == "getMe" for c in d.emu.calls), timeout=30)
+    await asyncio.sleep(1.2)
     assert not starting.done()
     failed = [c for c in d.emu.calls if c.method == "getMe"]
     assert failed and all(c.response.get("error_code") == 502 for c in failed)

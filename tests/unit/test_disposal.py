@@ -168,7 +168,8 @@ async def test_resolve_then_satisfied_closes_and_both_sides_rate_each_other(core
     row = case_row(core, case.id)
     assert (row.state, row.rating, row.closed_at) == ("closed", "satisfied", clock.now())
     assert deadlines(core, case.id)["rating"].status == "met"
-    assert outbox(core, mark) == [("notice", CITIZEN, "n_thanks")]
+    # the street card's last word (the outcome), then the citizen's thanks
+    assert outbox(core, mark) == [("refresh_card", STREET_CHAT, None), ("notice", CITIZEN, "n_thanks")]
     assert (await core.rate(case.id, CITIZEN, "mostly")).key == "already_rated"
 
     # the optional comment goes to the group that handled the case, once
@@ -204,7 +205,8 @@ async def test_not_satisfied_reopens_with_fresh_deadlines_and_twice_is_difficult
         "checkin": (clock.now(), timedelta(hours=1), "open"),
         "resolve": (clock.now(), timedelta(days=1), "open")}  # no new "respond": the street already has it
     assert events(core, case.id, "reopened")[0].data == {"count": 1}
-    assert outbox(core, mark) == [("street_card", STREET_CHAT, None), ("notice", CITIZEN, "n_reopened")]
+    assert outbox(core, mark) == [("refresh_card", STREET_CHAT, None), ("street_card", STREET_CHAT, None),
+                                  ("notice", CITIZEN, "n_reopened")]
     assert not row.difficult
 
     await core.resolve(case.id, HANDLER, STREET_CHAT, "又清理了", after_photo())
@@ -213,7 +215,8 @@ async def test_not_satisfied_reopens_with_fresh_deadlines_and_twice_is_difficult
     row = case_row(core, case.id)
     assert (row.state, row.reopen_count, row.difficult) == ("accepted", 2, True)
     assert events(core, case.id, "difficult")[0].data == {"reason": "两次重办 / reopened twice"}
-    assert outbox(core, mark) == [("difficult_card", COMMAND, None), ("difficult_card", DUTY_LEADER, None),
+    assert outbox(core, mark) == [("refresh_card", STREET_CHAT, None), ("difficult_card", COMMAND, None),
+                                  ("difficult_card", DUTY_LEADER, None),
                                   ("street_card", STREET_CHAT, None), ("notice", CITIZEN, "n_reopened")]
 
 
@@ -229,7 +232,7 @@ async def test_an_unrated_case_closes_after_the_rating_timeout(core, clock):
     assert (row.state, row.rating, row.closed_at) == ("closed", "none", clock.now())
     assert deadlines(core, case.id)["rating"].status == "lapsed"
     assert events(core, case.id, "closed")[0].actor_role == "system"
-    assert outbox(core, mark) == [("notice", CITIZEN, "n_closed_unrated")]
+    assert outbox(core, mark) == [("notice", CITIZEN, "n_closed_unrated"), ("refresh_card", STREET_CHAT, None)]
     assert await core.close_unrated() == 0
     # the rating deadline never nags anyone
     assert await core.fire_due() == 0
