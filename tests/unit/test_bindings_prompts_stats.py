@@ -9,7 +9,10 @@ async def test_a_code_binds_a_group_once_and_wins_over_the_config(core):
     code = await core.db.write(lambda s: new_code(s, "street", STREET, core.now()))
     assert (await core.bind(code, -42, 1, private=True)).key == "code_group"
     outcome = await core.bind(code.lower(), -42, 1)
-    assert (outcome.ok, outcome.bound) == (True, ("street", STREET))
+    # the street has a group already (config.yaml): moving it waits for the command centre
+    assert (outcome.ok, outcome.key, outcome.bound) == (True, "rebind_asked", ("street", STREET))
+    assert core.settings.street_chats[STREET] == STREET_CHAT
+    assert (await core.decide_rebind(outcome.request_id, True, 4999, COMMAND)).key == "rebind_confirmed"
     assert core.settings.street_chats[STREET] == -42
     assert (await core.bind(code, -43, 1)).key == "bad_code"
     assert [(b.kind, b.target, b.chat_id) for b in rows(core, Binding)] == [("street", STREET, -42)]

@@ -143,7 +143,9 @@ async def test_the_command_centre_routes_by_hand_once(core):
     row = case_row(core, case.id)
     assert (row.state, row.street, row.routed_by) == ("routed", STREET, "manual")
     assert events(core, case.id, "routed")[0].data == {"street": STREET, "how": "manual"}
-    assert outbox(core, mark) == [("street_card", STREET_CHAT, None), ("refresh_card", COMMAND, None)]
+    # the street's card; a card a street left behind (none here) brought up to date; the routing card
+    assert outbox(core, mark) == [("street_card", STREET_CHAT, None), ("refresh_card", STREET_CHAT, None),
+                                  ("refresh_card", COMMAND, None)]
     assert (await core.route_manually(case.id, "鼓东街道", 4999, COMMAND)).key == "already_routed"
 
 
