@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
     parser.add_argument("command", nargs="*",
-                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
+                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
+                             "api: serve the Open311 API alone")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    if args.command == ["api"]:  # the Open311 API alone, on the bot's database
+        from api.server import run_alone
+        asyncio.run(run_alone(cfg))
+        return 0
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
             parser.error("commands: bind-code street|department|grid|worker NAME")

@@ -179,6 +179,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "routing_title_returned": ("📍 待分派 {number}（{street}退回）", "📍 To assign {number} (handed back by {street})"),
     "card_accepted": ("✅ 已接单：{name}，{time}", "✅ Accepted by {name} at {time}"),
     "card_routed": ("➡️ 已分派至 {street}", "➡️ Assigned to {street}"),
+    # ---- intake channels (the Open311 API, api/): cases filed by the 12345 hotline and other systems
+    "routing_title_address": ("📍 待定位 {number}（只有地址：请回复一个位置，或点选街镇）", "📍 To place {number} (an address only: reply with a location, or tap a street)"),
+    "placed": ("已定位并分派。", "Placed and assigned."),
+    "placed_unowned": ("已定位，但没有已绑定的街镇管辖该位置，请点选街镇。", "Placed, but no bound street owns that point: tap a street."),
 }
 
 STATES = {
@@ -206,6 +210,7 @@ EVENTS = {
     "difficult": ("列为疑难件", "marked difficult"), "assigned": ("值班领导指定责任单位", "responsible unit assigned"),
     "extension_asked": ("申请延期", "extension asked"), "extended": ("批准延期", "extension approved"),
     "extension_refused": ("延期未获批准", "extension refused"),
+    "placed": ("指挥中心定位", "placed by the command centre"), "media_failed": ("照片获取失败", "photo could not be fetched"),
 }
 BUTTONS = {
     "skip": ("跳过", "Skip"), "confirm": ("✅ 确认提交", "✅ Confirm"), "edit": ("✏️ 修改", "✏️ Edit"),

@@ -76,9 +76,15 @@ class Case(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)  # the citizen's optional words with the last rating
     grid: Mapped[str | None] = mapped_column(String(64), index=True)  # handled by this grid cell's group
     reported_by_grid: Mapped[str | None] = mapped_column(String(64), index=True)  # a grid worker's report, credited
+    # ---- intake channels (Open311 API): None is a Telegram report; else the channel's config key
+    channel: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(64))  # the channel's own ticket number
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
+
+    # One case per ticket of a channel: a repeated POST finds the case instead of making a second one.
+    __table_args__ = (Index("ux_cases_channel_external", "channel", "external_id", unique=True),)
 
 
 class Photo(Base):

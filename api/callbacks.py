@@ -1,0 +1,135 @@
+"""Follow-up to a channel: each change of state of its case, POSTed to its callback_url.
+
+The rows are the outbox's (kind `callback`, chat CHANNEL_CHAT), written in the transaction of the
+change itself, so none is lost; this worker sends them over HTTP on its own, so a slow or dead
+callback never holds up Telegram delivery. Each body is signed: X-Open311-Signature is
+`sha256=` + the hex HMAC-SHA256 of the body under the channel's api_key. A case's callbacks go one at
+a time, in the order they were written; a failure is retried with back-off (0.5 s · 2ⁿ, at most
+10 min), without end: the log on the row says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from sqlalchemy import select, update
+
+from storage.models import Case, Outbox
+from storage.outbox import CHANNEL_CHAT
+
+log = logging.getLogger(__name__)
+
+# What the core tells a reporter, as the state the channel is told about.
+EVENTS = {"receipt": "received", "accepted": "accepted", "n_called": "called", "n_on_site": "on_site",
+          "rating_request": "resolved", "n_reopened": "reopened", "n_thanks": "closed",
+          "n_closed_unrated": "closed"}
+WORDS = {"received": "已受理", "accepted": "街镇已接单", "called": "已呼叫部门", "on_site": "部门已到场",
+         "resolved": "已办结，待回访", "reopened": "不满意，已重办", "closed": "已结案"}
+MAX_DELAY = 600.0
+
+
+def sign(key: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Callbacks:
+    def __init__(self, db, channels: dict, tz, timeout: float = 10.0, batch: int = 200, parallel: int = 8):
+        self.db, self.sessions, self.channels, self.tz = db, db.sessions, channels, tz
+        self.timeout, self.batch, self.parallel = timeout, batch, parallel
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout), trust_env=True)
+        self._task = asyncio.create_task(self._loop(), name="channel-callbacks")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, self.timeout + 1)
+            except TimeoutError:
+                pass
+        if self._http:
+            await self._http.close()
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                pause = await self.run_once()
+            except Exception:  # the worker outlives a bad row or a database hiccup
+                log.exception("callback pass failed")
+                pause = 1.0
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(pause or 5.0, 5.0))
+            except TimeoutError:
+                pass
+
+    async def run_once(self) -> float | None:
+        """Send the oldest pending callback of each case that may go now; seconds until more may go."""
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            rows = list(await session.scalars(select(Outbox).where(
+                Outbox.status == "pending", Outbox.chat_id == CHANNEL_CHAT).order_by(Outbox.id).limit(self.batch)))
+        firsts: dict[int, Outbox] = {}
+        for row in rows:
+            firsts.setdefault(row.case_id, row)  # a case's later rows wait: its order is kept
+        going = [r for r in firsts.values() if r.not_before is None or r.not_before <= now]
+        waits = [(r.not_before - now).total_seconds() for r in firsts.values() if r not in going]
+        gate = asyncio.Semaphore(self.parallel)
+
+        async def one(row: Outbox) -> None:
+            async with gate:
+                await self.deliver(row)
+        await asyncio.gather(*(one(r) for r in going))
+        if going:
+            return 0.0
+        return min(waits) if waits else None
+
+    async def body(self, row: Outbox) -> tuple[Case, bytes]:
+        async with self.sessions() as session:
+            case = await session.get(Case, row.case_id)
+        event = EVENTS.get(row.payload.get("event"), row.payload.get("event"))
+        data = {"service_request_id": case.number, "external_id": case.external_id, "event": event,
+                "status": "closed" if event in ("resolved", "closed") else "open",
+                "status_notes": WORDS.get(event, event),
+                "updated_datetime": row.created_at.astimezone(self.tz).isoformat(timespec="seconds")}
+        return case, json.dumps(data, ensure_ascii=False).encode()
+
+    async def deliver(self, row: Outbox) -> None:
+        case, body = await self.body(row)
+        channel = self.channels.get(case.channel)
+        if channel is None or not channel.callback_url:
+            return await self._finish(row, "sent", "no callback_url")
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   "X-Open311-Signature": sign(channel.api_key, body)}
+        try:
+            async with self._http.post(channel.callback_url, data=body, headers=headers) as resp:
+                if 200 <= resp.status < 300:
+                    return await self._finish(row, "sent", None)
+                why = f"HTTP {resp.status}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            why = f"{exc!r}"
+        attempts = row.attempts + 1
+        delay = min(0.5 * 2 ** attempts, MAX_DELAY)
+        log.warning("callback %s for %s: %s; retry in %.1fs", row.id, case.number, why, delay)
+        values = {"attempts": attempts, "log": [*row.log[-9:], why],
+                  "not_before": datetime.now(UTC) + timedelta(seconds=delay)}
+        await self.db.write(lambda s: s.execute(update(Outbox).where(Outbox.id == row.id).values(**values)))
+
+    async def _finish(self, row: Outbox, status: str, why: str | None) -> None:
+        values = {"status": status, "sent_at": datetime.now(UTC), "log": [*row.log, why] if why else row.log}
+        await self.db.write(lambda s: s.execute(update(Outbox).where(Outbox.id == row.id).values(**values)))

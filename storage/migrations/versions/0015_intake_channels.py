@@ -1,0 +1,27 @@
+"""cases: the intake channel (Open311 API) and the channel's own ticket number
+
+Revision ID: 0015
+Revises: 0008
+Create Date: 2026-12-03 08:50:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0015'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('cases', sa.Column('channel', sa.String(length=32), nullable=True))
+    op.add_column('cases', sa.Column('external_id', sa.String(length=64), nullable=True))
+    op.create_index('ux_cases_channel_external', 'cases', ['channel', 'external_id'], unique=True)
+
+
+def downgrade() -> None:
+    op.drop_index('ux_cases_channel_external', table_name='cases')
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_column('external_id')
+        batch.drop_column('channel')
