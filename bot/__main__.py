@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
+    parser.add_argument("--stay", action="store_true",
+                        help="demo: keep the Open311 API up on api.port afterwards, for curl (Ctrl-C stops)")
     parser.add_argument("command", nargs="*",
                         help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
                              "api: serve the Open311 API alone")
@@ -62,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot.demo import run_demo
     logging.getLogger().setLevel(logging.WARNING)
-    return asyncio.run(run_demo(cfg))
+    try:
+        return asyncio.run(run_demo(cfg, stay=args.stay))
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":
