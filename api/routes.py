@@ -150,7 +150,8 @@ class Routes:
             self.intake.validate(req)
         except ChannelError as exc:
             raise bad(exc.field, exc.description) from None
-        found = await self.intake.existing(channel.key, req.external_id)
+        # A repeated ticket is found again in the filing transaction; looked up first only to spare a fetch.
+        found = await self.intake.existing(channel.key, req.external_id) if text["media_url"] else None
         if found is None and text["media_url"]:  # fetched once, before the case's one transaction
             media = self.cfg.media
             req.photo, req.media_problem = await fetch_photo(

@@ -1,10 +1,12 @@
 """Open311 POST requests per second through the bot process on SQLite, while it keeps answering chats.
 
-    python -m bench.api [--requests 4000] [--clients 50]
+    python -m bench.api [--requests 4000] [--clients 50] [--rate 200]
 
 The bot runs as its own process (`python -m bot --config <generated>`, the API served by it on a free
 loopback port) against the Bot API emulator run here. `--clients` HTTP clients each POST one request
 (form-encoded, a point in one of the streets, no media_url) and the next as soon as it is answered.
+With `--rate R` the clients offer R requests a second in all instead (request i is due at i/R s, and
+its latency counts from then, however late it is sent: no coordinated omission).
 Meanwhile a citizen sends /help every 0.25 s and waits for the bot's answer. Reported: accepted
 (201) requests per second of wall time, latency percentiles of the POSTs, the bot's chat answer
 latency during the load, and the bot process's CPU.
@@ -46,7 +48,7 @@ def pct(values: list[float], p: float) -> float:
     return round(values[min(len(values) - 1, int(len(values) * p))] * 1000, 1) if values else float("nan")
 
 
-async def run(total: int, clients: int, warmup: int) -> dict:
+async def run(total: int, clients: int, warmup: int, profile: str | None = None, rate: float = 0) -> dict:
     cfg = load_config(ROOT / "config.yaml")
     with tempfile.TemporaryDirectory(prefix="frontline-bench-api-") as tmp:
         tmp = Path(tmp)
@@ -65,8 +67,10 @@ async def run(total: int, clients: int, warmup: int) -> dict:
         raw["api"]["channels"][0]["rate_limit"] = 10**6
         (tmp / "bench.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token, "HOTLINE_12345_API_KEY": KEY}
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "--config", str(tmp / "bench.yaml"),
-                                                    cwd=ROOT, env=env, stderr=asyncio.subprocess.DEVNULL)
+        prof = ["-m", "cProfile", "-o", profile] if profile else []  # where the bot's CPU goes (slower)
+        proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "bot", "--config",
+                                                    str(tmp / "bench.yaml"), cwd=ROOT, env=env,
+                                                    stderr=asyncio.subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}/open311/v2/requests.json"
         try:
             await d.emu.wait_for(lambda: any(c.method == "setMyCommands" for c in d.emu.calls), 60)
@@ -86,12 +90,19 @@ async def run(total: int, clients: int, warmup: int) -> dict:
                         await asyncio.sleep(0.1)
                 numbers = iter(range(warmup))  # warm-up requests first, not counted
 
+                start = [0.0]
+
                 async def client() -> None:
                     for i in numbers:
                         lat, lon = points[i % len(points)]
                         form = {"api_key": KEY, "service_code": "garbage", "lat": str(lat), "long": str(lon),
                                 "description": f"bench {i}", "external_id": f"B-{i}"}
                         t = time.perf_counter()
+                        if rate and i >= warmup:  # open loop: request i is due at start + i/rate
+                            due = start[0] + (i - warmup) / rate
+                            if due > t:
+                                await asyncio.sleep(due - t)
+                            t = due  # latency counted from when it was due, late or not
                         async with http.post(url, data=form) as resp:
                             await resp.read()
                         if i >= warmup:
@@ -113,20 +124,24 @@ async def run(total: int, clients: int, warmup: int) -> dict:
                 await asyncio.gather(*(client() for _ in range(min(clients, warmup))))
                 numbers = iter(range(warmup, total + warmup))
                 chatting = asyncio.create_task(citizen())
-                t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
+                t0, cpu0, own0 = time.perf_counter(), cpu_seconds(proc.pid), time.process_time()
+                start[0] = t0
                 await asyncio.gather(*(client() for _ in range(clients)))
                 elapsed = time.perf_counter() - t0
-                bot_cpu = cpu_seconds(proc.pid) - cpu0
+                bot_cpu, own_cpu = cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
                 done.set()
                 await chatting
             db = tmp / "bench.sqlite3"
             accepted = statuses.get(201, 0)
-            return {"requests": total, "clients": clients, "seconds": round(elapsed, 2), "statuses": statuses,
+            return {"requests": total, "clients": clients, "offered_per_s": rate or "as fast as answered",
+                    "seconds": round(elapsed, 2), "statuses": statuses,
                     "accepted_per_s": round(accepted / elapsed, 1),
                     "latency_ms_p50_p95_p99_max": (pct(latencies, .5), pct(latencies, .95), pct(latencies, .99),
                                                    round(max(latencies) * 1000, 1)),
                     "bot_cpu_share": f"{bot_cpu / elapsed:.0%} of one core",
                     "bot_cpu_ms_per_request": round(bot_cpu / max(accepted, 1) * 1000, 2),
+                    "clients_and_emulator_cpu_share": f"{own_cpu / elapsed:.0%} of one core",
+                    "load_average_1min_after": os.getloadavg()[0],
                     "chat_answers_during_load": len(chat_waits),
                     "chat_answer_ms_median_max": (round(statistics.median(chat_waits) * 1000, 1) if chat_waits
                                                   else None, round(max(chat_waits, default=0) * 1000, 1)),
@@ -143,8 +158,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=200, help="requests sent first and not counted")
+    parser.add_argument("--profile", help="run the bot under cProfile and write its stats to this file")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="open loop: offer this many requests a second in all (0: each client posts its "
+                             "next request as soon as the last is answered)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.requests, args.clients, args.warmup))
+    result = asyncio.run(run(args.requests, args.clients, args.warmup, args.profile, args.rate))
     for key, value in result.items():
         print(f"{key:>28}: {value}")
     return 0

@@ -7,6 +7,7 @@ A case is written whole in one transaction (case, photo, deadlines, trace, outbo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,10 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import Outcome
-from storage.models import Case, Photo
+from storage.models import Case, DayCounter, Photo
 from storage.outbox import CHANNEL_CHAT, enqueue
 
 RATINGS = ("satisfied", "mostly", "unsatisfied")
+REARM_EVERY = 0.2  # seconds
+BATCH = 64  # cases filed in one transaction at most
 
 
 class ChannelError(Exception):
@@ -60,6 +63,21 @@ class ChannelIntake:
         self.clock = clock or core.clock
         self.settings = settings or core.settings
         self.streets = streets or core.streets
+        self._rearm: asyncio.TimerHandle | None = None
+        self._waiting: list[tuple[ChannelRequest, asyncio.Future]] = []
+        self._filer: asyncio.Task | None = None
+
+    def _written(self) -> None:
+        """Wake the delivery workers now; let the scheduler re-arm at most every REARM_EVERY seconds.
+        A new case's earliest step is its first warning, minutes away: re-arming the scheduler after
+        every one of hundreds of cases a second cost more than filing them (and the 30 s tick stays)."""
+        self.core._on_outbox()
+        if self._rearm is None:
+            self._rearm = asyncio.get_running_loop().call_later(REARM_EVERY, self._rearm_now)
+
+    def _rearm_now(self) -> None:
+        self._rearm = None
+        self.core.on_deadlines()
 
     def check_point(self, lat: float, lon: float) -> float:
         """Refuse a point outside the district (with how far); returns the distance to the nearest street."""
@@ -98,43 +116,96 @@ class ChannelIntake:
                                                            Case.external_id == external_id))
 
     async def file(self, req: ChannelRequest) -> Filed:
-        """One whole case, or nothing; a ticket already filed returns its case."""
+        """One whole case, or nothing; a ticket already filed returns its case.
+
+        Requests that arrive while a transaction is being written wait and are filed together in the
+        next one (group commit): one commit for many cases is what lets SQLite take hundreds a second.
+        Each case is still whole; if the shared transaction fails, each request is filed alone."""
         self.validate(req)
-        now = self.clock.now()
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((req, done))
+        if self._filer is None or self._filer.done():
+            self._filer = asyncio.create_task(self._file_waiting())
+        return await done
+
+    async def _file_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            now = self.clock.now()
+            try:
+                results = await self.db.write(self._file_many, [req for req, _ in batch], now)
+            except Exception:  # one bad request must not sink the others: each alone, with its own error
+                results = [await self._file_alone(req, now) for req, _ in batch]
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+            if any(isinstance(r, Filed) and r.created for r in results):
+                self._written()
+
+    async def _file_alone(self, req: ChannelRequest, now: datetime) -> Filed | Exception:
         try:
-            filed = await self.db.write(self._file, req, now)
-        except IntegrityError:  # the same ticket filed at the same moment by another request
+            return await self.db.write(self._file, req, now)
+        except IntegrityError as exc:  # the same ticket filed at the same moment by another process
             case = await self.existing(req.channel, req.external_id)
-            if case is None:
-                raise
-            return Filed(case, False)
-        if filed.created:
-            self.core.outbox_written()
-        return filed
+            return Filed(case, False) if case is not None else exc
+        except Exception as exc:
+            return exc
 
     def _file(self, session: Session, req: ChannelRequest, now: datetime) -> Filed:
-        if req.external_id:
-            found = session.scalar(select(Case).where(Case.channel == req.channel,
-                                                      Case.external_id == req.external_id))
-            if found is not None:
-                return Filed(found, False)
+        return self._file_many(session, [req], now)[0]
+
+    def _file_many(self, session: Session, reqs: list[ChannelRequest], now: datetime) -> list[Filed]:
+        """Cases for `reqs` in the session's transaction. Written in bulk (one flush for the cases, one
+        for the rest, one counter update for their numbers): per-case flushes cost more than the SQL."""
         core, s = self.core, self.settings
-        pointed = req.lat is not None
-        match = self.streets.locate(req.lat, req.lon) if pointed else None
-        street = match.street if match else None
-        street_chat = s.street_chats.get(street) if street else None
-        grid = core._grid_for(req.service_code, req.lat, req.lon) if street_chat else None
-        case = Case(
-            number=core._next_number(session, now), category=req.service_code,
-            description=req.description.strip(), lat=req.lat if pointed else 0.0, lon=req.lon if pointed else 0.0,
-            place_title=None, place_address=(req.address or "").strip()[:512] or None,
-            place_source="api" if pointed else "address", street=street if street_chat else None, grid=grid,
-            routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
-            state="routed" if street_chat else "unrouted", reporter_id=CHANNEL_CHAT, reporter_lang=s.group_lang,
-            reporter_tag=req.channel_name[:16], channel=req.channel, external_id=req.external_id,
-            created_at=now, updated_at=now)
-        session.add(case)
-        session.flush()
+        tickets = {(r.channel, r.external_id) for r in reqs if r.external_id}
+        known: dict[tuple, Case] = {}
+        if tickets:
+            for case in session.scalars(select(Case).where(
+                    Case.channel.in_({c for c, _ in tickets}), Case.external_id.in_({e for _, e in tickets}))):
+                known[(case.channel, case.external_id)] = case
+        results: list[Filed | None] = []
+        new: list[tuple[int, ChannelRequest, object, Case]] = []
+        for i, req in enumerate(reqs):
+            ticket = (req.channel, req.external_id)
+            if req.external_id and ticket in known:  # filed before, or earlier in this batch
+                results.append(Filed(known[ticket], False))
+                continue
+            pointed = req.lat is not None
+            match = self.streets.locate(req.lat, req.lon) if pointed else None
+            street = match.street if match else None
+            street_chat = s.street_chats.get(street) if street else None
+            grid = core._grid_for(req.service_code, req.lat, req.lon) if street_chat else None
+            case = Case(
+                category=req.service_code, description=req.description.strip(),
+                lat=req.lat if pointed else 0.0, lon=req.lon if pointed else 0.0, place_title=None,
+                place_address=(req.address or "").strip()[:512] or None,
+                place_source="api" if pointed else "address", street=street if street_chat else None, grid=grid,
+                routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
+                state="routed" if street_chat else "unrouted", reporter_id=CHANNEL_CHAT, reporter_lang=s.group_lang,
+                reporter_tag=req.channel_name[:16], channel=req.channel, external_id=req.external_id,
+                created_at=now, updated_at=now)
+            if req.external_id:
+                known[ticket] = case
+            new.append((i, req, match, case))
+            results.append(Filed(case, True))
+        if not new:
+            return results
+        for (_, _, _, case), number in zip(new, self._numbers(session, now, len(new)), strict=True):
+            case.number = number
+        session.add_all([case for *_, case in new])
+        session.flush()  # the cases' ids, in one INSERT
+        for _, req, match, case in new:
+            self._dependants(session, req, match, case, now)
+        return results
+
+    def _dependants(self, session: Session, req: ChannelRequest, match, case: Case, now: datetime) -> None:
+        """A new case's photo, deadlines, trace and messages (its card, and the channel's `received`)."""
+        core, s = self.core, self.settings
         if req.photo:
             session.add(Photo(case_id=case.id, position=0, stage="before", file_id="", file_unique_id="",
                               sha256=req.photo["sha256"], width=req.photo["width"], height=req.photo["height"],
@@ -146,18 +217,27 @@ class ChannelIntake:
                    source=case.place_source, **({"contact": req.contact} if req.contact else {}))
         if req.media_problem:
             core.trace(session, case.id, now, "media_failed", "system", reason=req.media_problem)
-        if street_chat:
-            core.trace(session, case.id, now, "routed", "system", street=street, how=case.routed_by,
-                       distance_m=round(match.distance_m, 1), **({"grid": grid} if grid else {}))
+        if case.state == "routed":
+            core.trace(session, case.id, now, "routed", "system", street=case.street, how=case.routed_by,
+                       distance_m=round(match.distance_m, 1), **({"grid": case.grid} if case.grid else {}))
             enqueue(session, now, s.owner_chat(case), "street_card", case.id)
         else:
-            why = "address only" if not pointed else "no street group" if street else "outside every street"
+            why = "address only" if match is None else "no street group" if match.street else "outside every street"
             core.trace(session, case.id, now, "to_command", "system", reason=why,
                        **({"nearest": match.street, "distance_m": round(match.distance_m, 1)} if match else {}))
             if s.command_chat:
                 enqueue(session, now, s.command_chat, "routing_card", case.id)
         enqueue(session, now, CHANNEL_CHAT, "receipt", case.id)
-        return Filed(case, True)
+
+    def _numbers(self, session: Session, now: datetime, n: int) -> list[str]:
+        """n case numbers at once from the day's counter (as cases/intake.py's, incremented in SQL)."""
+        day = now.astimezone(self.settings.tz).strftime("%Y%m%d")
+        if session.get(DayCounter, day) is None:
+            session.add(DayCounter(day=day, last=0))
+            session.flush()
+        session.execute(update(DayCounter).where(DayCounter.day == day).values(last=DayCounter.last + n))
+        last = session.scalar(select(DayCounter.last).where(DayCounter.day == day))
+        return [f"{self.settings.case_prefix}-{day}-{k:04d}" for k in range(last - n + 1, last + 1)]
 
     async def place(self, case_id: int, lat: float, lon: float, user_id: int, chat_id: int) -> Outcome:
         """The command centre gives an address-only case its point (a location in reply to the routing
