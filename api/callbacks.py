@@ -69,6 +69,8 @@ class Callbacks:
     async def _loop(self) -> None:
         while not self._stopping:
             await asyncio.sleep(GATHER)  # callbacks of many commits in one pass
+            if self._stopping:  # stop() woke us during the sleep: that wake must not be cleared
+                break
             self._wake.clear()
             try:
                 pause = await self.run_once()
@@ -76,7 +78,7 @@ class Callbacks:
                 log.exception("callback pass failed")
                 pause = 1.0
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=min(pause or 5.0, 5.0))
+                await asyncio.wait_for(self._wake.wait(), timeout=5.0 if pause is None else min(pause, 5.0))
             except TimeoutError:
                 pass
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from api.errors import ApiError, bad
 from api.formats import render
 from api.media import fetch_photo
+from bot.texts import EVENTS
 from cases.channels import ChannelError, ChannelRequest
 from storage.media import original_path, stripped_copy
 from storage.models import Case, Event, Photo
@@ -53,7 +54,10 @@ def step_words(event: Event | None, core) -> str:
         "not_ours": "街镇退回指挥中心 / handed back to the command centre",
         "media_failed": f"照片未能获取：{d.get('reason', '')} / media_url could not be fetched",
     }
-    return words.get(k, k)
+    if k in words:
+        return words[k]
+    zh, en = EVENTS.get(k, (k, k))  # the other steps as the citizen's /case timeline words them
+    return f"{zh} / {en}".format(street=d.get("street") or "")
 
 
 class Routes:

@@ -111,7 +111,7 @@ async def hotline_district(cfg, tmp_path, clock, monkeypatch, callback: bool = T
     await receiver.start()
     hotline = cfg.api.channels[0]
     hotline.callback_url = f"{receiver.url}/callback" if callback else None
-    hotline.media_hosts = ["127.0.0.1"]  # the hotline's own server, on loopback in the tests
+    hotline.media_hosts = ["127.0.0.1", "localhost"]  # the hotline's own server, on loopback in the tests
     cfg.api.channels.append(ChannelCfg(key="city", name="数字城管", api_key_env="CITY_API_KEY",
                                        services=["garbage"], rate_limit=5))
     cfg.api.public_url = "http://127.0.0.1"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from emulator.images import jpeg
 from storage.models import Case, Event, Outbox
+from storage.outbox import CHANNEL_CHAT, enqueue
 from tests.open311 import KEY, STREET, get, hotline_district, post
 from tests.test_disposal import answers, call, check_in
 
@@ -175,3 +176,19 @@ async def test_the_api_keeps_accepting_cases_while_the_bot_api_is_down(d):
     for number in numbers:  # the cards follow once Telegram is back
         await d.emu.wait_for(lambda n=number: any(n in (m.get("text") or "") for m in d.emu.messages(chat)),
                              timeout=30)
+
+
+async def test_callbacks_queued_together_follow_each_other_without_waiting(d):
+    """A case's callbacks go one per pass (to keep their order): the next pass must come at once, not
+    after the worker's idle wait (it waited 5 s after every pass that sent something)."""
+    lat, lon = d.core.streets.representative_point(STREET)
+    number = json.loads((await post(d, service_code="garbage", lat=lat, long=lon))[1])[0]["service_request_id"]
+    assert await wait_events(d, ["received"]) == ["received"]
+    case = await d.core.case_by_number(number)
+
+    def tx(session):
+        for key in ("accepted", "n_called", "n_on_site"):
+            enqueue(session, d.clock.now(), CHANNEL_CHAT, "notice", case.id, key=key)
+    await d.core.db.write(tx)
+    d.core._on_outbox()
+    assert await wait_events(d, [""] * 4, timeout=3) == ["received", "accepted", "called", "on_site"]
