@@ -21,6 +21,7 @@ from storage.outbox import CHANNEL_CHAT, enqueue
 
 RATINGS = ("satisfied", "mostly", "unsatisfied")
 REARM_EVERY = 0.2  # seconds
+WAKE_EVERY = 0.05  # seconds
 BATCH = 64  # cases filed in one transaction at most
 
 
@@ -64,16 +65,24 @@ class ChannelIntake:
         self.settings = settings or core.settings
         self.streets = streets or core.streets
         self._rearm: asyncio.TimerHandle | None = None
+        self._wake: asyncio.TimerHandle | None = None
         self._waiting: list[tuple[ChannelRequest, asyncio.Future]] = []
         self._filer: asyncio.Task | None = None
 
     def _written(self) -> None:
-        """Wake the delivery workers now; let the scheduler re-arm at most every REARM_EVERY seconds.
-        A new case's earliest step is its first warning, minutes away: re-arming the scheduler after
-        every one of hundreds of cases a second cost more than filing them (and the 30 s tick stays)."""
-        self.core._on_outbox()
+        """Wake the delivery workers at most every WAKE_EVERY seconds and let the scheduler re-arm at
+        most every REARM_EVERY: a new case's earliest step is its first warning, minutes away, and a
+        delivery pass (or a re-arm) after every one of hundreds of commits a second cost more than
+        the commits (the scheduler's 30 s tick stays)."""
+        loop = asyncio.get_running_loop()
+        if self._wake is None:
+            self._wake = loop.call_later(WAKE_EVERY, self._wake_now)
         if self._rearm is None:
-            self._rearm = asyncio.get_running_loop().call_later(REARM_EVERY, self._rearm_now)
+            self._rearm = loop.call_later(REARM_EVERY, self._rearm_now)
+
+    def _wake_now(self) -> None:
+        self._wake = None
+        self.core._on_outbox()
 
     def _rearm_now(self) -> None:
         self._rearm = None

@@ -305,4 +305,7 @@ class Outbox(Base):
     # The delivery pass walks pending rows in id order reading only these columns (a covering index:
     # no table lookups for the rows of chats that must wait); the next retry is one index seek.
     __table_args__ = (Index("ix_outbox_queue", "status", "id", "chat_id", "not_before"),
-                      Index("ix_outbox_retry", "status", "not_before"))
+                      Index("ix_outbox_retry", "status", "not_before"),
+                      # the callback worker's pass (chat 0: api/callbacks.py) seeks its own rows, however
+                      # many group cards wait behind Telegram's limits
+                      Index("ix_outbox_chat_pending", "chat_id", "status", "id"))

@@ -1,4 +1,5 @@
-"""cases: the intake channel (Open311 API) and the channel's own ticket number
+"""cases: the intake channel (Open311 API) and the channel's own ticket number; outbox: an index
+for the callback worker's rows
 
 Revision ID: 0015
 Revises: 0008
@@ -18,9 +19,11 @@ def upgrade() -> None:
     op.add_column('cases', sa.Column('channel', sa.String(length=32), nullable=True))
     op.add_column('cases', sa.Column('external_id', sa.String(length=64), nullable=True))
     op.create_index('ux_cases_channel_external', 'cases', ['channel', 'external_id'], unique=True)
+    op.create_index('ix_outbox_chat_pending', 'outbox', ['chat_id', 'status', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_outbox_chat_pending', table_name='outbox')
     op.drop_index('ux_cases_channel_external', table_name='cases')
     with op.batch_alter_table('cases') as batch:
         batch.drop_column('external_id')
