@@ -192,3 +192,18 @@ async def test_callbacks_queued_together_follow_each_other_without_waiting(d):
     await d.core.db.write(tx)
     d.core._on_outbox()
     assert await wait_events(d, [""] * 4, timeout=3) == ["received", "accepted", "called", "on_site"]
+
+
+async def test_an_address_only_case_can_be_given_to_a_street_by_a_tap_without_a_point(d):
+    number = json.loads((await post(d, service_code="garbage", address_string="东街口天桥下"))[1])[0][
+        "service_request_id"]
+    command = d.cfg.command_center.chat_id
+    await d.wait_text(command, number)
+    q = await d.tap_last(d.staff[command][0], command, STREET)
+    await answers(d, q)
+    card = await d.wait_button(d.street_chat(STREET), "接单")
+    assert number in card["text"] and "东街口天桥下" in card["text"]
+    await d.outbox_settled()
+    assert not any(m.get("venue") for m in d.emu.messages(d.street_chat(STREET)))  # still no guessed point
+    req = json.loads((await get(d, f"requests/{number}.json", api_key=KEY))[1])[0]
+    assert (req["agency_responsible"], req["lat"]) == (STREET, None)
