@@ -3,6 +3,7 @@ and photos are served by a local aiohttp server on loopback, and the spec's fiel
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import xml.etree.ElementTree as ET
@@ -73,6 +74,8 @@ class Receiver:
         app.router.add_post("/callback", self._callback)
         app.router.add_get("/photo.jpg", self._photo)
         app.router.add_get("/notimage.jpg", self._not_image)
+        app.router.add_get("/big.jpg", self._big)
+        app.router.add_get("/slow.jpg", self._slow)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -82,6 +85,15 @@ class Receiver:
     @staticmethod
     async def _photo(_request) -> web.Response:
         return web.Response(body=jpeg(label="hotline", gps=(26.08, 119.29)), content_type="image/jpeg")
+
+    @staticmethod
+    async def _big(_request) -> web.Response:  # 1.2 MP: over the tests' pixel limit
+        return web.Response(body=jpeg(1200, 1000), content_type="image/jpeg")
+
+    @staticmethod
+    async def _slow(_request) -> web.Response:  # longer than the tests' media timeout
+        await asyncio.sleep(3)
+        return web.Response(body=jpeg(), content_type="image/jpeg")
 
     @staticmethod
     async def _not_image(_request) -> web.Response:
@@ -115,6 +127,8 @@ async def hotline_district(cfg, tmp_path, clock, monkeypatch, callback: bool = T
     cfg.api.channels.append(ChannelCfg(key="city", name="数字城管", api_key_env="CITY_API_KEY",
                                        services=["garbage"], rate_limit=5))
     cfg.api.public_url = "http://127.0.0.1"
+    cfg.api.media_timeout = 0.5
+    cfg.media.max_pixels = 1_000_000
     try:
         async with District(cfg, tmp_path, clock=clock) as d:
             d.receiver = receiver

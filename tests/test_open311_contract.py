@@ -249,6 +249,7 @@ async def test_media_url_is_fetched_once_and_shown_to_the_street_without_exif(d)
 
 @pytest.mark.parametrize("url,why", [
     ("/notimage.jpg", "not a usable image"), ("ftp://127.0.0.1/x.jpg", "only http and https"),
+    ("/big.jpg", "not a usable image (bomb)"), ("/slow.jpg", "fetch failed: TimeoutError"),
     ("http://127.0.0.1:9/x.jpg", "fetch failed")])
 async def test_a_failed_media_url_keeps_the_case_and_says_so_in_the_trace(d, url, why):
     lat, lon = point(d)
