@@ -93,22 +93,32 @@ class Callbacks:
             firsts.setdefault(row.case_id, row)  # a case's later rows wait: its order is kept
         going = [r for r in firsts.values() if r.not_before is None or r.not_before <= now]
         async with self.sessions() as session:
-            channel_of = dict((await session.execute(select(Case.id, Case.channel).where(
-                Case.id.in_({r.case_id for r in rows})))).all()) if rows else {}
-        unsent = [r.id for r in rows if not self._url_of(channel_of.get(r.case_id))]  # no callback_url: done
-        if unsent:
-            await self.db.write(lambda s: s.execute(update(Outbox).where(Outbox.id.in_(unsent)).values(
-                status="sent", sent_at=now, log=["no callback_url"])))
-            done = set(unsent)
-            going = [r for r in going if r.id not in done]
+            cases = {c.id: c for c in await session.scalars(select(Case).where(
+                Case.id.in_({r.case_id for r in rows})))} if rows else {}
+        unsent = [r.id for r in rows if not self._url_of(cases[r.case_id].channel)]  # no callback_url: done
+        done = set(unsent)
+        going = [r for r in going if r.id not in done]
         waits = [(r.not_before - now).total_seconds() for r in firsts.values()
                  if r.not_before is not None and r.not_before > now]
         gate = asyncio.Semaphore(self.parallel)
 
-        async def one(row: Outbox) -> None:
+        async def one(row: Outbox) -> dict | None:
             async with gate:
-                await self.deliver(row)
-        await asyncio.gather(*(one(r) for r in going))
+                return await self.deliver(row, cases[row.case_id])
+        retries = dict(zip([r.id for r in going], await asyncio.gather(*(one(r) for r in going)), strict=True))
+        sent = [i for i, retry in retries.items() if retry is None]
+        if unsent or retries:  # the pass's outcome in one transaction, not one per callback
+            def tx(session):
+                if unsent:
+                    session.execute(update(Outbox).where(Outbox.id.in_(unsent)).values(
+                        status="sent", sent_at=now, log=["no callback_url"]))
+                if sent:
+                    session.execute(update(Outbox).where(Outbox.id.in_(sent)).values(
+                        status="sent", sent_at=datetime.now(UTC)))
+                for row_id, retry in retries.items():
+                    if retry is not None:
+                        session.execute(update(Outbox).where(Outbox.id == row_id).values(**retry))
+            await self.db.write(tx)
         if going or unsent:
             return 0.0
         return min(waits) if waits else None
@@ -117,37 +127,29 @@ class Callbacks:
         channel = self.channels.get(channel_key)
         return channel.callback_url if channel else None
 
-    async def body(self, row: Outbox) -> tuple[Case, bytes]:
-        async with self.sessions() as session:
-            case = await session.get(Case, row.case_id)
+    def body(self, row: Outbox, case: Case) -> bytes:
         event = EVENTS.get(row.payload.get("event"), row.payload.get("event"))
         data = {"service_request_id": case.number, "external_id": case.external_id, "event": event,
                 "status": "closed" if event in ("resolved", "closed") else "open",
                 "status_notes": WORDS.get(event, event),
                 "updated_datetime": row.created_at.astimezone(self.tz).isoformat(timespec="seconds")}
-        return case, json.dumps(data, ensure_ascii=False).encode()
+        return json.dumps(data, ensure_ascii=False).encode()
 
-    async def deliver(self, row: Outbox) -> None:
-        case, body = await self.body(row)
-        channel = self.channels.get(case.channel)
-        if channel is None or not channel.callback_url:
-            return await self._finish(row, "sent", "no callback_url")
+    async def deliver(self, row: Outbox, case: Case) -> dict | None:
+        """POST one callback: None when the channel took it, else the row's values for its retry."""
+        channel = self.channels[case.channel]
+        body = self.body(row, case)
         headers = {"Content-Type": "application/json; charset=utf-8",
                    "X-Open311-Signature": sign(channel.api_key, body)}
         try:
             async with self._http.post(channel.callback_url, data=body, headers=headers) as resp:
                 if 200 <= resp.status < 300:
-                    return await self._finish(row, "sent", None)
+                    return None
                 why = f"HTTP {resp.status}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             why = f"{exc!r}"
         attempts = row.attempts + 1
         delay = min(0.5 * 2 ** attempts, MAX_DELAY)
         log.warning("callback %s for %s: %s; retry in %.1fs", row.id, case.number, why, delay)
-        values = {"attempts": attempts, "log": [*row.log[-9:], why],
-                  "not_before": datetime.now(UTC) + timedelta(seconds=delay)}
-        await self.db.write(lambda s: s.execute(update(Outbox).where(Outbox.id == row.id).values(**values)))
-
-    async def _finish(self, row: Outbox, status: str, why: str | None) -> None:
-        values = {"status": status, "sent_at": datetime.now(UTC), "log": [*row.log, why] if why else row.log}
-        await self.db.write(lambda s: s.execute(update(Outbox).where(Outbox.id == row.id).values(**values)))
+        return {"attempts": attempts, "log": [*row.log[-9:], why],
+                "not_before": datetime.now(UTC) + timedelta(seconds=delay)}

@@ -48,8 +48,23 @@ def pct(values: list[float], p: float) -> float:
     return round(values[min(len(values) - 1, int(len(values) * p))] * 1000, 1) if values else float("nan")
 
 
-async def run(total: int, clients: int, warmup: int, profile: str | None = None, rate: float = 0) -> dict:
+async def run(total: int, clients: int, warmup: int, profile: str | None = None, rate: float = 0,
+              callback: bool = False) -> dict:
     cfg = load_config(ROOT / "config.yaml")
+    received = [0]
+    receiver = None
+    if callback:  # the hotline's callback endpoint, here on loopback: every state change is POSTed to it
+        from aiohttp import web
+
+        async def take(request: web.Request) -> web.Response:
+            await request.read()
+            received[0] += 1
+            return web.Response(status=204)
+        app = web.Application()
+        app.router.add_post("/callback", take)
+        receiver = web.AppRunner(app, access_log=None)
+        await receiver.setup()
+        await web.TCPSite(receiver, "127.0.0.1", 0).start()
     with tempfile.TemporaryDirectory(prefix="frontline-bench-api-") as tmp:
         tmp = Path(tmp)
         d = District(cfg, tmp)
@@ -65,6 +80,8 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
         port = free_port()
         raw["api"].update(listen="127.0.0.1", port=port)
         raw["api"]["channels"][0]["rate_limit"] = 10**6
+        if receiver:
+            raw["api"]["channels"][0]["callback_url"] = f"http://127.0.0.1:{receiver.addresses[0][1]}/callback"
         (tmp / "bench.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token, "HOTLINE_12345_API_KEY": KEY}
         prof = ["-m", "cProfile", "-o", profile] if profile else []  # where the bot's CPU goes (slower)
@@ -131,6 +148,10 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
                 bot_cpu, own_cpu = cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
                 done.set()
                 await chatting
+                for _ in range(100):  # the callbacks of the counted requests, if any, a few seconds more
+                    if not callback or received[0] >= total + warmup:
+                        break
+                    await asyncio.sleep(0.1)
             db = tmp / "bench.sqlite3"
             accepted = statuses.get(201, 0)
             return {"requests": total, "clients": clients, "offered_per_s": rate or "as fast as answered",
@@ -146,11 +167,14 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
                     "chat_answer_ms_median_max": (round(statistics.median(chat_waits) * 1000, 1) if chat_waits
                                                   else None, round(max(chat_waits, default=0) * 1000, 1)),
                     "cases_in_db": count(db, "select count(*) from cases")[0][0],
+                    "callbacks_received": received[0] if callback else "no callback_url",
                     "bot_rss_mb": round(rss_mb(proc.pid), 1)}
         finally:
             proc.send_signal(signal.SIGTERM)
             await proc.wait()
             await d.emu.stop()
+            if receiver:
+                await receiver.cleanup()
 
 
 def main() -> int:
@@ -162,8 +186,10 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0,
                         help="open loop: offer this many requests a second in all (0: each client posts its "
                              "next request as soon as the last is answered)")
+    parser.add_argument("--callback", action="store_true",
+                        help="give the channel a callback_url (a receiver in this process) and count the callbacks")
     args = parser.parse_args()
-    result = asyncio.run(run(args.requests, args.clients, args.warmup, args.profile, args.rate))
+    result = asyncio.run(run(args.requests, args.clients, args.warmup, args.profile, args.rate, args.callback))
     for key, value in result.items():
         print(f"{key:>28}: {value}")
     return 0
