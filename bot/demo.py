@@ -100,10 +100,10 @@ async def run_demo(cfg, stay: bool = False) -> int:
 DEMO_KEY_ENV, DEMO_KEY = "HOTLINE_12345_API_KEY", "demo-hotline-key"
 
 
-def curl_example(base: str, key: str, lat: float, lon: float) -> str:
+def curl_example(base: str, key: str, lat: float, lon: float, ticket: str = "12345-20261203-001") -> str:
     return (f"curl -s {base}/requests.json -d api_key={key} -d service_code=garbage "
             f"-d lat={lat:.5f} -d long={lon:.5f} --data-urlencode 'description=路边垃圾堆放三天' "
-            "-d external_id=12345-20261203-001")
+            f"-d external_id={ticket}")
 
 
 async def walk_hotline_case(d: District) -> None:
@@ -137,7 +137,8 @@ async def serve_for_curl(d: District, port: int) -> None:
     await web.TCPSite(runner, "127.0.0.1", port).start()
     lat, lon = d.core.streets.representative_point("温泉街道")
     print(f"\nThe API is up on http://127.0.0.1:{port}/open311/v2/ (Ctrl-C to stop). Try:")
-    print(f"   {curl_example(f'http://127.0.0.1:{port}/open311/v2', os.environ[DEMO_KEY_ENV], lat, lon)}")
+    base = f"http://127.0.0.1:{port}/open311/v2"
+    print(f"   {curl_example(base, os.environ[DEMO_KEY_ENV], lat, lon, ticket='12345-20261203-002')}")
     seen = len(d.emu.calls)
     out = Transcript(d)
     try:

@@ -267,6 +267,8 @@ class ChannelIntake:
                 return Outcome(False, "stale")
             if case.state != "unrouted":
                 return Outcome(False, "already_routed", case)
+            if case.place_source != "address":  # a case with a point keeps it: only an address is placed
+                return Outcome(False, "has_point", case)
             values = {"lat": lat, "lon": lon, "place_source": "command", "updated_at": now}
             if street_chat:
                 values.update(state="routed", street=match.street, routed_by="manual")

@@ -306,7 +306,8 @@ async def place_case(update: Update, context, loc) -> None:
         return
     outcome = await ChannelIntake(core(context)).place(card.case_id, loc.latitude, loc.longitude,
                                                        update.effective_user.id, msg.chat_id)
-    await msg.reply_text(t(outcome.key, lang(update, context)))
+    if outcome.key != "has_point":  # a location in reply to another case's routing card changes nothing
+        await msg.reply_text(t(outcome.key, lang(update, context)))
 
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------

@@ -104,3 +104,13 @@ async def test_the_hotlines_rating_has_a_citizens_effect(intake):
     with pytest.raises(ChannelError):
         await intake.rate(case, "great")
     assert (await intake.rate(case, "satisfied")).key == "already_rated"  # not resolved yet: nothing happens
+
+
+async def test_a_case_with_a_point_is_not_moved_by_a_location(intake):
+    lat, lon = intake.streets.representative_point(STREET)
+    case = (await intake.file(req(intake, lat=lat + 0.2, lon=lon))).case  # outside every street, in the district
+    assert case.state == "unrouted" and case.place_source == "api"
+    outcome = await intake.place(case.id, lat, lon, 4999, intake.settings.command_chat)
+    assert (outcome.ok, outcome.key) == (False, "has_point")
+    async with intake.core.sessions() as s:
+        assert (await s.get(Case, case.id)).lat == lat + 0.2
