@@ -41,9 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="path of the config file (default: config.yaml here, else the demo's "
                                          "config shipped with the package)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
+    parser.add_argument("--stay", action="store_true",
+                        help="demo: keep the Open311 API up on api.port afterwards, for curl (Ctrl-C stops)")
     parser.add_argument("command", nargs="*",
                         help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
-                             "revoke worker USER_ID: a grid worker loses the fast flow")
+                             "revoke worker USER_ID: a grid worker loses the fast flow; "
+                             "api: serve the Open311 API alone")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -69,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"grid worker {args.command[2]} ({grid}) revoked")
         return 0
+    if args.command == ["api"]:  # the Open311 API alone, on the bot's database
+        from api.server import run_alone
+        asyncio.run(run_alone(cfg))
+        return 0
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
             parser.error("commands: bind-code street|department|grid|worker NAME; revoke worker USER_ID")
@@ -90,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot.demo import run_demo
     logging.getLogger().setLevel(logging.WARNING)
-    return asyncio.run(run_demo(cfg))
+    try:
+        return asyncio.run(run_demo(cfg, stay=args.stay))
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

@@ -191,6 +191,10 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     await commands.register(app.bot, cfg.language)
     await app.start()
     delivery.start()
+    if cfg.api.listen:  # the Open311 API for the hotline and other channels (api/)
+        from api.server import ApiServer
+        app.bot_data["api"] = ApiServer(core, cfg)
+        await app.bot_data["api"].start()
     app.create_task(blind_grid_groups(app.bot, core.settings.grid_chats), name="privacy-check")
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
@@ -203,6 +207,8 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
 async def stop_bot(app: Application) -> None:
     if app.updater and app.updater.running:
         await app.updater.stop()
+    if "api" in app.bot_data:
+        await app.bot_data["api"].stop()
     if "delivery" in app.bot_data:
         await app.bot_data["delivery"].stop()
     if app.running:

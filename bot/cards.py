@@ -71,6 +71,8 @@ class Renderer:
             head = t("card_title_reopened", lang, number=case.number, round=round_ + 1)
         elif kind == "street":
             head = t("card_title", lang, number=case.number)
+        elif case.place_source == "address" and case.state == "unrouted":
+            head = t("routing_title_address", lang, number=case.number)
         elif returned_by:
             head = t("routing_title_returned", lang, number=case.number, street=returned_by)
         else:
@@ -125,6 +127,8 @@ class Renderer:
         """Citizens stay an anonymous tag; a grid worker's report says whose grid it is credited to."""
         if case.reported_by_grid:
             return f"{case.reporter_tag} · {pick(('网格员', 'grid worker'), lang)} {escape(case.reported_by_grid)}"
+        if case.channel:  # filed through the API by another system: its name (来源：12345热线)
+            return f"{pick(('来源', 'From'), lang)}：{escape(case.reporter_tag)}"
         return case.reporter_tag
 
     def card_keyboard(self, case: Case, kind: str) -> InlineKeyboardMarkup | None:
@@ -230,7 +234,12 @@ class Renderer:
         text = self.card_text(case, kind, calls, returned_by, reopen_comment=reopen_comment,
                               limit=CAPTION if len(photos) == 1 else TEXT)
         steps = []
-        if len(photos) == 1:
+        if not photos:  # a case filed through the API without a photo
+            async def card():
+                msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=False)
+                return [msg.message_id]
+        elif len(photos) == 1:
             async def card():
                 msg = await self.bot.send_photo(chat_id, self.photo_input(photos[0]), caption=text,
                                                 parse_mode="HTML", reply_markup=keyboard)
@@ -256,7 +265,8 @@ class Renderer:
             address = case.place_address or case.place_title or f"{case.lat:.5f}, {case.lon:.5f}"
             msg = await self.bot.send_venue(chat_id, case.lat, case.lon, title=title[:128], address=address[:256])
             return [msg.message_id]
-        steps.append(Step("place", place))
+        if case.place_source != "address":  # an address with no point yet: the card says it, no map
+            steps.append(Step("place", place))
         return steps
 
     async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool,

@@ -229,6 +229,40 @@ class WorkdaysCfg(_Strict):
     workdays: list[date] = []
 
 
+# ---- the Open311 GeoReport v2 API (api/) and its intake channels ---------------------------------
+class ChannelCfg(_Strict):
+    """A system that files cases through the API: the 12345 hotline, 数字城管, another hotline."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]{1,32}$")  # recorded on every case it files
+    name: str  # shown on cards and in the trace: 来源：12345热线
+    api_key_env: str  # the environment variable holding its api_key (never the key itself in the file)
+    services: list[str] = []  # the service codes (categories) it may file; empty: all
+    rate_limit: int = Field(600, ge=1)  # requests a minute
+    callback_url: str | None = Field(None, pattern=r"^https?://")  # every change of state is POSTed here
+    media_hosts: list[str] = []  # its own hosts, which its media_url may name even on a private address
+
+    @property
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) or None
+
+
+class ApiCfg(_Strict):
+    listen: str | None = None  # e.g. 127.0.0.1: the bot process serves the API there (None: it does not)
+    port: int = Field(8311, ge=0, le=65535)
+    public_url: str | None = None  # how channels reach the API, for the after-photo's media_url
+    max_body: int = Field(64 * 1024, ge=1024)  # a larger request body is refused
+    media_timeout: float = Field(10.0, gt=0)  # fetching a media_url
+    channels: list[ChannelCfg] = []
+
+    @model_validator(mode="after")
+    def _unique(self) -> ApiCfg:
+        keys = [c.key for c in self.channels]
+        dup = {k for k in keys if keys.count(k) > 1}
+        if dup:
+            raise ValueError(f"channels: duplicate {', '.join(sorted(dup))}")
+        return self
+
+
 class Config(_Strict):
     language: Literal["zh", "en"] = "zh"
     timezone: str = "Asia/Shanghai"
@@ -247,6 +281,7 @@ class Config(_Strict):
     command_center: CommandCenterCfg = CommandCenterCfg()
     binding: BindingCfg = BindingCfg()
     workdays: WorkdaysCfg = WorkdaysCfg()
+    api: ApiCfg = ApiCfg()
 
     @field_validator("timezone")
     @classmethod
@@ -275,6 +310,9 @@ class Config(_Strict):
             if d.city_unit and not d.tracked_by:
                 raise ValueError(f"departments: {d.key} is a city unit, so tracked_by must name the district "
                                  "department that follows its calls up")
+        unknown = {s for c in self.api.channels for s in c.services} - {c.key for c in self.categories}
+        if unknown:
+            raise ValueError(f"api.channels: unknown service code {', '.join(sorted(unknown))}")
         if (self.grids or any(c.route_to == "grid" for c in self.categories)) and not self.geo.grids_file:
             raise ValueError("geo.grids_file is required when grids are listed or a category routes to grid")
         rota = self.escalation.rota

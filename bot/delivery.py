@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.flood import IN_OUTBOX
 from bot.flood import seconds as flood_seconds
 from storage.models import Outbox
+from storage.outbox import CHANNEL_CHAT
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +152,16 @@ class Delivery:
         blocked = self.limiter.blocked(now)
         # Ids and chats first, whole rows only for what goes now: with a backlog held by the limits,
         # a pass that loaded (and decoded) every waiting row cost more than the sends it made.
-        pending = select(Outbox.id, Outbox.chat_id, Outbox.not_before).where(Outbox.status == "pending")
+        # Channel callbacks (chat 0) go over HTTP by their own worker (api/callbacks.py), never here.
+        pending = select(Outbox.id, Outbox.chat_id, Outbox.not_before).where(Outbox.status == "pending",
+                                                                            Outbox.chat_id != CHANNEL_CHAT)
         if blocked:
             pending = pending.where(Outbox.chat_id.not_in(blocked))
         async with self.sessions() as session:
             listed = (await session.execute(pending.order_by(Outbox.id).limit(self.batch))).all()
             later = await session.scalar(select(Outbox.not_before).where(
-                Outbox.status == "pending", Outbox.not_before > now_wall).order_by(Outbox.not_before).limit(1))
+                Outbox.status == "pending", Outbox.chat_id != CHANNEL_CHAT, Outbox.not_before > now_wall)
+                .order_by(Outbox.not_before).limit(1))
         next_wait = None if later is None else (later - now_wall).total_seconds()
         if blocked:  # come back when the first of the left-out chats may send again
             soonest = min(self.limiter.wait(c, now) for c in blocked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,12 +76,15 @@ def _buttons(markup) -> str:
     return ("\n        [" + "] [".join(labels) + "]") if labels else ""
 
 
-async def run_demo(cfg) -> int:
+async def run_demo(cfg, stay: bool = False) -> int:
+    """stay: after the walk-through, keep the Open311 API up on api.port for curl (until Ctrl-C)."""
     with tempfile.TemporaryDirectory(prefix="frontline-demo-") as tmp:
         cfg = cfg.model_copy(deep=True)
         cfg.database.url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.sqlite3'}"
         # 核查结案 in the demo: a damaged road is verified on site by a grid worker before the citizen rates.
         next(c for c in cfg.categories if c.key == "road_damage").verify = "grid"
+        os.environ.setdefault(DEMO_KEY_ENV, DEMO_KEY)  # the demo's hotline key, printed with the curl example
+        cfg.api.listen = cfg.api.listen or "127.0.0.1"
         # A clock the demo can move: the escalation part skips half an hour without waiting for it.
         clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
         d = District(cfg, Path(tmp), clock=clock)
@@ -88,7 +92,66 @@ async def run_demo(cfg) -> int:
             d.emu.user(uid, name)
         async with d:
             await walk_one_case(d)
+            await walk_hotline_case(d)
+            if stay:
+                await serve_for_curl(d, cfg.api.port)
     return 0
+
+
+# ---- the 12345 hotline files a case through the Open311 API ------------------------------------------
+DEMO_KEY_ENV, DEMO_KEY = "HOTLINE_12345_API_KEY", "demo-hotline-key"
+
+
+def curl_example(base: str, key: str, lat: float, lon: float, ticket: str = "12345-20261203-001") -> str:
+    return (f"curl -s {base}/requests.json -d api_key={key} -d service_code=garbage "
+            f"-d lat={lat:.5f} -d long={lon:.5f} --data-urlencode 'description=路边垃圾堆放三天' "
+            f"-d external_id={ticket}")
+
+
+async def walk_hotline_case(d: District) -> None:
+    import aiohttp
+    out = Transcript(d)
+    out.seen = len(d.emu.calls)
+    street = "鼓东街道"
+    lat, lon = d.core.streets.representative_point(street)
+    base = f"http://127.0.0.1:{d.app.bot_data['api'].port}/open311/v2"
+    key = os.environ[DEMO_KEY_ENV]
+    print("\n📞 The 12345 hotline files a case through the Open311 API (README: Connecting a hotline):")
+    print(f"   $ {curl_example(base, key, lat, lon)}")
+    form = {"api_key": key, "service_code": "garbage", "lat": f"{lat:.5f}", "long": f"{lon:.5f}",
+            "description": "路边垃圾堆放三天", "external_id": "12345-20261203-001"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/requests.json", data=form) as resp:
+            print(f"   ← {resp.status} {await resp.text()}")
+        await d.wait_button(d.street_chat(street), "接单")
+        out.flush()
+        async with http.get(f"{base}/requests.json", params={"api_key": key}) as resp:
+            print(f"   $ curl -s '{base}/requests.json?api_key={key}'\n   ← {resp.status} {await resp.text()}")
+
+
+async def serve_for_curl(d: District, port: int) -> None:
+    """Keep the bot and its API up for a hand-typed curl: the API also on the configured port."""
+    import asyncio
+    api = d.app.bot_data["api"]
+    from aiohttp import web
+    runner = web.AppRunner(api.make_app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    lat, lon = d.core.streets.representative_point("温泉街道")
+    print(f"\nThe API is up on http://127.0.0.1:{port}/open311/v2/ (Ctrl-C to stop). Try:")
+    base = f"http://127.0.0.1:{port}/open311/v2"
+    print(f"   {curl_example(base, os.environ[DEMO_KEY_ENV], lat, lon, ticket='12345-20261203-002')}")
+    seen = len(d.emu.calls)
+    out = Transcript(d)
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            if len(d.emu.calls) > seen:
+                out.seen = seen
+                out.flush()
+                seen = out.seen
+    finally:
+        await runner.cleanup()
 
 
 async def walk_one_case(d: District) -> None:

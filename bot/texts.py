@@ -204,6 +204,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "withdrawn": ("已撤回 {number}。", "{number} is withdrawn."),
     "withdraw_too_late": ("{number} 已由街镇受理，无法撤回；如有问题请在评价时说明。",
                           "{number} has already been accepted by a street and can no longer be withdrawn."),
+    # ---- intake channels (the Open311 API, api/): cases filed by the 12345 hotline and other systems
+    "routing_title_address": ("📍 待定位 {number}（只有地址：请回复一个位置，或点选街镇）", "📍 To place {number} (an address only: reply with a location, or tap a street)"),
+    "placed": ("已定位并分派。", "Placed and assigned."),
+    "placed_unowned": ("已定位，但没有已绑定的街镇管辖该位置，请点选街镇。", "Placed, but no bound street owns that point: tap a street."),
 }
 
 # issue 11 (security): its texts live in bot/texts_security.py
@@ -237,6 +241,7 @@ EVENTS = {
     "extension_asked": ("申请延期", "extension asked"), "extended": ("批准延期", "extension approved"),
     "extension_refused": ("延期未获批准", "extension refused"),
     "withdrawn": ("报告人撤回", "withdrawn by the reporter"), "purged": ("照片按期删除", "photos deleted (retention)"),
+    "placed": ("指挥中心定位", "placed by the command centre"), "media_failed": ("照片获取失败", "photo could not be fetched"),
 }
 BUTTONS = {
     "skip": ("跳过", "Skip"), "confirm": ("✅ 确认提交", "✅ Confirm"), "edit": ("✏️ 修改", "✏️ Edit"),

@@ -40,6 +40,7 @@ class District:
         if "sqlite" in self.cfg.database.url and str(self.workdir) not in self.cfg.database.url:
             self.cfg.database.url = f"sqlite+aiosqlite:///{self.workdir / 'frontline.sqlite3'}"
         self.cfg.media.dir = self.workdir / "media"
+        self.cfg.api.port = 0  # the Open311 API, when listening, on a free port (tests run side by side)
         self._make_groups()
         await self.start_bot()
 

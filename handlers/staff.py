@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import MAX_DEPARTMENTS
 from bot.texts import BUTTONS, mention, pick, t
+from cases.channels import ChannelIntake
 from cases.policy import parse_due
 from cases.rounds import moved_on
 from handlers import acting
@@ -296,7 +297,7 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     loc = msg.venue.location if msg.venue else msg.location
     if loc:  # a place for the call being prepared on this picker
         if prompt is None or prompt.kind != "pick":
-            return
+            return await place_case(update, context, loc)
         await c.set_prompt_place(prompt.id, loc.latitude, loc.longitude, msg.venue.title if msg.venue else None)
         return await msg.reply_text(t("call_place_set", c.settings.group_lang))
     if msg.text and prompt and prompt.kind != "pick":
@@ -329,6 +330,18 @@ async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                  "width": stored.width, "height": stored.height}
     outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo, card.round)
     await msg.reply_text(t({"resolved": "resolved_tap", "old_round": "old_card"}.get(outcome.key, outcome.key), lg))
+
+
+async def place_case(update: Update, context, loc) -> None:
+    """A location in reply to a routing card: the command centre places a case that came as an address."""
+    msg = update.effective_message
+    card = await core(context).card_at(msg.chat_id, msg.reply_to_message.message_id)
+    if card is None or card.kind != "routing":
+        return
+    outcome = await ChannelIntake(core(context)).place(card.case_id, loc.latitude, loc.longitude,
+                                                       update.effective_user.id, msg.chat_id)
+    if outcome.key != "has_point":  # a location in reply to another case's routing card changes nothing
+        await msg.reply_text(t(outcome.key, lang(update, context)))
 
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------

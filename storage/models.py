@@ -82,9 +82,15 @@ class Case(Base):
     on_site_by: Mapped[str | None] = mapped_column(String(160))  # "name" or "name · department"
     on_site_m: Mapped[float | None] = mapped_column(Float)
     media_purged_at: Mapped[datetime | None]  # its photo originals deleted after media.keep_days (storage/retention.py)
+    # ---- intake channels (Open311 API): None is a Telegram report; else the channel's config key
+    channel: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(64))  # the channel's own ticket number
 
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
+
+    # One case per ticket of a channel: a repeated POST finds the case instead of making a second one.
+    __table_args__ = (Index("ux_cases_channel_external", "channel", "external_id", unique=True),)
 
 
 class Photo(Base):
@@ -324,7 +330,11 @@ class Outbox(Base):
     # The delivery pass walks pending rows in id order reading only these columns (a covering index:
     # no table lookups for the rows of chats that must wait); the next retry is one index seek.
     __table_args__ = (Index("ix_outbox_queue", "status", "id", "chat_id", "not_before"),
-                      Index("ix_outbox_retry", "status", "not_before"))
+                      Index("ix_outbox_retry", "status", "not_before"),
+                      # the callback worker's pass (chat 0: api/callbacks.py) seeks its own rows, however
+                      # many group cards wait behind Telegram's limits
+                      Index("ix_outbox_chat_pending", "chat_id", "status", "id"))
+
 
 
 # ---- issue 11: binding hardening (wrong /bind guesses; rebinds awaiting the command centre) ----------
