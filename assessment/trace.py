@@ -1,0 +1,139 @@
+"""Reading the trace for a period: the cases received in it, their calls, deadlines and extensions.
+
+Plain SQL on a synchronous connection, one query per table, rows as tuples: the monthly report over
+a large database reads ~100,000 cases this way in well under a second, and it runs on a worker
+thread (never on the bot's event loop). Times are stored as naive UTC text by SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+
+def _t(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _db(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+@dataclass(slots=True)
+class CaseRow:
+    id: int
+    number: str
+    street: str | None
+    grid: str | None
+    category: str
+    state: str
+    created: datetime
+    accepted: datetime | None
+    resolved: datetime | None
+    closed: datetime | None
+    rating: str | None  # satisfied | mostly | none (closed unrated) | None
+    reopens: int
+    difficult: bool
+    lat: float
+    lon: float
+    handler: str | None
+    place: str | None
+    reported_by_grid: str | None
+
+    @property
+    def unit(self) -> str:
+        return self.street or "指挥中心"
+
+    @property
+    def last_rating(self) -> str | None:
+        """The citizen's last verdict. "Not satisfied" reopens the case and is not kept on it, but every
+        reopening is one, so a case reopened and not rated satisfied since was last rated unsatisfied."""
+        if self.rating in ("satisfied", "mostly"):
+            return self.rating
+        return "unsatisfied" if self.reopens else None
+
+    @property
+    def outcome(self) -> str:
+        if self.state == "closed":
+            return "closed"
+        if self.state == "resolved":
+            return "resolved"
+        return "open"
+
+
+@dataclass(slots=True)
+class CallRow:
+    id: int
+    case_id: int
+    department: str
+    status: str
+    created: datetime
+    answered: datetime | None
+    checked_in: datetime | None
+    answered_by: str | None
+    checked_in_by: str | None
+    street_rating: str | None
+    department_rating: str | None
+
+
+@dataclass(slots=True)
+class DeadlineRow:
+    case_id: int
+    kind: str  # respond | assign | checkin | resolve | answer | checkin_call
+    call_id: int | None
+    due: datetime
+    closed: datetime | None
+    status: str
+    level: int
+
+    def verdict(self, now: datetime) -> str | None:
+        """on_time | late | None (cancelled, or still open and not yet due: not judged)."""
+        if self.status == "met":
+            return "on_time" if self.closed <= self.due else "late"
+        if self.status == "lapsed" or (self.status == "open" and now > self.due):
+            return "late"
+        return None
+
+
+@dataclass
+class Trace:
+    cases: list[CaseRow]
+    calls: list[CallRow]
+    deadlines: list[DeadlineRow]
+    extended: set[int]  # case ids with an approved extension
+
+
+_CASES = ("SELECT id, number, street, grid, category, state, created_at, accepted_at, resolved_at, closed_at, "
+          "rating, reopen_count, difficult, lat, lon, handler_name, place_title, reported_by_grid FROM cases "
+          "WHERE created_at >= :a AND created_at < :b ORDER BY id")
+_IN = "IN (SELECT id FROM cases WHERE created_at >= :a AND created_at < :b)"
+
+
+def load(conn, start: datetime, end: datetime) -> Trace:
+    """Everything about the cases received in [start, end), as of now."""
+    p = {"a": _db(start), "b": _db(end)}
+    cases = [CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], _t(r[6]), _t(r[7]), _t(r[8]), _t(r[9]), r[10], r[11] or 0,
+                     bool(r[12]), r[13], r[14], r[15], r[16], r[17])
+             for r in conn.execute(text(_CASES), p)]
+    calls = [CallRow(r[0], r[1], r[2], r[3], _t(r[4]), _t(r[5]), _t(r[6]), r[7], r[8], r[9], r[10])
+             for r in conn.execute(text(
+                 "SELECT id, case_id, department, status, created_at, answered_at, checked_in_at, answered_by_name, "
+                 f"checked_in_by_name, street_rating, department_rating FROM calls WHERE case_id {_IN}"), p)]
+    deadlines = []
+    for case_id, kind, due, closed, status, level in conn.execute(text(
+            "SELECT case_id, kind, due_at, closed_at, status, level FROM deadlines "
+            f"WHERE kind != 'rating' AND case_id {_IN}"), p):
+        call_id = None
+        if ":" in kind:
+            what, call = kind.split(":")
+            kind, call_id = ("answer" if what == "answer" else "checkin_call"), int(call)
+        deadlines.append(DeadlineRow(case_id, kind, call_id, _t(due), _t(closed), status, level or 0))
+    extended = {r[0] for r in conn.execute(text(
+        f"SELECT DISTINCT case_id FROM extensions WHERE status = 'approved' AND case_id {_IN}"), p)}
+    return Trace(cases, calls, deadlines, extended)
