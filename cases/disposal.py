@@ -137,7 +137,8 @@ class DisposalMixin(CoreBase):
                 status="checked_in", checked_in_by_name=user_name[:128], checked_in_at=now,
                 checkin_distance_m=round(metres, 1), answered_at=call.answered_at or now,
                 answered_by_name=call.answered_by_name or user_name[:128]))
-            self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now)
+            # The first department on site also meets the case's own check-in limit (e.g. road damage: 1 h).
+            self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}", "checkin"), now)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
                        department=call.department, distance_m=round(metres, 1))
             dept_chat = self.settings.departments[call.department][2]
