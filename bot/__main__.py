@@ -26,13 +26,20 @@ async def run_real(cfg, token: str) -> None:
         await stop_bot(app)
 
 
+def argv_rest(argv: list[str] | None, command: str) -> list[str]:
+    """The subcommand and everything after it (its own options are parsed by its own parser)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return argv[argv.index(command):]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
     parser.add_argument("command", nargs="*",
-                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
-    args = parser.parse_args(argv)
+                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
+                             "simulate …; report … (python -m bot simulate --help)")
+    args, _rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
@@ -40,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    if args.command and args.command[0] in ("simulate", "report"):  # 监督考核: bot/reports/cli.py
+        from bot.reports.cli import main as assessment_main
+        return assessment_main(cfg, argv_rest(argv, args.command[0]))
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
             parser.error("commands: bind-code street|department|grid|worker NAME")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assessment.settings import AssessmentCfg
 from cases.policy import LIMIT_KINDS, Category, parse_duration
 
 
@@ -173,6 +174,9 @@ class Config(_Strict):
     categories: list[CategoryCfg] = Field(min_length=1)
     command_center: CommandCenterCfg = CommandCenterCfg()
     workdays: WorkdaysCfg = WorkdaysCfg()
+    # 监督考核: reports, league weights and floors; oversight (纪委监委, 组织部) reads everything, acts on nothing.
+    assessment: AssessmentCfg = AssessmentCfg()
+    oversight: list[PersonCfg] = []
 
     @field_validator("timezone")
     @classmethod

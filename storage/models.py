@@ -80,6 +80,8 @@ class Case(Base):
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
 
+    __table_args__ = (Index("ix_cases_created_at", "created_at"),)  # a report reads its period's cases
+
 
 class Photo(Base):
     __tablename__ = "photos"
