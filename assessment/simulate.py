@@ -23,7 +23,8 @@ class Mix:
     respond_late: float = 0.04  # taken after the 10-minute respond limit (12–40 min)
     call: float = 0.35  # a street matter calls a department (always, when the category has a check-in limit)
     answer: tuple[float, float] = (1, 9)
-    answer_late: dict[str, float] = field(default_factory=lambda: {"*": 0.05, "market": 0.4})
+    answer_late: dict[str, float] = field(default_factory=lambda: {"*": 0.05, "market": 0.4})  # by department
+    answer_late_by: tuple[float, float] = (12, 45)
     arrive: tuple[float, float] = (15, 55)
     arrive_late: float = 0.08  # checks in after the call's check-in time (65–120 min)
     resolve: tuple[float, float] = (30, 200)  # after acceptance (or check-in)
@@ -88,7 +89,8 @@ class Simulator:
             while next_tick <= when:  # deadlines fire as the clock passes them
                 self.clock.set(next_tick)
                 await self.core.fire_due()
-                await self.core.close_unrated()
+                if next_tick.minute < tick.total_seconds() / 60:  # the rating sweep: hourly is enough
+                    await self.core.close_unrated()
                 next_tick += tick
             self.clock.set(max(when, self.clock.now()))
             await step(*args)
@@ -136,7 +138,8 @@ class Simulator:
             self.count("called")
             for call in await self.core.calls_of(case_id):
                 late = self.rng.random() < self.mix.answer_late.get(call.department, self.mix.answer_late.get("*", 0))
-                self.at(self.clock.now() + (self._between((12, 45)) if late else self._between(self.mix.answer)),
+                self.at(self.clock.now() + (self._between(self.mix.answer_late_by) if late
+                                            else self._between(self.mix.answer)),
                         self.answer, call.id)
                 late = self.rng.random() < self.mix.arrive_late
                 self.at(self.clock.now() + (self._between((65, 120)) if late else self._between(self.mix.arrive)),

@@ -18,7 +18,8 @@ def _sqlite(path: str) -> str:
     return path if "://" in path else f"sqlite+aiosqlite:///{Path(path).resolve()}"
 
 
-async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: date, mix: dict | None) -> dict:
+async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: date, mix: dict | None,
+                   settle: timedelta = timedelta(days=4)) -> dict:
     from assessment.simulate import Mix, Simulator
     from bot.app import load_grids, load_streets, settings_from
     from cases import Core
@@ -33,7 +34,7 @@ async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: d
     db = await open_database(cfg.database.url)
     try:
         core = Core(db, clock, settings_from(cfg), load_streets(cfg), grids=load_grids(cfg))
-        return await Simulator(core, clock, Mix(**(mix or {})), seed).run(first, days, cases)
+        return await Simulator(core, clock, Mix(**(mix or {})), seed).run(first, days, cases, settle=settle)
     finally:
         await db.dispose()
 
