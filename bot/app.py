@@ -25,6 +25,7 @@ from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
+from bot.reports import schedule as report_schedule
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
@@ -33,7 +34,7 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import citizen, general, grid, staff
+from handlers import citizen, general, grid, staff, stats
 from storage.db import open_database
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,12 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", general.cancel))
     app.add_handler(CommandHandler("bind", general.bind))
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
+    # 监督考核: /stats; oversight users' /case shows any case's full trace (before the citizen's own /case).
+    app.add_handler(CommandHandler("stats", stats.stats))
+    oversight = [p.user_id for p in app.bot_data["config"].oversight if p.user_id]
+    if oversight:
+        app.add_handler(CommandHandler("case", stats.oversight_case,
+                                       filters.ChatType.PRIVATE & filters.User(oversight)))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
     app.add_handler(CallbackQueryHandler(staff.on_route, pattern=r"^r:"))
@@ -179,6 +186,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)
+    report_schedule.arm(app)  # 监督考核: weekly / monthly / half-yearly reports
     await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
 
 

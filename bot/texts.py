@@ -179,6 +179,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "routing_title_returned": ("📍 待分派 {number}（{street}退回）", "📍 To assign {number} (handed back by {street})"),
     "card_accepted": ("✅ 已接单：{name}，{time}", "✅ Accepted by {name} at {time}"),
     "card_routed": ("➡️ 已分派至 {street}", "➡️ Assigned to {street}"),
+    # ---- 监督考核 (assessment): /stats and reports (handlers/stats.py) ----
+    "stats_not_allowed": (
+        "抱歉，统计报表仅限指挥中心群、领导和监督人员查看。",
+        "Sorry: statistics are only for the command centre group, leaders and oversight."),
+    "stats_usage": (
+        "用法：/stats、/stats week|month|half、/stats 2026-11、/stats 2026-W47、/stats 2026-H2",
+        "Usage: /stats, /stats week|month|half, /stats 2026-11, /stats 2026-W47, /stats 2026-H2"),
+    "stats_working": (
+        "正在生成 {period} 的监督考核报表（文字、图表、工作簿）…",
+        "Making the {period} assessment report (text, charts, workbook)…"),
+
 }
 
 STATES = {
