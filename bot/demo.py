@@ -86,6 +86,8 @@ async def run_demo(cfg) -> int:
             d.emu.user(uid, name)
         async with d:
             await walk_one_case(d)
+        from bot.reports.cli import demo_week  # 监督考核: a simulated week's league table and report files
+        await demo_week(cfg, Path(tmp))
     return 0
 
 

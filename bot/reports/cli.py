@@ -19,7 +19,7 @@ def _sqlite(path: str) -> str:
 
 
 async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: date, mix: dict | None,
-                   settle: timedelta = timedelta(days=4)) -> dict:
+                   settle: timedelta = timedelta(days=4), tick: timedelta = timedelta(minutes=10)) -> dict:
     from assessment.simulate import Mix, Simulator
     from bot.app import load_grids, load_streets, settings_from
     from cases import Core
@@ -34,7 +34,7 @@ async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: d
     db = await open_database(cfg.database.url)
     try:
         core = Core(db, clock, settings_from(cfg), load_streets(cfg), grids=load_grids(cfg))
-        return await Simulator(core, clock, Mix(**(mix or {})), seed).run(first, days, cases, settle=settle)
+        return await Simulator(core, clock, Mix(**(mix or {})), seed).run(first, days, cases, tick, settle)
     finally:
         await db.dispose()
 
@@ -77,3 +77,22 @@ def main(cfg, argv: list[str]) -> int:
     print(files.text)
     print(f"\ncharts: {', '.join(str(p) for p in files.charts)}\nworkbook: {files.workbook}")
     return 0
+
+
+async def demo_week(cfg, workdir: Path) -> None:
+    """The demo's last part: a simulated week (through the core), its league table, and the files."""
+    from bot.reports.files import write_report
+    from bot.reports.text import league_table
+    start = date(2026, 11, 16)  # a Monday: the week 2026-W47
+    print("\n📊 监督考核: simulating a week of cases through the core (fake clock) …")
+    t0 = time.perf_counter()
+    stats = await simulate(cfg, str(workdir / "week.sqlite3"), 7, 70, 1, start, None, settle=timedelta(days=1),
+                           tick=timedelta(minutes=30))
+    print(f"   {stats['reported']} cases in {time.perf_counter() - t0:.0f}s")
+    out = (Path(cfg.media.dir).parent / "reports" / "demo").resolve()
+    period = parse_period("2026-W47", start)
+    files = await asyncio.to_thread(write_report, _sqlite(str(workdir / "week.sqlite3")), cfg, period,
+                                    datetime.combine(period.end, dtime(12), tzinfo=cfg.tz), out)
+    print("\n" + league_table(files.report, "street"))
+    print("\n" + league_table(files.report, "department"))
+    print(f"\ncharts: {out}/ ({', '.join(p.name for p in files.charts)})\nworkbook: {files.workbook}")

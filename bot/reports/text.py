@@ -24,13 +24,15 @@ def _change(row: Row) -> str:
 
 def league_table(r: Report, league: str = "street", limit: int = 20) -> str:
     title = {"street": "街镇", "department": "部门", "grid": "网格"}[league]
-    lines = [f"{title}排名 {r.period.label}（综合得分 / 名次变化 / 办结率 / 满意率）"]
+    shown = (("answer_on_time", "onsite_on_time", "good_rate") if league == "department"
+             else ("closure_rate", "satisfaction_rate"))
+    lines = [f"{title}排名 {r.period.label}（综合得分 / 名次变化 / " + " / ".join(NAMES[m] for m in shown) + "）"]
     for row in r.leagues[league][:limit]:
         unit = r.department(row.unit) if league == "department" else row.unit
         mark = " ⚠低于底线:" + "、".join(NAMES[m] for m in row.below) if row.below else ""
         score = "—" if row.score is None else f"{row.score:.1f}"
-        lines.append(f"{row.rank}. {unit} {score} {_change(row)} 办结率 {pct(row.tally.closure_rate)} "
-                     f"满意率 {pct(row.tally.satisfaction_rate)}{mark}")
+        rates = " ".join(f"{NAMES[m]} {pct(getattr(row.tally, m))}" for m in shown)
+        lines.append(f"{row.rank}. {unit} {score} {_change(row)} {rates}{mark}")
     return "\n".join(lines)
 
 
