@@ -30,7 +30,7 @@ class Report:
     period: Period
     now: datetime
     current: Assessment
-    previous: Assessment
+    previous: Assessment  # its trace is dropped once tallied
     leagues: dict[str, list[Row]]  # street | department | grid
     rising: list[recurring.Rising]
     top_category: dict[str, tuple[str, list[str]]]
@@ -56,6 +56,7 @@ def build(conn, period: Period, now: datetime, ctx: Context) -> Report:
                "department": league(current.departments, w["department"], floors, previous.departments),
                "grid": league(current.grids, w["grid"], floors, previous.grids)}
     before = Counter(c.category for c in previous.trace.cases)
+    previous.trace = None  # only its tallies are shown: let the rows go (memory on a large month)
     cases = current.trace.cases
     return Report(period, now, current, previous, leagues, recurring.rising(cases, before),
                   recurring.top_category(cases),

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from telegram import InputMediaPhoto
 from telegram.error import TelegramError
 
 from assessment.period import Period
-from bot.reports.files import ReportFiles, write_report
+from bot.reports.files import ReportFiles, write_report_files
 
 log = logging.getLogger(__name__)
 LIMIT = 4000  # Telegram's message limit is 4096 characters
@@ -31,9 +33,13 @@ def out_dir(cfg, period: Period) -> Path:
 
 
 async def produce(app, period: Period) -> ReportFiles:
-    """The heavy part (SQL, tallies, charts, workbook) on a worker thread: the event loop keeps answering."""
+    """The heavy part (SQL, tallies, charts, workbook) in a separate process: a thread would share the GIL
+    with the event loop, and a citizen's answer waited up to 316 ms behind a large month's tallies
+    (docs/BENCHMARKS.md). Spawned, not forked: the bot has threads (the database writer) a fork would copy."""
     cfg, core = app.bot_data["config"], app.bot_data["core"]
-    return await asyncio.to_thread(write_report, cfg.database.url, cfg, period, core.now(), out_dir(cfg, period))
+    args = (cfg.database.url, cfg, period, core.now(), out_dir(cfg, period))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, write_report_files, *args)
 
 
 async def post(bot, chat_id: int, files: ReportFiles) -> None:
@@ -42,9 +48,9 @@ async def post(bot, chat_id: int, files: ReportFiles) -> None:
     media = [InputMediaPhoto(p.read_bytes(), filename=p.name) for p in files.charts]
     await bot.send_media_group(chat_id, media)
     # An ASCII name for the upload: the aiohttp transport percent-encodes non-ASCII multipart file names.
-    label = files.report.period.label
+    label = files.label
     await bot.send_document(chat_id, files.workbook.read_bytes(), filename=f"{label}_assessment.xlsx",
-                            caption=f"{files.report.period.label} 监督考核工作簿（各表及案件清单）")
+                            caption=f"{label} 监督考核工作簿（各表及案件清单）")
 
 
 async def publish(app, period: Period) -> ReportFiles:

@@ -17,10 +17,11 @@ from storage.db import sync_url
 
 @dataclass
 class ReportFiles:
-    report: Report
+    report: Report | None  # None when made in another process (only the files and text come back)
     text: str
     charts: list[Path]
     workbook: Path
+    label: str = ""
 
 
 def context_from(cfg) -> Context:
@@ -42,4 +43,11 @@ def write_report(url: str, cfg, period: Period, now: datetime, out: Path) -> Rep
     out.mkdir(parents=True, exist_ok=True)
     pngs = charts.render_all(report, out)
     book = workbook.write(report, out / f"{period.label}_监督考核.xlsx")
-    return ReportFiles(report, text.summary(report), pngs, book)
+    return ReportFiles(report, text.summary(report), pngs, book, period.label)
+
+
+def write_report_files(url: str, cfg, period: Period, now: datetime, out: Path) -> ReportFiles:
+    """write_report for a worker process: returns the text and the paths, not the (large) report."""
+    files = write_report(url, cfg, period, now, out)
+    files.report = None
+    return files
