@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace
+from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, local
 
 # Which deadline kinds feed which on-time rate.
 ON_TIME = {"respond": "respond", "answer": "answer", "checkin": "onsite", "checkin_call": "onsite",
@@ -72,15 +71,14 @@ class Tally:
         if c.accepted:
             self.minutes["respond"].append((c.accepted - c.created).total_seconds() / 60)
 
-    def add_deadline(self, d: DeadlineRow, now: datetime) -> None:
-        verdict = d.verdict(now)
-        if verdict is None:
+    def add_deadline(self, d: DeadlineRow) -> None:
+        if d.on_time is None:
             return
         kind = ON_TIME.get(d.kind)
         if kind:
             self.judged[kind] += 1
-            self.on_time[kind] += verdict == "on_time"
-        self.overdue += verdict == "late"
+            self.on_time[kind] += d.on_time
+        self.overdue += not d.on_time
 
     def add_call(self, call: CallRow, rated_by_street: bool = True, rated_by_dept: bool = True) -> None:
         self.calls += 1
@@ -153,9 +151,10 @@ class Assessment:
     trace: Trace
 
 
-def assess(trace: Trace, now: datetime, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
+def assess(trace: Trace, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
            chains: dict[str, dict] | None = None) -> Assessment:
-    """Tally the trace. dept_names: key -> 中文名 (the unit's name in chains and reports); chains: unit ->
+    """Tally the trace (its deadlines already judged as of the report's time). dept_names: key -> 中文名
+    (the unit's name in chains and reports); chains: unit ->
     {"deputy": (name, id), "chief": (name, id)} as in the core's settings."""
     dept_names, chains = dept_names or {}, chains or {}
     district, streets, departments, grids = Tally(), defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)
@@ -175,7 +174,7 @@ def assess(trace: Trace, now: datetime, tz: ZoneInfo, dept_names: dict[str, str]
                       person(c.handler, "handler", c.unit).tally if c.handler else None):
             if tally is not None:
                 tally.add_case(c, ext)
-        by_day[c.created.astimezone(tz).date()][c.outcome] += 1
+        by_day[local(c.created, tz).date()][c.outcome] += 1
         category_street[(c.category, c.unit)] += 1
         places[c.grid or c.reported_by_grid or c.place or f"{c.lat:.3f},{c.lon:.3f}"] += 1
 
@@ -184,25 +183,24 @@ def assess(trace: Trace, now: datetime, tz: ZoneInfo, dept_names: dict[str, str]
     verdicts: dict[tuple[int, str], bool | None] = {}
     for d in trace.deadlines:
         c = cases[d.case_id]
-        district.add_deadline(d, now)
+        district.add_deadline(d)
         if d.call_id is not None:
             call = calls.get(d.call_id)
             unit = dept_names.get(call.department, call.department) if call else "?"
             if call:
-                departments[call.department].add_deadline(d, now)
+                departments[call.department].add_deadline(d)
                 levels[d.call_id] = max(levels[d.call_id], d.level)
-                v = d.verdict(now)
-                verdicts[(d.call_id, d.kind)] = None if v is None else v == "on_time"
+                verdicts[(d.call_id, d.kind)] = d.on_time
                 who = call.answered_by if d.kind == "answer" else call.checked_in_by
                 if who:
-                    person(who, "answered" if d.kind == "answer" else "checked_in", unit).tally.add_deadline(d, now)
+                    person(who, "answered" if d.kind == "answer" else "checked_in", unit).tally.add_deadline(d)
         else:
             unit = c.unit
-            streets[c.unit].add_deadline(d, now)
+            streets[c.unit].add_deadline(d)
             if c.grid:
-                grids[c.grid].add_deadline(d, now)
+                grids[c.grid].add_deadline(d)
             if c.handler:
-                person(c.handler, "handler", c.unit).tally.add_deadline(d, now)
+                person(c.handler, "handler", c.unit).tally.add_deadline(d)
         for level, role in ((2, "deputy"), (3, "chief")):  # the chain: whose desk the lapse reached
             if d.level >= level and (who := chains.get(unit, {}).get(role)):
                 p = person(who[0], role, unit)

@@ -48,7 +48,7 @@ def build(conn, period: Period, now: datetime, ctx: Context) -> Report:
     """conn: a synchronous SQLAlchemy connection. Reads the period and the one before it."""
     def assessed(p: Period) -> Assessment:
         start, end = p.bounds(ctx.tz)
-        return assess(load(conn, start, end), now, ctx.tz, ctx.dept_names, ctx.chains)
+        return assess(load(conn, start, end, now), ctx.tz, ctx.dept_names, ctx.chains)
 
     current, previous = assessed(period), assessed(period.previous())
     w, floors = ctx.cfg.weights, ctx.cfg.floors

@@ -10,7 +10,7 @@ from assessment.league import league, score
 from assessment.metrics import _quantile, assess
 from assessment.period import parse_period
 from assessment.recurring import repeated_places, rising, top_category
-from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace
+from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, judge
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Fuzhou
@@ -26,8 +26,8 @@ def case(i, street="鼓东街道", state="closed", rating="satisfied", reopens=0
 
 
 def deadline(case_id, kind, due_min, closed_min=None, status="met", level=0, call_id=None):
-    return DeadlineRow(case_id, kind, call_id, T0 + due_min * M, T0 + closed_min * M if closed_min else None,
-                       status, level)
+    on_time = judge(status, T0 + due_min * M, T0 + closed_min * M if closed_min else None, NOW)
+    return DeadlineRow(case_id, kind, call_id, status, level, on_time)
 
 
 def hand_built() -> Trace:
@@ -60,7 +60,7 @@ NAMES = {"city_mgmt": "区城管局", "water": "区水利局"}
 
 
 def test_district_rates_match_a_count_by_hand():
-    a = assess(hand_built(), NOW, TZ, NAMES, CHAINS)
+    a = assess(hand_built(), TZ, NAMES, CHAINS)
     d = a.district
     assert (d.received, d.resolved, d.closure_rate) == (5, 3, 0.6)  # cases 1, 2, 3 closed
     # rated: 1 satisfied, 2 mostly, 4 unsatisfied (reopened); 3 closed unrated is shown apart, never satisfied
@@ -77,7 +77,7 @@ def test_district_rates_match_a_count_by_hand():
 
 
 def test_units_persons_and_one_record_per_call():
-    a = assess(hand_built(), NOW, TZ, NAMES, CHAINS)
+    a = assess(hand_built(), TZ, NAMES, CHAINS)
     assert a.streets["鼓东街道"].received == 4 and a.streets["鼓西街道"].received == 1
     assert a.streets["鼓东街道"].call_accuracy == 0.5  # the departments' verdict on the street's calls
     assert a.departments["city_mgmt"].good_rate == 1.0 and a.departments["water"].answer_on_time == 0.0
@@ -95,7 +95,7 @@ def test_units_persons_and_one_record_per_call():
 
 
 def test_league_weights_floors_and_change_of_rank():
-    a = assess(hand_built(), NOW, TZ, NAMES, CHAINS)
+    a = assess(hand_built(), TZ, NAMES, CHAINS)
     weights = {"closure_rate": 1.0, "satisfaction_rate": 1.0}
     # 鼓东: closure 3/4, satisfaction 2/3 → 70.8; 鼓西: closure 0, no ratings (left out) → 0
     assert score(a.streets["鼓东街道"], weights) == pytest.approx(70.8)

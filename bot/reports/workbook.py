@@ -9,6 +9,8 @@ from openpyxl import Workbook
 
 from assessment.metrics import Tally
 from assessment.report import Report
+from assessment.trace import local
+from bot.reports import fastsheet
 
 RATE_COLUMNS = (("received", "收件"), ("resolved", "办结"), ("closure_rate", "办结率"), ("rated", "已评价"),
                 ("satisfaction_rate", "满意率"), ("unsatisfied_rate", "不满意率"), ("unrated_closed", "未评价结案"),
@@ -39,7 +41,7 @@ def _header(first: list[str]) -> list[str]:
 
 
 def _local(r: Report, t):
-    return t.astimezone(r.ctx.tz).replace(tzinfo=None) if t else None
+    return local(t, r.ctx.tz)
 
 
 def write(r: Report, path: Path) -> Path:
@@ -59,12 +61,12 @@ def write(r: Report, path: Path) -> Path:
     roles = {"handler": "经办", "answered": "响应人", "checked_in": "报到人", "deputy": "分管领导", "chief": "主责领导"}
     for p in sorted(r.current.persons, key=lambda p: (p.unit, p.role, p.name)):
         ws.append([p.name, roles[p.role], p.unit, p.reached, p.reached_met] + _cells(p.tally))
-    ws = wb.create_sheet("呼叫考核")
-    ws.append(["呼叫编号", "诉求件", "街镇", "部门", "状态", "按时响应", "按时到场", "街镇评价部门", "部门评价呼叫",
-               "升级层级", "响应人", "报到人"])
-    for a in r.current.calls:
-        ws.append([a.call_id, a.number, a.street, a.department, a.status, a.answered_on_time, a.on_site_on_time,
-                   a.street_rating, a.department_rating, a.level, a.answered_by, a.checked_in_by])
+    wb.create_sheet("呼叫考核")  # sheet 6: written by fastsheet (large)
+    calls = [["呼叫编号", "诉求件", "街镇", "部门", "状态", "按时响应", "按时到场", "街镇评价部门", "部门评价呼叫",
+              "升级层级", "响应人", "报到人"]]
+    calls += [[a.call_id, a.number, a.street, a.department, a.status, a.answered_on_time, a.on_site_on_time,
+               a.street_rating, a.department_rating, a.level, a.answered_by, a.checked_in_by]
+              for a in r.current.calls]
     ws = wb.create_sheet("共性问题")
     ws.append(["类型", "类别", "街镇", "本期", "上期", "案件编号"])
     for x in r.rising:
@@ -74,13 +76,14 @@ def write(r: Report, path: Path) -> Path:
     for k in r.clusters:
         ws.append([f"重复地点 ({k.lat:.5f},{k.lon:.5f})", r.category(k.category), k.street, len(k.numbers), None,
                    " ".join(k.numbers)])
-    ws = wb.create_sheet("案件清单")
-    ws.append(["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间", "群众评价",
-               "重办次数", "疑难", "延期", "经办", "纬度", "经度"])
+    wb.create_sheet("案件清单")  # sheet 8: written by fastsheet (large)
+    cases = [["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间", "群众评价",
+              "重办次数", "疑难", "延期", "经办", "纬度", "经度"]]
     extended = r.current.trace.extended
-    for c in r.current.trace.cases:
-        ws.append([c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
-                   _local(r, c.created), _local(r, c.accepted), _local(r, c.resolved), _local(r, c.closed),
-                   c.last_rating or c.rating, c.reopens, c.difficult, c.id in extended, c.handler, c.lat, c.lon])
+    cases += [[c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
+               _local(r, c.created), _local(r, c.accepted), _local(r, c.resolved), _local(r, c.closed),
+               c.last_rating or c.rating, c.reopens, c.difficult, c.id in extended, c.handler, c.lat, c.lon]
+              for c in r.current.trace.cases]
     wb.save(path)
+    fastsheet.replace_sheets(path, {6: calls, 8: cases})
     return path
