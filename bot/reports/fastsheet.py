@@ -32,18 +32,27 @@ def _cell(v) -> str:
     return f'<c t="inlineStr"><is><t>{escape(str(v))}</t></is></c>'
 
 
-def sheet_xml(rows) -> str:
-    return _HEAD + "".join("<row>" + "".join(map(_cell, row)) + "</row>" for row in rows) + _TAIL
+def write_sheet(out, rows, batch: int = 2000) -> None:
+    """Stream the sheet's XML (rows may be a generator: a large sheet is never whole in memory)."""
+    out.write(_HEAD.encode())
+    chunk = []
+    for row in rows:
+        chunk.append("<row>" + "".join(map(_cell, row)) + "</row>")
+        if len(chunk) >= batch:
+            out.write("".join(chunk).encode())
+            chunk.clear()
+    out.write(("".join(chunk) + _TAIL).encode())
 
 
-def replace_sheets(path: Path, sheets: dict[int, list]) -> None:
+def replace_sheets(path: Path, sheets: dict) -> None:
     """Put `rows` in place of the workbook's sheet number N (1-based, in creation order)."""
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
         for item in src.infolist():
             n = item.filename.removeprefix("xl/worksheets/sheet").removesuffix(".xml")
             if item.filename.startswith("xl/worksheets/sheet") and n.isdigit() and int(n) in sheets:
-                dst.writestr(item.filename, sheet_xml(sheets[int(n)]))
+                with dst.open(item.filename, "w", force_zip64=True) as out:
+                    write_sheet(out, sheets[int(n)])
             else:
                 dst.writestr(item, src.read(item.filename))
     shutil.move(tmp, path)

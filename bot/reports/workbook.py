@@ -1,8 +1,9 @@
-"""The report's .xlsx workbook: a sheet per table and the case list (openpyxl's write-only mode: rows
-stream to the file, so a month of 100,000 cases does not sit in memory as cell objects)."""
+"""The report's .xlsx workbook: a sheet per table (openpyxl's write-only mode), and the two large ones, the
+calls and the case list, streamed as XML by fastsheet."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -62,11 +63,11 @@ def write(r: Report, path: Path) -> Path:
     for p in sorted(r.current.persons, key=lambda p: (p.unit, p.role, p.name)):
         ws.append([p.name, roles[p.role], p.unit, p.reached, p.reached_met] + _cells(p.tally))
     wb.create_sheet("呼叫考核")  # sheet 6: written by fastsheet (large)
-    calls = [["呼叫编号", "诉求件", "街镇", "部门", "状态", "按时响应", "按时到场", "街镇评价部门", "部门评价呼叫",
-              "升级层级", "响应人", "报到人"]]
-    calls += [[a.call_id, a.number, a.street, a.department, a.status, a.answered_on_time, a.on_site_on_time,
+    calls = itertools.chain([["呼叫编号", "诉求件", "街镇", "部门", "状态", "按时响应", "按时到场", "街镇评价部门",
+                              "部门评价呼叫", "升级层级", "响应人", "报到人"]], (
+              [a.call_id, a.number, a.street, a.department, a.status, a.answered_on_time, a.on_site_on_time,
                a.street_rating, a.department_rating, a.level, a.answered_by, a.checked_in_by]
-              for a in r.current.calls]
+              for a in r.current.calls))
     ws = wb.create_sheet("共性问题")
     ws.append(["类型", "类别", "街镇", "本期", "上期", "案件编号"])
     for x in r.rising:
@@ -77,13 +78,13 @@ def write(r: Report, path: Path) -> Path:
         ws.append([f"重复地点 ({k.lat:.5f},{k.lon:.5f})", r.category(k.category), k.street, len(k.numbers), None,
                    " ".join(k.numbers)])
     wb.create_sheet("案件清单")  # sheet 8: written by fastsheet (large)
-    cases = [["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间", "群众评价",
-              "重办次数", "疑难", "延期", "经办", "纬度", "经度"]]
     extended = r.current.trace.extended
-    cases += [[c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
+    cases = itertools.chain([["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间",
+                              "群众评价", "重办次数", "疑难", "延期", "经办", "纬度", "经度"]], (
+              [c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
                _local(r, c.created), _local(r, c.accepted), _local(r, c.resolved), _local(r, c.closed),
                c.last_rating or c.rating, c.reopens, c.difficult, c.id in extended, c.handler, c.lat, c.lon]
-              for c in r.current.trace.cases]
+              for c in r.current.trace.cases))
     wb.save(path)
     fastsheet.replace_sheets(path, {6: calls, 8: cases})
     return path
