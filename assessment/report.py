@@ -50,13 +50,14 @@ def build(conn, period: Period, now: datetime, ctx: Context) -> Report:
         start, end = p.bounds(ctx.tz)
         return assess(load(conn, start, end, now), ctx.tz, ctx.dept_names, ctx.chains)
 
-    current, previous = assessed(period), assessed(period.previous())
+    previous = assessed(period.previous())  # first, so its rows are gone before the period's are read
+    before = Counter(c.category for c in previous.trace.cases)
+    previous.trace = None  # only its tallies are shown: let the rows go (memory on a large month)
+    current = assessed(period)
     w, floors = ctx.cfg.weights, ctx.cfg.floors
     leagues = {"street": league(current.streets, w["street"], floors, previous.streets),
                "department": league(current.departments, w["department"], floors, previous.departments),
                "grid": league(current.grids, w["grid"], floors, previous.grids)}
-    before = Counter(c.category for c in previous.trace.cases)
-    previous.trace = None  # only its tallies are shown: let the rows go (memory on a large month)
     cases = current.trace.cases
     return Report(period, now, current, previous, leagues, recurring.rising(cases, before),
                   recurring.top_category(cases),
