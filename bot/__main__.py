@@ -36,6 +36,12 @@ def config_path(given: str | None) -> tuple[Path, bool]:
     return (here, False) if here.exists() else (DEFAULT_CONFIG, True)
 
 
+def argv_rest(argv: list[str] | None, command: str) -> list[str]:
+    """The subcommand and everything after it (its own options are parsed by its own parser)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return argv[argv.index(command):]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--config", help="path of the config file (default: config.yaml here, else the demo's "
@@ -46,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="*",
                         help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
                              "revoke worker USER_ID: a grid worker loses the fast flow; "
-                             "api: serve the Open311 API alone")
-    args = parser.parse_args(argv)
+                             "api: serve the Open311 API alone; "
+                             "simulate …; report … (python -m bot simulate --help)")
+    args, _rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     path, shipped = config_path(args.config)
@@ -76,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         from api.server import run_alone
         asyncio.run(run_alone(cfg))
         return 0
+    if args.command and args.command[0] in ("simulate", "report"):  # 监督考核: bot/reports/cli.py
+        from bot.reports.cli import main as assessment_main
+        return assessment_main(cfg, argv_rest(argv, args.command[0]))
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
             parser.error("commands: bind-code street|department|grid|worker NAME; revoke worker USER_ID")

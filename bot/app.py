@@ -26,6 +26,7 @@ from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
 from bot.privacy import blind_grid_groups
+from bot.reports import schedule as report_schedule
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases.bootstrap import build_core, start_up_warnings
@@ -37,7 +38,7 @@ from cases.core import Settings
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import acting, admin, callbacks, checkin, citizen, copies, general, grid, owed, staff, verification
+from handlers import acting, admin, callbacks, checkin, citizen, copies, general, grid, owed, staff, stats, verification
 from storage.db import open_database
 from storage.media import make_private_dir, write_private
 from storage.retention import Retention
@@ -76,6 +77,12 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(acting.on_take_over, pattern=r"^O:"))
     app.add_handler(CommandHandler("callback", callbacks.callback))  # 回访, by the command centre
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
+    # 监督考核: /stats; oversight users' /case shows any case's full trace (before the citizen's own /case).
+    app.add_handler(CommandHandler("stats", stats.stats))
+    oversight = [p.user_id for p in app.bot_data["config"].oversight if p.user_id]
+    if oversight:
+        app.add_handler(CommandHandler("case", stats.oversight_case,
+                                       filters.ChatType.PRIVATE & filters.User(oversight)))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("withdraw", citizen.withdraw, filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
@@ -201,6 +208,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)
     app.job_queue.run_repeating(checkin.sweep_live, interval=15, first=15, name="live_checkins",
                                 job_kwargs=scheduler.LATE_OK)  # live locations a minute on site, without an update
+    report_schedule.arm(app)  # 监督考核: weekly / monthly / half-yearly reports
     await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assessment.settings import AssessmentCfg
 from cases.policy import LIMIT_KINDS, Category, parse_duration
 
 
@@ -282,6 +283,9 @@ class Config(_Strict):
     binding: BindingCfg = BindingCfg()
     workdays: WorkdaysCfg = WorkdaysCfg()
     api: ApiCfg = ApiCfg()
+    # 监督考核: reports, league weights and floors; oversight (纪委监委, 组织部) reads everything, acts on nothing.
+    assessment: AssessmentCfg = AssessmentCfg()
+    oversight: list[PersonCfg] = []
 
     @field_validator("timezone")
     @classmethod

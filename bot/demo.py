@@ -93,6 +93,8 @@ async def run_demo(cfg, stay: bool = False) -> int:
         async with d:
             await walk_one_case(d)
             await walk_hotline_case(d)
+            from bot.reports.cli import demo_week  # 监督考核: a simulated week's league table and report files
+            await demo_week(cfg, Path(tmp))
             if stay:
                 await serve_for_curl(d, cfg.api.port)
     return 0

@@ -208,6 +208,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "routing_title_address": ("📍 待定位 {number}（只有地址：请回复一个位置，或点选街镇）", "📍 To place {number} (an address only: reply with a location, or tap a street)"),
     "placed": ("已定位并分派。", "Placed and assigned."),
     "placed_unowned": ("已定位，但没有已绑定的街镇管辖该位置，请点选街镇。", "Placed, but no bound street owns that point: tap a street."),
+    # ---- 监督考核 (assessment): /stats and reports (handlers/stats.py) ----
+    "stats_not_allowed": (
+        "抱歉，统计报表仅限指挥中心群、领导和监督人员查看。",
+        "Sorry: statistics are only for the command centre group, leaders and oversight."),
+    "stats_usage": (
+        "用法：/stats、/stats week|month|half、/stats 2026-11、/stats 2026-W47、/stats 2026-H2",
+        "Usage: /stats, /stats week|month|half, /stats 2026-11, /stats 2026-W47, /stats 2026-H2"),
+    "stats_working": (
+        "正在生成 {period} 的监督考核报表（文字、图表、工作簿）…",
+        "Making the {period} assessment report (text, charts, workbook)…"),
+
 }
 
 # issue 11 (security): its texts live in bot/texts_security.py

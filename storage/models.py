@@ -89,8 +89,10 @@ class Case(Base):
     photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.position")
     deadlines: Mapped[list[Deadline]] = relationship(back_populates="case", order_by="Deadline.due_at")
 
-    # One case per ticket of a channel: a repeated POST finds the case instead of making a second one.
-    __table_args__ = (Index("ux_cases_channel_external", "channel", "external_id", unique=True),)
+    # One case per ticket of a channel: a repeated POST finds the case instead of making a second one;
+    # a report reads its period's cases by creation time.
+    __table_args__ = (Index("ux_cases_channel_external", "channel", "external_id", unique=True),
+                      Index("ix_cases_created_at", "created_at"))
 
 
 class Photo(Base):

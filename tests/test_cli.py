@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -107,3 +108,8 @@ async def test_the_demo_prints_a_transcript_and_exits_0():
         assert kind in text, kind
     for label in ("提交诉求", "已接单", "呼叫部门", "部门响应", "部门到场报到", "已办结", "群众评价", "结案"):
         assert label in text.split("/case GL-")[-1], label
+    # 监督考核: it ends with a simulated week's league table and where the report's files are
+    week = text.split("📊 监督考核")[-1]
+    assert "街镇排名 2026-W47" in week and "1. " in week and "10. " in week
+    book = Path(week.split("workbook: ")[1].strip())
+    assert book.name == "2026-W47_监督考核.xlsx" and book.exists()

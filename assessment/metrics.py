@@ -1,0 +1,223 @@
+"""The rates of docs/METRICS.md, tallied per unit (district, street, department, grid) and per person.
+
+A Tally only counts; every rate is a property that is None when its denominator is 0 (shown as "—",
+never as 0 % or 100 %).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, local
+
+# Which deadline kinds feed which on-time rate.
+ON_TIME = {"respond": "respond", "answer": "answer", "checkin": "onsite", "checkin_call": "onsite",
+           "resolve": "resolve"}
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    """Nearest-rank quantile (p90 of 10 values is the 9th): no interpolation, a value that happened."""
+    if not values:
+        return None
+    s = sorted(values)
+    return s[max(0, min(len(s) - 1, -(-int(q * 100) * len(s) // 100) - 1))]
+
+
+@dataclass
+class Tally:
+    received: int = 0
+    resolved: int = 0  # resolved or closed now
+    rated: int = 0
+    satisfied: int = 0  # 满意 + 基本满意 (last verdict)
+    unsatisfied: int = 0
+    unrated_closed: int = 0  # closed without the citizen's rating (timeout)
+    reopened: int = 0
+    difficult: int = 0
+    extended: int = 0
+    on_time: Counter = field(default_factory=Counter)  # kind -> deadlines met in time
+    judged: Counter = field(default_factory=Counter)  # kind -> deadlines judged
+    overdue: int = 0  # deadlines late (met late, or open past due)
+    calls: int = 0
+    accurate: int = 0
+    dept_rated: int = 0  # calls the department rated (准确 / 不准确)
+    good: int = 0
+    street_rated: int = 0  # calls the street rated (好 / 一般 / 差)
+    minutes: dict = field(default_factory=lambda: defaultdict(list))  # respond | arrive | resolve -> minutes
+    cases: list = field(default_factory=list)  # case numbers behind the figures
+
+    def add_case(self, c: CaseRow, extended: bool) -> None:
+        self.received += 1
+        self.cases.append(c.number)
+        if c.state in ("resolved", "closed"):
+            self.resolved += 1
+            self.minutes["resolve"].append((c.resolved - c.created).total_seconds() / 60)
+        last = c.last_rating
+        if last:
+            self.rated += 1
+            self.satisfied += last != "unsatisfied"
+            self.unsatisfied += last == "unsatisfied"
+        elif c.rating == "none":
+            self.unrated_closed += 1
+        self.reopened += c.reopens > 0
+        self.difficult += c.difficult
+        self.extended += extended
+        if c.accepted:
+            self.minutes["respond"].append((c.accepted - c.created).total_seconds() / 60)
+
+    def add_deadline(self, d: DeadlineRow) -> None:
+        if d.on_time is None:
+            return
+        kind = ON_TIME.get(d.kind)
+        if kind:
+            self.judged[kind] += 1
+            self.on_time[kind] += d.on_time
+        self.overdue += not d.on_time
+
+    def add_call(self, call: CallRow, rated_by_street: bool = True, rated_by_dept: bool = True) -> None:
+        self.calls += 1
+        if rated_by_dept and call.department_rating:
+            self.dept_rated += 1
+            self.accurate += call.department_rating == "accurate"
+        if rated_by_street and call.street_rating:
+            self.street_rated += 1
+            self.good += call.street_rating == "good"
+        if call.checked_in:
+            self.minutes["arrive"].append((call.checked_in - call.created).total_seconds() / 60)
+
+    # ---- rates ---------------------------------------------------------------------------------------
+    closure_rate = property(lambda s: _rate(s.resolved, s.received))  # 办结率
+    satisfaction_rate = property(lambda s: _rate(s.satisfied, s.rated))  # 满意率
+    unsatisfied_rate = property(lambda s: _rate(s.unsatisfied, s.rated))  # 不满意率
+    reopen_rate = property(lambda s: _rate(s.reopened, s.received))  # 重办率
+    respond_on_time = property(lambda s: _rate(s.on_time["respond"], s.judged["respond"]))
+    answer_on_time = property(lambda s: _rate(s.on_time["answer"], s.judged["answer"]))
+    onsite_on_time = property(lambda s: _rate(s.on_time["onsite"], s.judged["onsite"]))
+    resolve_on_time = property(lambda s: _rate(s.on_time["resolve"], s.judged["resolve"]))
+    call_accuracy = property(lambda s: _rate(s.accurate, s.dept_rated))  # 呼叫准确率
+    good_rate = property(lambda s: _rate(s.good, s.street_rated))  # 部门好评率
+
+    def median(self, what: str) -> float | None:
+        return median(self.minutes[what]) if self.minutes[what] else None
+
+    def p90(self, what: str) -> float | None:
+        return _quantile(self.minutes[what], 0.9)
+
+
+@dataclass
+class CallAssessment:
+    """一呼叫一考核: one call's record, derived from the trace at report time (docs/METRICS.md)."""
+    call_id: int
+    number: str
+    street: str
+    department: str
+    status: str
+    answered_on_time: bool | None
+    on_site_on_time: bool | None
+    street_rating: str | None
+    department_rating: str | None
+    level: int  # highest escalation level its deadlines reached: 0 none, 1 unit, 2 deputy, 3 chief, 4 command
+    answered_by: str | None
+    checked_in_by: str | None
+
+
+@dataclass
+class Person:
+    name: str
+    role: str  # handler | answered | checked_in | deputy | chief
+    unit: str
+    tally: Tally = field(default_factory=Tally)
+    reached: int = 0  # deputy / chief: deadlines that climbed to them
+    reached_met: int = 0  # … of which were met in the end
+
+
+@dataclass
+class Assessment:
+    district: Tally
+    streets: dict[str, Tally]
+    departments: dict[str, Tally]
+    grids: dict[str, Tally]
+    persons: list[Person]
+    calls: list[CallAssessment]
+    by_day: dict  # date -> Counter(outcome)
+    category_street: Counter  # (category, street) -> cases
+    places: Counter  # grid cell or place -> cases
+    trace: Trace
+
+
+def assess(trace: Trace, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
+           chains: dict[str, dict] | None = None) -> Assessment:
+    """Tally the trace (its deadlines already judged as of the report's time). dept_names: key -> 中文名
+    (the unit's name in chains and reports); chains: unit ->
+    {"deputy": (name, id), "chief": (name, id)} as in the core's settings."""
+    dept_names, chains = dept_names or {}, chains or {}
+    district, streets, departments, grids = Tally(), defaultdict(Tally), defaultdict(Tally), defaultdict(Tally)
+    persons: dict[tuple, Person] = {}
+    by_day, category_street, places = defaultdict(Counter), Counter(), Counter()
+
+    def person(name, role, unit) -> Person:
+        key = (name, role, unit)
+        if key not in persons:
+            persons[key] = Person(name, role, unit)
+        return persons[key]
+
+    cases = {c.id: c for c in trace.cases}
+    for c in trace.cases:
+        ext = c.id in trace.extended
+        for tally in (district, streets[c.unit], grids[c.grid] if c.grid else None,
+                      person(c.handler, "handler", c.unit).tally if c.handler else None):
+            if tally is not None:
+                tally.add_case(c, ext)
+        by_day[local(c.created, tz).date()][c.outcome] += 1
+        category_street[(c.category, c.unit)] += 1
+        places[c.grid or c.reported_by_grid or c.place or f"{c.lat:.3f},{c.lon:.3f}"] += 1
+
+    calls = {call.id: call for call in trace.calls}
+    levels: dict[int, int] = Counter()
+    verdicts: dict[tuple[int, str], bool | None] = {}
+    for d in trace.deadlines:
+        c = cases[d.case_id]
+        district.add_deadline(d)
+        if d.call_id is not None:
+            call = calls.get(d.call_id)
+            unit = dept_names.get(call.department, call.department) if call else "?"
+            if call:
+                departments[call.department].add_deadline(d)
+                levels[d.call_id] = max(levels[d.call_id], d.level)
+                verdicts[(d.call_id, d.kind)] = d.on_time
+                who = call.answered_by if d.kind == "answer" else call.checked_in_by
+                if who:
+                    person(who, "answered" if d.kind == "answer" else "checked_in", unit).tally.add_deadline(d)
+        else:
+            unit = c.unit
+            streets[c.unit].add_deadline(d)
+            if c.grid:
+                grids[c.grid].add_deadline(d)
+            if c.handler:
+                person(c.handler, "handler", c.unit).tally.add_deadline(d)
+        for level, role in ((2, "deputy"), (3, "chief")):  # the chain: whose desk the lapse reached
+            if d.level >= level and (who := chains.get(unit, {}).get(role)):
+                p = person(who[0], role, unit)
+                p.reached += 1
+                p.reached_met += d.status == "met"
+
+    assessments = []
+    for call in trace.calls:
+        c = cases[call.case_id]
+        district.add_call(call)
+        departments[call.department].add_call(call, rated_by_dept=False)  # 部门好评率: the street's verdict
+        streets[c.unit].add_call(call, rated_by_street=False)  # 呼叫准确率: the department's verdict on the call
+        if call.answered_by:
+            person(call.answered_by, "answered", dept_names.get(call.department, call.department)).tally.calls += 1
+        assessments.append(CallAssessment(
+            call.id, c.number, c.unit, dept_names.get(call.department, call.department), call.status,
+            verdicts.get((call.id, "answer")), verdicts.get((call.id, "checkin_call")), call.street_rating,
+            call.department_rating, levels.get(call.id, 0), call.answered_by, call.checked_in_by))
+    return Assessment(district, dict(streets), dict(departments), dict(grids), list(persons.values()), assessments,
+                      dict(by_day), category_street, places, trace)

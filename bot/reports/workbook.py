@@ -1,0 +1,90 @@
+"""The report's .xlsx workbook: a sheet per table (openpyxl's write-only mode), and the two large ones, the
+calls and the case list, streamed as XML by fastsheet."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from assessment.metrics import Tally
+from assessment.report import Report
+from assessment.trace import local
+from bot.reports import fastsheet
+
+RATE_COLUMNS = (("received", "收件"), ("resolved", "办结"), ("closure_rate", "办结率"), ("rated", "已评价"),
+                ("satisfaction_rate", "满意率"), ("unsatisfied_rate", "不满意率"), ("unrated_closed", "未评价结案"),
+                ("reopen_rate", "重办率"), ("respond_on_time", "及时响应率"), ("answer_on_time", "及时应答率"),
+                ("onsite_on_time", "按时到场率"), ("resolve_on_time", "及时办理率"), ("overdue", "超时"),
+                ("extended", "延期"), ("difficult", "疑难"), ("calls", "呼叫"), ("call_accuracy", "呼叫准确率"),
+                ("good_rate", "部门好评率"))
+TIMES = (("respond", "响应"), ("arrive", "到场"), ("resolve", "办结"))
+STATES = {"reported": "待接单", "routing": "待分派", "accepted": "办理中", "resolved": "待评价", "closed": "已办结"}
+
+
+def _cells(t: Tally) -> list:
+    out = []
+    for key, _ in RATE_COLUMNS:
+        v = getattr(t, key)
+        out.append(round(v, 4) if isinstance(v, float) else v)
+    for what, _ in TIMES:
+        out += [_round(t.median(what)), _round(t.p90(what))]
+    return out
+
+
+def _round(v):
+    return None if v is None else round(v, 1)
+
+
+def _header(first: list[str]) -> list[str]:
+    return first + [zh for _, zh in RATE_COLUMNS] + [f"{zh}{q}(分钟)" for _, zh in TIMES for q in ("中位数", "P90")]
+
+
+def _local(r: Report, t):
+    return local(t, r.ctx.tz)
+
+
+def write(r: Report, path: Path) -> Path:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("概况")
+    ws.append(_header(["期间"]))
+    ws.append([r.period.label] + _cells(r.current.district))
+    ws.append([r.period.previous().label] + _cells(r.previous.district))
+    for league, title in (("street", "街镇排名"), ("department", "部门排名"), ("grid", "网格排名")):
+        ws = wb.create_sheet(title)
+        ws.append(_header(["名次", "单位", "综合得分", "名次变化", "低于底线"]))
+        for row in r.leagues[league]:
+            unit = r.department(row.unit) if league == "department" else row.unit
+            ws.append([row.rank, unit, row.score, row.change, "，".join(row.below)] + _cells(row.tally))
+    ws = wb.create_sheet("个人考核")
+    ws.append(_header(["姓名", "角色", "单位", "升级至本人", "其中最终办结"]))
+    roles = {"handler": "经办", "answered": "响应人", "checked_in": "报到人", "deputy": "分管领导", "chief": "主责领导"}
+    for p in sorted(r.current.persons, key=lambda p: (p.unit, p.role, p.name)):
+        ws.append([p.name, roles[p.role], p.unit, p.reached, p.reached_met] + _cells(p.tally))
+    wb.create_sheet("呼叫考核")  # sheet 6: written by fastsheet (large)
+    calls = itertools.chain([["呼叫编号", "诉求件", "街镇", "部门", "状态", "按时响应", "按时到场", "街镇评价部门",
+                              "部门评价呼叫", "升级层级", "响应人", "报到人"]], (
+              [a.call_id, a.number, a.street, a.department, a.status, a.answered_on_time, a.on_site_on_time,
+               a.street_rating, a.department_rating, a.level, a.answered_by, a.checked_in_by]
+              for a in r.current.calls))
+    ws = wb.create_sheet("共性问题")
+    ws.append(["类型", "类别", "街镇", "本期", "上期", "案件编号"])
+    for x in r.rising:
+        ws.append(["上升类别", r.category(x.category), None, x.now, x.before, " ".join(x.numbers)])
+    for street, (cat, numbers) in r.top_category.items():
+        ws.append(["街镇最多类别", r.category(cat), street, len(numbers), None, " ".join(numbers)])
+    for k in r.clusters:
+        ws.append([f"重复地点 ({k.lat:.5f},{k.lon:.5f})", r.category(k.category), k.street, len(k.numbers), None,
+                   " ".join(k.numbers)])
+    wb.create_sheet("案件清单")  # sheet 8: written by fastsheet (large)
+    extended = r.current.trace.extended
+    cases = itertools.chain([["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间",
+                              "群众评价", "重办次数", "疑难", "延期", "经办", "纬度", "经度"]], (
+              [c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
+               _local(r, c.created), _local(r, c.accepted), _local(r, c.resolved), _local(r, c.closed),
+               c.last_rating or c.rating, c.reopens, c.difficult, c.id in extended, c.handler, c.lat, c.lon]
+              for c in r.current.trace.cases))
+    wb.save(path)
+    fastsheet.replace_sheets(path, {6: calls, 8: cases})
+    return path
