@@ -9,13 +9,15 @@ from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandSc
 PRIVATE = {"start": ("开始", "start"), "help": ("帮助", "help"), "mycases": ("我的诉求", "my reports"),
            "case": ("查看诉求", "show a report"),
            "withdraw": ("撤回未受理的诉求", "withdraw a report not yet accepted"),
+           "stats": ("监督考核统计（领导、监督人员）", "assessment statistics (leaders, oversight)"),
            "cancel": ("取消当前操作", "cancel")}
 GROUP = {"help": ("本群可用的操作", "what this group can do"),
          "bind": ("绑定本群（需绑定码）", "bind this group (with a code)"),
          "cancel": ("取消网格员草稿", "cancel a grid worker's draft"),
          "unbind": ("指挥中心：解绑单位的群", "command centre: unbind a unit's group"),
          "revoke": ("指挥中心：撤销网格员", "command centre: revoke a grid worker"),
-         "callback": ("指挥中心：记录回访结果", "command centre: record a phone-back")}
+         "callback": ("指挥中心：记录回访结果", "command centre: record a phone-back"),
+         "stats": ("指挥中心：监督考核统计", "command centre: assessment statistics")}
 LANGS = ("zh", "en")
 
 
