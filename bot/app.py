@@ -25,6 +25,7 @@ from bot.cards import Renderer
 from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
+from bot.serving import start_updates, stop_updates
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases import Core
@@ -179,12 +180,11 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)
-    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
+    await start_updates(app, poll_timeout)  # polling, or the webhook (bot/serving.py)
 
 
 async def stop_bot(app: Application) -> None:
-    if app.updater and app.updater.running:
-        await app.updater.stop()
+    await stop_updates(app)
     if "delivery" in app.bot_data:
         await app.bot_data["delivery"].stop()
     if app.running:

@@ -26,10 +26,33 @@ class TelegramCfg(_Strict):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Literal["polling", "webhook"] = "polling"  # webhook: see `webhook`; needed for replicas
 
     @property
     def token(self) -> str | None:
         return os.environ.get(self.token_env) or None
+
+
+class WebhookCfg(_Strict):
+    """Webhook mode: Telegram POSTs updates to `url` (HTTPS, usually a TLS proxy in front of us), which
+    reaches this process on listen:port. The same server answers GET /healthz and GET /metrics."""
+
+    url: str | None = None
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    secret_token_env: str = "WEBHOOK_SECRET_TOKEN"  # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token
+    max_connections: int = Field(40, ge=1, le=100)
+
+    @property
+    def secret_token(self) -> str | None:
+        return os.environ.get(self.secret_token_env) or None
+
+
+class MonitoringCfg(_Strict):
+    """In polling mode, where /healthz and /metrics are served (none when port is unset)."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = Field(None, ge=0, le=65535)
 
 
 class DatabaseCfg(_Strict):
@@ -161,6 +184,8 @@ class Config(_Strict):
     timezone: str = "Asia/Shanghai"
     case_prefix: str = Field("GL", pattern=r"^[A-Z]{1,6}$")
     telegram: TelegramCfg = TelegramCfg()
+    webhook: WebhookCfg = WebhookCfg()
+    monitoring: MonitoringCfg = MonitoringCfg()
     database: DatabaseCfg = DatabaseCfg()
     media: MediaCfg = MediaCfg()
     geo: GeoCfg
@@ -203,6 +228,8 @@ class Config(_Strict):
                                  "department that follows its calls up")
         if (self.grids or any(c.route_to == "grid" for c in self.categories)) and not self.geo.grids_file:
             raise ValueError("geo.grids_file is required when grids are listed or a category routes to grid")
+        if self.telegram.mode == "webhook" and not self.webhook.url:
+            raise ValueError("webhook.url is required when telegram.mode is webhook")
         workers = [w for g in self.grids for w in g.workers]
         dup = {w for w in workers if workers.count(w) > 1}
         if dup:

@@ -16,6 +16,13 @@ from cases.clock import FakeClock
 from emulator import BotApiEmulator
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class District:
     def __init__(self, cfg: Config, workdir: Path, clock=None, limiter: RateLimiter | None = None):
         self.cfg = copy.deepcopy(cfg)
@@ -40,6 +47,10 @@ class District:
         if "sqlite" in self.cfg.database.url and str(self.workdir) not in self.cfg.database.url:
             self.cfg.database.url = f"sqlite+aiosqlite:///{self.workdir / 'frontline.sqlite3'}"
         self.cfg.media.dir = self.workdir / "media"
+        if self.cfg.telegram.mode == "webhook" and not self.cfg.webhook.url:
+            # no TLS proxy here: the webhook's public URL is the bot's own port on loopback
+            self.cfg.webhook.port = self.cfg.webhook.port or free_port()
+            self.cfg.webhook.url = f"http://127.0.0.1:{self.cfg.webhook.port}/telegram"
         self._make_groups()
         await self.start_bot()
 
