@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from bot import logs
 from bot.app import build_application, make_bind_code, start_bot, stop_bot
 from bot.config import ConfigError, load_config
 
@@ -32,14 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
     parser.add_argument("command", nargs="*",
                         help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="one line per event: text (default) or json for log collectors")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.setup(args.log_format)
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    logs.setup(args.log_format, secrets=[cfg.telegram.token, cfg.webhook.secret_token])
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
             parser.error("commands: bind-code street|department|grid|worker NAME")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import health, metrics
 from bot.config import Config, ConfigError
 from bot.replicas import UpdateGate
 from bot.web import WebServer
@@ -47,6 +48,6 @@ async def stop_updates(app) -> None:
 
 
 def _add_monitoring(app, server: WebServer) -> None:
-    """GET /healthz and GET /metrics (bot/health.py, bot/metrics.py), when present."""
-    for add in app.bot_data.get("monitoring", []):
-        add(app, server)
+    """GET /healthz and GET /metrics (bot/health.py, bot/metrics.py)."""
+    health.add_routes(app, server)
+    metrics.add_routes(app, server)

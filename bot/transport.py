@@ -13,6 +13,7 @@ NetworkError; files go as multipart/form-data, everything else form-encoded.
 from __future__ import annotations
 
 import ssl
+import time
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -21,6 +22,8 @@ import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot import health, metrics
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -81,14 +84,21 @@ class AiohttpRequest(BaseRequest):
             body, headers = urlencode(data).encode(), FORM
         else:
             body = None
+        started = time.monotonic()
         try:
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
                                              proxy=self._proxy(url)) as res:
-                return res.status, await res.read()
+                content = await res.read()
         except TimeoutError as err:  # aiohttp's timeouts subclass it; the request may have been sent
+            metrics.bot_api_call(url, started, None, "timeout")
             raise TimedOut from err
         except (aiohttp.ClientError, OSError) as err:
+            metrics.bot_api_call(url, started, None, "network")
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        metrics.bot_api_call(url, started, res.status)
+        if res.status < 500:
+            health.bot_api_answered()
+        return res.status, content
 
     def _proxy(self, url: str) -> str | None:
         """The environment's proxy for this URL's host, looked up once per host: aiohttp's trust_env

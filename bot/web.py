@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 
+from bot.metrics import UPDATE_SECONDS
 from bot.replicas import UpdateGate
 from bot.updates import _key
 
@@ -49,7 +50,11 @@ class WebServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.listen}:{self.port}{self.path or '/'}"
+        return f"{self.base}{self.path or '/'}"
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.listen}:{self.port}"
 
     async def _telegram(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -62,5 +67,6 @@ class WebServer:
             return web.Response(status=400, text="not an update")
         if update is None:
             return web.Response(status=400, text="not an update")
-        await self.gate.handle(update.update_id, _key(update), lambda: self.app.process_update(update))
+        with UPDATE_SECONDS.time():
+            await self.gate.handle(update.update_id, _key(update), lambda: self.app.process_update(update))
         return web.Response(status=200)
