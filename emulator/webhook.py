@@ -1,6 +1,8 @@
 """The emulator's webhook: after setWebhook, updates are POSTed to the bot as Telegram does.
 
-Up to `max_connections` deliveries at once, oldest update first; an update is forgotten only when
+Up to `max_connections` deliveries at once, oldest update first, but one at a time per chat: a
+chat's next update goes only after the bot has answered the previous one (as Telegram delivers a
+chat's updates in order); an update is forgotten only when
 the bot answers 2xx, otherwise it is tried again after a pause (Telegram retries too), so a replica
 that dies mid-request loses nothing. `emu.webhook_targets` stands in for a load balancer: when set, deliveries
 go round-robin to those URLs instead of the registered one (tests of several replicas).
@@ -42,7 +44,13 @@ class WebhookPusher:
             self._session = None
 
     def _next(self) -> dict | None:
-        return next((u for u in self.emu._updates if u["update_id"] not in self.in_flight), None)
+        busy: set = set()
+        for u in self.emu._updates:
+            chat = _chat_of(u)
+            if u["update_id"] not in self.in_flight and (chat is None or chat not in busy):
+                return u
+            busy.add(chat)
+        return None
 
     async def _run(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
@@ -76,3 +84,13 @@ class WebhookPusher:
         gate.release()
         async with self.emu._inbox:
             self.emu._inbox.notify_all()
+
+
+def _chat_of(update: dict):
+    for kind in ("message", "edited_message", "channel_post"):
+        if kind in update:
+            return update[kind]["chat"]["id"]
+    if "callback_query" in update:
+        msg = update["callback_query"].get("message")
+        return msg["chat"]["id"] if msg else ("user", update["callback_query"]["from"]["id"])
+    return None
