@@ -133,6 +133,10 @@ class Delivery:
             await asyncio.wait_for(self._task, grace)
         except TimeoutError:  # wait_for has cancelled it
             pass
+        try:
+            await self.claims.release_all()
+        except Exception:  # the database may be what is going away
+            log.exception("could not release the outbox rows this replica held")
 
     async def _loop(self) -> None:
         while not self._stopping:

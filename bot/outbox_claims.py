@@ -47,6 +47,11 @@ class OutboxClaims:
                 claimed_until=now + self.lease, claimed_by=self.owner))
         return list(free)
 
+    async def release_all(self) -> None:
+        """On a clean stop: rows this replica claimed but did not finish go back at once."""
+        await self.db.write(lambda s: s.execute(update(Outbox).where(
+            Outbox.claimed_by == self.owner, Outbox.status == "pending").values(**self.released())))
+
     def renewed(self) -> dict:
         return {"claimed_until": datetime.now(UTC) + self.lease}
 
