@@ -42,7 +42,8 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
-    limiter = limiter or RateLimiter()  # the outbox's; a 429 on a direct answer pauses its chat there too
+    # the outbox's; a 429 on a direct answer pauses its chat there too
+    limiter = limiter or RateLimiter(cfg.telegram.limits.per_second, cfg.telegram.limits.per_group_minute)
     flood = FloodRetry(on_flood=lambda chat, wait: limiter.pause(chat, wait, time.monotonic()))
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())

@@ -22,11 +22,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class LimitsCfg(_Strict):
+    """Telegram's limits for the bot. Leave them: only runs against the emulator (bench/chaos.py) raise them."""
+
+    per_second: int = Field(30, ge=1)
+    per_group_minute: int = Field(20, ge=1)
+
+
 class TelegramCfg(_Strict):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     mode: Literal["polling", "webhook"] = "polling"  # webhook: see `webhook`; needed for replicas
+    limits: LimitsCfg = LimitsCfg()
 
     @property
     def token(self) -> str | None:

@@ -115,7 +115,8 @@ class Delivery:
         # Replicas share the outbox: a row is claimed before it is sent (bot/outbox_claims.py), and on
         # PostgreSQL every send is counted against the bot-wide limits too (bot/shared_limits.py).
         self.claims = OutboxClaims(db)
-        self.shared = SharedLimiter(db) if db.engine.dialect.name == "postgresql" else None
+        self.shared = SharedLimiter(db, self.limiter.per_second, self.limiter.per_group_minute) \
+            if db.engine.dialect.name == "postgresql" else None
 
     def wake(self) -> None:
         self._wake.set()

@@ -90,6 +90,7 @@ class BotApiEmulator(People, BotApiMethods):
         self.webhook: dict | None = None
         self.pusher: WebhookPusher | None = None  # delivers updates while a webhook is set
         self.webhook_targets: list[str] = []  # a load balancer: deliveries round-robin to these URLs
+        self.chaos = None  # emulator.chaos.Chaos: random faults on every call
         # what tests read
         self.calls: list[Call] = []
         self.callback_answers: dict[str, dict] = {}
@@ -170,6 +171,8 @@ class BotApiEmulator(People, BotApiMethods):
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
         fault, delay = self._take(self._faults, call.method), self._take(self._delays, call.method)
+        if fault is None and self.chaos is not None:  # emulator/chaos.py: random faults
+            fault = self.chaos.draw(call.method)
         if fault and not fault.after_send:
             raise fault.error()
         if delay and not delay.then_timeout:

@@ -68,3 +68,15 @@ def test_the_migrations_run_up_down_and_up_on_postgresql():
         assert "handled_updates" in _tables(url)
     finally:
         pg.drop_database(url)
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(not pg.URL, reason="PostgreSQL half: set TEST_DATABASE_URL")
+async def test_replicas_starting_together_migrate_one_after_the_other():
+    import asyncio
+    url = pg.create_database(migrated=False)
+    try:
+        await asyncio.gather(*(asyncio.to_thread(migrate, url) for _ in range(3)))
+        assert {"cases", "handled_updates"} <= _tables(url)
+    finally:
+        pg.drop_database(url)
