@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="config.yaml", help="path of the config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="run the demo even if a token is set")
     parser.add_argument("command", nargs="*",
-                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code")
+                        help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
+                             "backup PATH: copy the database while the bot runs")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="one line per event: text (default) or json for log collectors")
     args = parser.parse_args(argv)
@@ -43,6 +44,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     logs.setup(args.log_format, secrets=[cfg.telegram.token, cfg.webhook.secret_token])
+    if args.command[:1] == ["backup"]:  # python -m bot backup PATH (bot/backup.py)
+        from pathlib import Path
+
+        from bot.backup import backup
+        if len(args.command) != 2:
+            parser.error("backup PATH")
+        try:
+            print(backup(cfg.database.url, Path(args.command[1])))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return 0
     if args.command:
         if len(args.command) != 3 or args.command[0] != "bind-code":
             parser.error("commands: bind-code street|department|grid|worker NAME")
