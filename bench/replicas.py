@@ -108,14 +108,16 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--latency-only", action="store_true", help="skip the throughput runs")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url or TEST_DATABASE_URL is required")
-    one = asyncio.run(throughput(args.database_url, 1, args.reports, args.concurrency))
-    print("1 replica :", one, flush=True)
-    two = asyncio.run(throughput(args.database_url, 2, args.reports, args.concurrency))
-    print("2 replicas:", two, flush=True)
-    print(f"ratio (2/1): {two['reports_per_s'] / one['reports_per_s']:.2f}", flush=True)
+    if not args.latency_only:
+        one = asyncio.run(throughput(args.database_url, 1, args.reports, args.concurrency))
+        print("1 replica :", one, flush=True)
+        two = asyncio.run(throughput(args.database_url, 2, args.reports, args.concurrency))
+        print("2 replicas:", two, flush=True)
+        print(f"ratio (2/1): {two['reports_per_s'] / one['reports_per_s']:.2f}", flush=True)
     print("latency   :", asyncio.run(latency(args.database_url, args.rate, args.seconds)), flush=True)
     return 0
 

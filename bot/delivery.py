@@ -268,6 +268,8 @@ class Delivery:
         finally:  # counted when it ends, whatever happened: a failed send may still have reached Telegram
             IN_OUTBOX.reset(token)
             self.limiter.record_chat(chat_id, time.monotonic())
+            if self.shared:
+                await self.shared.sent(chat_id)
 
     async def _update(self, row_id: int, **values) -> None:
         await self.db.write(lambda session: session.execute(update(Outbox).where(Outbox.id == row_id).values(**values)))

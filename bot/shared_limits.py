@@ -3,7 +3,9 @@
 Each replica's RateLimiter (bot/delivery.py) keeps its own sends in line; this adds the others':
 every outbox send is first recorded in `sent_messages`, in a transaction that holds one advisory
 lock, so two replicas cannot both take the 30th slot of a second or the 20th of a group's minute.
-A send that would break a limit is not recorded and the caller waits the returned seconds.
+A send that would break a limit is not recorded and the caller waits the returned seconds. When the
+send has finished its slot is moved to that moment (`sent`), as the local limiter counts a chat's
+sends: however long one trip took, the next one cannot reach Telegram early.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import SentMessage
@@ -25,12 +27,23 @@ class SharedLimiter:
         self.db = db
         self.per_second, self.per_group_minute = per_second, per_group_minute
         self.private_interval, self.group_window, self.second_window = private_interval, group_window, second_window
+        self._slots: dict[int, int] = {}  # chat -> the slot of its send under way (one at a time per chat)
 
     async def take(self, chat_id: int) -> float:
         """0 when a send to chat_id may go now (and it is counted); else seconds to wait."""
-        return await self.db.write(self._take, chat_id, datetime.now(UTC))
+        wait, slot = await self.db.write(self._take, chat_id, datetime.now(UTC))
+        if slot is not None:
+            self._slots[chat_id] = slot
+        return wait
 
-    def _take(self, session: Session, chat_id: int, now: datetime) -> float:
+    async def sent(self, chat_id: int) -> None:
+        """The send to chat_id has finished: its slot counts from now."""
+        slot = self._slots.pop(chat_id, None)
+        if slot is not None:
+            now = datetime.now(UTC)
+            await self.db.write(lambda s: s.execute(update(SentMessage).where(SentMessage.id == slot).values(at=now)))
+
+    def _take(self, session: Session, chat_id: int, now: datetime) -> tuple[float, int | None]:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
         second_ago = now - timedelta(seconds=self.second_window)
         recent = session.execute(select(func.count(), func.min(SentMessage.at))
@@ -49,8 +62,10 @@ class SharedLimiter:
             if last is not None and last > now - timedelta(seconds=self.private_interval):
                 waits.append((last + timedelta(seconds=self.private_interval) - now).total_seconds())
         if waits:
-            return max(0.01, *waits)
-        session.add(SentMessage(chat_id=chat_id, at=now))
+            return max(0.01, *waits), None
+        slot = SentMessage(chat_id=chat_id, at=now)
+        session.add(slot)
         if random.random() < 0.02:  # forget what no window looks at any more
             session.execute(delete(SentMessage).where(SentMessage.at < now - timedelta(seconds=2 * self.group_window)))
-        return 0.0
+        session.flush()
+        return 0.0, slot.id

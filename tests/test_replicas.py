@@ -155,3 +155,20 @@ async def test_deadlines_fire_once_across_processes(district):
     assert sum(warned) == 10 and sum(lapsed) == 10
     assert sorted(r.payload["key"] for r in nags) == ["dl_level1"] * 10 + ["dl_warn"] * 10
     assert len({(r.case_id, r.payload["key"]) for r in nags}) == 20
+
+
+async def test_a_send_counts_from_when_it_finished(database_url):
+    from storage.models import SentMessage
+    db = Database(database_url)
+    limiter = SharedLimiter(db)
+    try:
+        assert await limiter.take(-1010) == 0.0
+        async with db.sessions() as s:
+            taken = await s.scalar(select(SentMessage.at))
+        await asyncio.sleep(0.3)  # a slow trip to Telegram
+        await limiter.sent(-1010)
+        async with db.sessions() as s:
+            finished = await s.scalar(select(SentMessage.at))
+    finally:
+        await db.dispose()
+    assert (finished - taken).total_seconds() >= 0.3
