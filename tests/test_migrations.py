@@ -74,9 +74,16 @@ def test_the_migrations_run_up_down_and_up_on_postgresql():
 @pytest.mark.skipif(not pg.URL, reason="PostgreSQL half: set TEST_DATABASE_URL")
 async def test_replicas_starting_together_migrate_one_after_the_other():
     import asyncio
+    import sys
+
+    from tests.conftest import ROOT
     url = pg.create_database(migrated=False)
-    try:
-        await asyncio.gather(*(asyncio.to_thread(migrate, url) for _ in range(3)))
+    try:  # separate processes, as replicas are (Alembic's context is one per process)
+        procs = [await asyncio.create_subprocess_exec(
+            sys.executable, "-c", f"from storage.db import migrate; migrate({url!r})", cwd=ROOT,
+            stderr=asyncio.subprocess.PIPE) for _ in range(3)]
+        errors = [(await p.communicate())[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], errors
         assert {"cases", "handled_updates"} <= _tables(url)
     finally:
         pg.drop_database(url)
