@@ -20,6 +20,10 @@ async def start_updates(app, poll_timeout: int = 10) -> None:
     core = app.bot_data["core"]
     gate = UpdateGate(app.bot_data["db"], core.now)
     app.bot_data["gate"] = gate
+
+    async def sweep(context) -> None:  # forget update ids Telegram would no longer redeliver
+        await gate.sweep()
+    app.job_queue.run_repeating(sweep, interval=3600, first=60, name="handled-updates")
     if cfg.telegram.mode == "webhook":
         secret = cfg.webhook.secret_token
         if not secret:

@@ -119,3 +119,15 @@ async def test_the_emulator_refuses_polling_while_a_webhook_is_set(hooked):
     from telegram.error import Conflict
     with pytest.raises(Conflict, match="webhook is active"):
         await hooked.app.bot.get_updates(timeout=0)
+
+
+async def test_handled_update_ids_are_forgotten_after_two_days(hooked):
+    d = hooked
+    d.citizen(7105)
+    gate = d.app.bot_data["gate"]
+    assert await _post(d.app.bot_data["web"].url, _start_update(900020, 7105), SECRET) == 200
+    assert await gate.seen(900020)
+    assert await gate.sweep() == 0
+    d.clock.advance(days=2, minutes=1)
+    assert await gate.sweep() >= 1 and not await gate.seen(900020)
+    assert d.app.job_queue.get_jobs_by_name("handled-updates")
