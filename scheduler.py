@@ -13,6 +13,8 @@ from datetime import time, timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot.health import record_deadline_run
+
 DRAFT_SWEEP, RATING_SWEEP, DEADLINES, NEXT_DEADLINE, SUMMARY = "drafts", "ratings", "deadlines", "next", "summary"
 PURGE = "purge"  # media retention
 LATE_OK = {"misfire_grace_time": None, "coalesce": True}
@@ -29,6 +31,7 @@ async def close_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def fire_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
     core = context.application.bot_data["core"]
     await core.fire_due()
+    await record_deadline_run(core.db, core.now())  # for GET /healthz (bot/health.py)
     await rearm(context.application)
 
 

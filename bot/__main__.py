@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot import logs
 from bot.app import build_application, make_bind_code, start_bot, stop_bot
 from bot.config import ConfigError, load_config
 from bot.shipped import DEFAULT_CONFIG
@@ -53,16 +54,31 @@ def main(argv: list[str] | None = None) -> int:
                         help="bind-code street|department|grid|worker NAME: print a one-time /bind code; "
                              "revoke worker USER_ID: a grid worker loses the fast flow; "
                              "api: serve the Open311 API alone; "
-                             "simulate …; report … (python -m bot simulate --help)")
+                             "simulate …; report … (python -m bot simulate --help); "
+                             "backup PATH: copy the database while the bot runs")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="one line per event: text (default) or json for log collectors")
     args, _rest = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.setup(args.log_format)
     path, shipped = config_path(args.config)
     try:
         cfg = load_config(path)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    logs.setup(args.log_format, secrets=[cfg.telegram.token, cfg.webhook.secret_token])
+    if args.command[:1] == ["backup"]:  # python -m bot backup PATH (bot/backup.py)
+        from pathlib import Path
+
+        from bot.backup import backup
+        if len(args.command) != 2:
+            parser.error("backup PATH")
+        try:
+            print(backup(cfg.database.url, Path(args.command[1])))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        return 0
     if shipped and (args.command or (cfg.telegram.token and not args.demo)):
         # Its paths (database, media) lie inside the installed package: only the demo, which works in a
         # temporary directory, may run on it.

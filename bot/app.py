@@ -27,6 +27,7 @@ from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
 from bot.privacy import blind_grid_groups
 from bot.reports import schedule as report_schedule
+from bot.serving import start_updates, stop_updates
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
 from cases.bootstrap import build_core, start_up_warnings
@@ -49,7 +50,8 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter | None = None) -> Application:
-    limiter = limiter or RateLimiter()  # the outbox's; a 429 on a direct answer pauses its chat there too
+    # the outbox's; a 429 on a direct answer pauses its chat there too
+    limiter = limiter or RateLimiter(cfg.telegram.limits.per_second, cfg.telegram.limits.per_group_minute)
     flood = FloodRetry(on_flood=lambda chat, wait: limiter.pause(chat, wait, time.monotonic()))
     redact.install(token)  # no log line, trace or error message shows the token
     net = {"proxy": cfg.telegram.proxy, "connect_timeout": cfg.telegram.connect_timeout}
@@ -209,12 +211,11 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     app.job_queue.run_repeating(checkin.sweep_live, interval=15, first=15, name="live_checkins",
                                 job_kwargs=scheduler.LATE_OK)  # live locations a minute on site, without an update
     report_schedule.arm(app)  # 监督考核: weekly / monthly / half-yearly reports
-    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, bootstrap_retries=-1)
+    await start_updates(app, poll_timeout)  # polling, or the webhook (bot/serving.py)
 
 
 async def stop_bot(app: Application) -> None:
-    if app.updater and app.updater.running:
-        await app.updater.stop()
+    await stop_updates(app)
     if "api" in app.bot_data:
         await app.bot_data["api"].stop()
     if "delivery" in app.bot_data:

@@ -24,6 +24,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class LimitsCfg(_Strict):
+    """Telegram's limits for the bot. Leave them: only runs against the emulator (bench/chaos.py) raise them."""
+
+    per_second: int = Field(30, ge=1)
+    per_group_minute: int = Field(20, ge=1)
+
+
 class TelegramCfg(_Strict):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str = "https://api.telegram.org/bot"
@@ -32,6 +39,8 @@ class TelegramCfg(_Strict):
     # connection (a slow network may need more)
     proxy: str | None = Field(None, pattern=r"^(https?|socks5h?|socks4a?)://[^/]+/?$")
     connect_timeout: float = Field(5.0, gt=0)
+    mode: Literal["polling", "webhook"] = "polling"  # webhook: see `webhook`; needed for replicas
+    limits: LimitsCfg = LimitsCfg()
 
     @property
     def token(self) -> str | None:
@@ -51,6 +60,28 @@ class TelegramCfg(_Strict):
         if parts.query or parts.fragment or not (v.endswith("bot") or "{token}" in v):
             raise ValueError("the token is appended to it: it must end with 'bot' (…/bot, …/file/bot)")
         return v
+
+
+class WebhookCfg(_Strict):
+    """Webhook mode: Telegram POSTs updates to `url` (HTTPS, usually a TLS proxy in front of us), which
+    reaches this process on listen:port. The same server answers GET /healthz and GET /metrics."""
+
+    url: str | None = None
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    secret_token_env: str = "WEBHOOK_SECRET_TOKEN"  # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token
+    max_connections: int = Field(40, ge=1, le=100)
+
+    @property
+    def secret_token(self) -> str | None:
+        return os.environ.get(self.secret_token_env) or None
+
+
+class MonitoringCfg(_Strict):
+    """In polling mode, where /healthz and /metrics are served (none when port is unset)."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = Field(None, ge=0, le=65535)
 
 
 class DatabaseCfg(_Strict):
@@ -269,6 +300,8 @@ class Config(_Strict):
     timezone: str = "Asia/Shanghai"
     case_prefix: str = Field("GL", pattern=r"^[A-Z]{1,6}$")
     telegram: TelegramCfg = TelegramCfg()
+    webhook: WebhookCfg = WebhookCfg()
+    monitoring: MonitoringCfg = MonitoringCfg()
     database: DatabaseCfg = DatabaseCfg()
     media: MediaCfg = MediaCfg()
     geo: GeoCfg
@@ -323,6 +356,8 @@ class Config(_Strict):
         unknown = sorted(set(rota.streets) - {s.name for s in self.streets}) if rota else []
         if unknown:
             raise ValueError(f"escalation.rota.streets: no street {', '.join(unknown)}")
+        if self.telegram.mode == "webhook" and not self.webhook.url:
+            raise ValueError("webhook.url is required when telegram.mode is webhook")
         workers = [w for g in self.grids for w in g.workers]
         dup = {w for w in workers if workers.count(w) > 1}
         if dup:

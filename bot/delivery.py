@@ -20,6 +20,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.flood import IN_OUTBOX
 from bot.flood import seconds as flood_seconds
+from bot.outbox_claims import OutboxClaims
+from bot.shared_limits import SharedLimiter
 from storage.models import Outbox
 from storage.outbox import CHANNEL_CHAT
 
@@ -111,6 +113,11 @@ class Delivery:
         self._task: asyncio.Task | None = None
         self.idle = asyncio.Event()  # set whenever a pass found nothing left to do now
         self._stopping = False
+        # Replicas share the outbox: a row is claimed before it is sent (bot/outbox_claims.py), and on
+        # PostgreSQL every send is counted against the bot-wide limits too (bot/shared_limits.py).
+        self.claims = OutboxClaims(db)
+        self.shared = SharedLimiter(db, self.limiter.per_second, self.limiter.per_group_minute) \
+            if db.engine.dialect.name == "postgresql" else None
 
     def wake(self) -> None:
         self._wake.set()
@@ -128,6 +135,10 @@ class Delivery:
             await asyncio.wait_for(self._task, grace)
         except TimeoutError:  # wait_for has cancelled it
             pass
+        try:
+            await self.claims.release_all()
+        except Exception:  # the database may be what is going away
+            log.exception("could not release the outbox rows this replica held")
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -153,8 +164,8 @@ class Delivery:
         # Ids and chats first, whole rows only for what goes now: with a backlog held by the limits,
         # a pass that loaded (and decoded) every waiting row cost more than the sends it made.
         # Channel callbacks (chat 0) go over HTTP by their own worker (api/callbacks.py), never here.
-        pending = select(Outbox.id, Outbox.chat_id, Outbox.not_before).where(Outbox.status == "pending",
-                                                                            Outbox.chat_id != CHANNEL_CHAT)
+        pending = select(Outbox.id, Outbox.chat_id, Outbox.not_before, Outbox.claimed_until, Outbox.claimed_by
+                         ).where(Outbox.status == "pending", Outbox.chat_id != CHANNEL_CHAT)
         if blocked:
             pending = pending.where(Outbox.chat_id.not_in(blocked))
         async with self.sessions() as session:
@@ -169,9 +180,12 @@ class Delivery:
         # The oldest row of each chat goes this pass, several chats at once, as many as the overall
         # limit lets through now; a chat's later rows wait for the next pass, and a chat whose oldest
         # row waits for its retry waits with it: each chat's messages arrive in the order decided.
+        # A chat whose oldest row another replica is sending waits for it: its order holds across replicas.
         firsts: dict[int, tuple[int, datetime | None]] = {}
-        queued = Counter(chat_id for _, chat_id, _ in listed)
-        for row_id, chat_id, not_before in listed:
+        queued = Counter(chat_id for _, chat_id, *_ in listed)
+        for row_id, chat_id, not_before, claimed_until, claimed_by in listed:
+            if self.claims.held_elsewhere(claimed_until, claimed_by, now_wall):
+                not_before = max(not_before or claimed_until, claimed_until)
             firsts.setdefault(chat_id, (row_id, not_before))
         ready = [(chat_id, row_id) for chat_id, (row_id, not_before) in firsts.items()
                  if (not_before is None or not_before <= now_wall) and not self.limiter.wait(chat_id, now)]
@@ -180,6 +194,8 @@ class Delivery:
             overall = self.limiter.wait_overall(now)  # more to send as soon as the limits allow
             next_wait = overall if next_wait is None else min(next_wait, overall)
         rows = []
+        if going:
+            going = await self.claims.claim(going, now_wall)
         if going:
             async with self.sessions() as session:
                 rows = list(await session.scalars(select(Outbox).where(Outbox.id.in_([r for _, r in going]))
@@ -213,6 +229,8 @@ class Delivery:
                 await self._save_progress(row, done)
                 return 0
             wait = self.limiter.wait(row.chat_id, time.monotonic())
+            if not wait and self.shared:
+                wait = await self.shared.take(row.chat_id)
             if wait:
                 return wait
             self.limiter.reserve(time.monotonic())
@@ -253,13 +271,15 @@ class Delivery:
         finally:  # counted when it ends, whatever happened: a failed send may still have reached Telegram
             IN_OUTBOX.reset(token)
             self.limiter.record_chat(chat_id, time.monotonic())
+            if self.shared:
+                await self.shared.sent(chat_id)
 
     async def _update(self, row_id: int, **values) -> None:
         await self.db.write(lambda session: session.execute(update(Outbox).where(Outbox.id == row_id).values(**values)))
 
     async def _save_progress(self, row: Outbox, done: list[str]) -> None:
         row.payload = {**row.payload, "done": done}
-        await self._update(row.id, payload=row.payload, message_ids=row.message_ids)
+        await self._update(row.id, payload=row.payload, message_ids=row.message_ids, **self.claims.renewed())
 
     async def _retry(self, row: Outbox, done: list[str], why: str, delay: float | None = None,
                      count: bool = True) -> float:
@@ -271,13 +291,13 @@ class Delivery:
         row.attempts, row.log = attempts, [*row.log, why]
         row.payload = {**row.payload, "done": done}
         await self._update(row.id, attempts=attempts, log=row.log, payload=row.payload,
-                           not_before=datetime.now(UTC) + timedelta(seconds=delay))
+                           not_before=datetime.now(UTC) + timedelta(seconds=delay), **self.claims.released())
         log.warning("outbox %s: %s; retry in %.1fs", row.id, why, delay)
         return delay
 
     async def _finish(self, row: Outbox, status: str, why: str | None, done: list[str] | None = None) -> None:
         values = {"status": status, "sent_at": datetime.now(UTC), "message_ids": row.message_ids,
-                  "log": [*row.log, why] if why else row.log}
+                  "log": [*row.log, why] if why else row.log, **self.claims.released()}
         if done is not None:
             values["payload"] = {**row.payload, "done": done}
         await self._update(row.id, **values)

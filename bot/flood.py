@@ -24,6 +24,8 @@ from datetime import timedelta
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
+from bot.logs import chat_label
+
 log = logging.getLogger(__name__)
 
 IN_OUTBOX: ContextVar[bool] = ContextVar("in_outbox", default=False)
@@ -64,7 +66,7 @@ class FloodRetry(BaseRateLimiter[int]):
                 chat = _chat(data)
                 if self.on_flood:
                     self.on_flood(chat, wait)
-                log.warning("%s to %s: 429, retry %d in %.1fs", endpoint, chat, attempt, wait)
+                log.warning("%s to %s: 429, retry %d in %.1fs", endpoint, chat_label(chat), attempt, wait)
                 await asyncio.sleep(wait)
 
 

@@ -17,6 +17,7 @@ from a restricted network) goes through aiohttp-socks' connector, as aiohttp its
 from __future__ import annotations
 
 import ssl
+import time
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -27,6 +28,7 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot import health, metrics
 from bot.redact import redact
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -91,15 +93,22 @@ class AiohttpRequest(BaseRequest):
         else:
             body = None
         session, proxy = self._route(url)
+        started = time.monotonic()
         # `from None`: aiohttp's errors name the URL, and a chained cause is printed in every traceback.
         try:
             async with session.request(method, url, data=body, headers=headers, timeout=timeout,
                                        proxy=proxy) as res:
-                return res.status, await res.read()
+                content = await res.read()
         except TimeoutError as err:  # aiohttp's timeouts subclass it; the request may have been sent
+            metrics.bot_api_call(url, started, None, "timeout")
             raise TimedOut(f"Timed out ({_describe(err)})") from None
         except (aiohttp.ClientError, OSError, ValueError) as err:  # ValueError: python-socks' refusals
+            metrics.bot_api_call(url, started, None, "network")
             raise NetworkError(_describe(err)) from None
+        metrics.bot_api_call(url, started, res.status)
+        if res.status < 500:
+            health.bot_api_answered()
+        return res.status, content
 
     def _route(self, url: str) -> tuple[aiohttp.ClientSession, str | None]:
         """The session and HTTP proxy for this URL: a SOCKS proxy is the session's own connector."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cases import bindguard
 from cases.core import CoreBase
+from storage.db import insert_ignore
 from storage.models import Case, DayCounter, Draft, Photo
 from storage.outbox import enqueue
 
@@ -252,9 +253,8 @@ class IntakeMixin(CoreBase):
 
     def _next_number(self, session: Session, now: datetime) -> str:
         day = now.astimezone(self.settings.tz).strftime("%Y%m%d")
-        if session.get(DayCounter, day) is None:
-            session.add(DayCounter(day=day, last=0))
-            session.flush()
+        if session.get(DayCounter, day) is None:  # the day's first case, perhaps on two replicas at once
+            session.execute(insert_ignore(session, DayCounter).values(day=day, last=0))
         # Increment in SQL so two processes on one database never hand out the same number.
         session.execute(update(DayCounter).where(DayCounter.day == day).values(last=DayCounter.last + 1))
         last = session.scalar(select(DayCounter.last).where(DayCounter.day == day))

@@ -42,17 +42,29 @@ class BotApiMethods:
     def api_close(self: BotApiEmulator, p):
         return True
 
-    def api_setWebhook(self: BotApiEmulator, p):
-        self.webhook = dict(p)
+    async def api_setWebhook(self: BotApiEmulator, p):
+        if not str(p.get("url") or "").startswith(("https://", "http://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if p.get("drop_pending_updates"):
+            self._updates.clear()
+        await self._set_webhook(dict(p))
         return True
 
-    def api_deleteWebhook(self: BotApiEmulator, p):
-        self.webhook = None
+    async def api_deleteWebhook(self: BotApiEmulator, p):
+        await self._set_webhook(None)
         if p.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
+    def api_getWebhookInfo(self: BotApiEmulator, p):
+        hook = self.webhook or {}
+        return {"url": hook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates), "max_connections": hook.get("max_connections", 40)}
+
     async def api_getUpdates(self: BotApiEmulator, p):
+        if self.webhook:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         return await self._long_poll(p.get("offset") or 0, p.get("limit") or 100, p.get("timeout") or 0)
 
     def api_setMyCommands(self: BotApiEmulator, p):

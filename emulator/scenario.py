@@ -16,6 +16,13 @@ from cases.clock import FakeClock
 from emulator import BotApiEmulator
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class District:
     def __init__(self, cfg: Config, workdir: Path, clock=None, limiter: RateLimiter | None = None):
         self.cfg = copy.deepcopy(cfg)
@@ -41,6 +48,10 @@ class District:
             self.cfg.database.url = f"sqlite+aiosqlite:///{self.workdir / 'frontline.sqlite3'}"
         self.cfg.media.dir = self.workdir / "media"
         self.cfg.api.port = 0  # the Open311 API, when listening, on a free port (tests run side by side)
+        if self.cfg.telegram.mode == "webhook" and not self.cfg.webhook.url:
+            # no TLS proxy here: the webhook's public URL is the bot's own port on loopback
+            self.cfg.webhook.port = self.cfg.webhook.port or free_port()
+            self.cfg.webhook.url = f"http://127.0.0.1:{self.cfg.webhook.port}/telegram"
         self._make_groups()
         await self.start_bot()
 
@@ -138,25 +149,25 @@ class District:
         raise AssertionError(f"no button {label!r} in chat {chat_id}")
 
     async def report(self, user, photo: bytes, lat: float, lon: float, category: str = "道路破损",
-                     note: str | None = None) -> dict:
+                     note: str | None = None, timeout: float = 5.0) -> dict:
         """Photo, place, category, note, confirm: returns the receipt message."""
         chat = user.id
         n = len(self.emu.messages(chat))
         await self.emu.send_photo(user, chat, photo)
-        await self.emu.wait_for(lambda: len(self.emu.messages(chat)) > n)
+        await self.emu.wait_for(lambda: len(self.emu.messages(chat)) > n, timeout)
         await self.emu.send_location(user, chat, lat, lon)
-        await self.wait_button(chat, category)
+        await self.wait_button(chat, category, timeout)
         await self.tap_last(user, chat, category)
-        await self.wait_button(chat, "跳过" if "zh" in (user.language_code or "zh") else "Skip")
+        await self.wait_button(chat, "跳过" if "zh" in (user.language_code or "zh") else "Skip", timeout)
         if note is None:
             await self.tap_last(user, chat, "跳过" if "zh" in (user.language_code or "zh") else "Skip")
         else:
             await self.text(user, note)
-        await self.wait_button(chat, "✅")
+        await self.wait_button(chat, "✅", timeout)
         before = len(self.emu.messages(chat))
         await self.tap_last(user, chat, "✅")
         return await self.emu.wait_for(lambda: next(
-            (m for m in self.emu.messages(chat)[before:] if "GL-" in (m.get("text") or "")), None))
+            (m for m in self.emu.messages(chat)[before:] if "GL-" in (m.get("text") or "")), None), timeout)
 
     async def wait_button(self, chat_id: int, label: str, timeout: float = 5.0) -> dict:
         def find():

@@ -28,6 +28,7 @@ from emulator.behaviour import TelegramBehaviour
 from emulator.files import FileStore
 from emulator.methods import BotApiMethods
 from emulator.people import People, User
+from emulator.webhook import WebhookPusher
 from emulator.wire import ApiError, read_params
 
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
@@ -89,6 +90,9 @@ class BotApiEmulator(People, BotApiMethods, TelegramBehaviour):
         self.files = FileStore()
         self.commands: dict[tuple[str, str], list] = {}  # (scope JSON, language_code) -> commands
         self.webhook: dict | None = None
+        self.pusher: WebhookPusher | None = None  # delivers updates while a webhook is set
+        self.webhook_targets: list[str] = []  # a load balancer: deliveries round-robin to these URLs
+        self.chaos = None  # emulator.chaos.Chaos: random faults on every call
         # what tests read
         self.calls: list[Call] = []
         self.callback_answers: dict[str, dict] = {}
@@ -132,6 +136,8 @@ class BotApiEmulator(People, BotApiMethods, TelegramBehaviour):
     async def stop(self) -> None:
         self._closing = True
         self._closed.set()  # ends delays
+        if self.pusher:
+            await self.pusher.stop()
         async with self._inbox:
             self._inbox.notify_all()  # ends long polls
         if self._runner:
@@ -168,6 +174,8 @@ class BotApiEmulator(People, BotApiMethods, TelegramBehaviour):
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
         fault, delay = self._take(self._faults, call.method), self._take(self._delays, call.method)
+        if fault is None and self.chaos is not None:  # emulator/chaos.py: random faults
+            fault = self.chaos.draw(call.method)
         if fault and not fault.after_send:
             raise fault.error()
         if delay and not delay.then_timeout:
@@ -254,6 +262,18 @@ class BotApiEmulator(People, BotApiMethods, TelegramBehaviour):
             self._inbox.notify_all()
         await self._notify()
         return update
+
+    async def _set_webhook(self, params: dict | None) -> None:
+        if self.pusher:
+            await self.pusher.stop()
+            self.pusher = None
+        self.webhook = params
+        if params:
+            self.pusher = WebhookPusher(self, params["url"], params.get("secret_token"),
+                                        int(params.get("max_connections") or 40))
+            self.pusher.start()
+        async with self._inbox:
+            self._inbox.notify_all()  # a waiting long poll ends (409 on its next call)
 
     # ---- faults ------------------------------------------------------------------------------------
     def fail_next(self, method: str | None = None, status: int = 429, retry_after: int | None = 2,

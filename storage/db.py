@@ -19,6 +19,15 @@ def sync_url(url: str) -> str:
     return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
 
 
+def insert_ignore(session: Session, model):
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect (SQLite and PostgreSQL both have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing()
+
+
 def alembic_config(url: str) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))

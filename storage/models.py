@@ -328,6 +328,9 @@ class Outbox(Base):
     message_ids: Mapped[list] = mapped_column(default=list)
     # e.g. "timed out on attempt 1: may have been delivered" — kept so a duplicate is explainable.
     log: Mapped[list] = mapped_column(default=list)
+    # A replica sending this row holds it until then (a dead replica's rows go to another after it).
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
 
     # The delivery pass walks pending rows in id order reading only these columns (a covering index:
     # no table lookups for the rows of chats that must wait); the next retry is one index seek.
@@ -366,3 +369,36 @@ class BindRequest(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | confirmed | refused
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[datetime | None]
+
+
+
+# ---- Replicas on one database (issue 14): updates handled once, shared limits, service state ----------
+
+class HandledUpdate(Base):
+    """A Telegram update some replica has taken: a redelivered update (webhook retry) is a no-op."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)  # old rows are swept
+
+
+class SentMessage(Base):
+    """One send to Telegram by any replica: the bot-wide counters behind its rate limits."""
+
+    __tablename__ = "sent_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (Index("ix_sent_messages_chat_at", "chat_id", "at"),)
+
+
+class ServiceState(Base):
+    """Small facts the health check reads, e.g. when the deadline pass last ran (any replica)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]

@@ -130,7 +130,8 @@ async def test_start_up_survives_a_bot_api_that_is_briefly_down(cfg, clock, tmp_
     d.emu.set_down(True)
     d.start = None  # we drive the steps by hand
     d.cfg.telegram.base_url, d.cfg.telegram.base_file_url = d.emu.base_url, d.emu.base_file_url
-    d.cfg.database.url = f"sqlite+aiosqlite:///{tmp_path / 'f.sqlite3'}"
+    if "sqlite" in d.cfg.database.url:
+        d.cfg.database.url = f"sqlite+aiosqlite:///{tmp_path / 'f.sqlite3'}"
     d.cfg.media.dir = tmp_path / "media"
     d._make_groups()
     starting = asyncio.create_task(d.start_bot())

@@ -148,3 +148,14 @@ async def test_a_429_on_a_direct_answer_is_waited_out_and_the_question_still_com
     assert [c.response.get("error_code") for c in tries] == [429, None], "refused once, then sent once"
     assert tries[1].ts - tries[0].ts >= 1.0, "it waited retry_after"
     assert len(emu.messages(citizen.id)) == 1, "no error message in between"
+
+
+async def test_a_5xx_on_a_direct_answer_is_sent_again_and_the_question_still_comes(district):
+    d, emu = district, district.emu
+    citizen = d.citizen(1012)
+    emu.fail_next("sendMessage", status=502)  # Telegram had a bad moment on the next question
+    await emu.send_photo(citizen, citizen.id, jpeg())
+    await d.wait_text(citizen.id, "位置", timeout=5)
+    tries = [c for c in emu.calls if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(citizen.id)]
+    assert [c.response.get("error_code") for c in tries] == [502, None], "refused once, then sent once"
+    assert len(emu.messages(citizen.id)) == 1, "no error message in between"

@@ -25,8 +25,8 @@ def _two_cases(session) -> None:
 
 
 @pytest.mark.parametrize("inline", [True, False])
-async def test_reads_answer_alike_and_outlive_the_session(tmp_path, inline):
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
+async def test_reads_answer_alike_and_outlive_the_session(database_url, inline):
+    url = database_url
     migrate(url)
     db = Database(url, inline_reads=inline)  # not inline: as a server database is read
     try:
