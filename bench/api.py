@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 import aiohttp
-import yaml
 
 from bench.reports import count, cpu_seconds, rss_mb
+from bench.setup import emulator_config, write_config
 from bot.config import load_config
 from emulator.scenario import District
 from geo.streets import StreetIndex
@@ -70,19 +70,13 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
         d = District(cfg, tmp)
         await d.emu.start()
         d._make_groups()
-        raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-        raw["telegram"].update(base_url=d.emu.base_url, base_file_url=d.emu.base_file_url)
-        raw["database"]["url"] = f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
-        raw["media"]["dir"] = str(tmp / "media")
-        for key in ("streets_file", "grids_file"):
-            if raw["geo"].get(key):
-                raw["geo"][key] = str(ROOT / raw["geo"][key])
+        raw = emulator_config(d.emu, tmp)
         port = free_port()
         raw["api"].update(listen="127.0.0.1", port=port)
         raw["api"]["channels"][0]["rate_limit"] = 10**6
         if receiver:
             raw["api"]["channels"][0]["callback_url"] = f"http://127.0.0.1:{receiver.addresses[0][1]}/callback"
-        (tmp / "bench.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        write_config(raw, tmp / "bench.yaml")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token, "HOTLINE_12345_API_KEY": KEY}
         prof = ["-m", "cProfile", "-o", profile] if profile else []  # where the bot's CPU goes (slower)
         proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "bot", "--config",

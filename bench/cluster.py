@@ -24,6 +24,7 @@ import aiohttp
 import yaml
 from sqlalchemy.engine import make_url
 
+from bench.setup import emulator_config
 from bot.config import load_config
 from emulator.scenario import District, free_port
 
@@ -78,14 +79,8 @@ class Cluster:
         await d.emu.start()
         d._make_groups()
         d.emu.webhook_targets = [f"http://127.0.0.1:{p}/telegram" for p in self.ports]
-        raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-        raw["telegram"].update(base_url=d.emu.base_url, base_file_url=d.emu.base_file_url, mode="webhook")
-        raw["database"]["url"] = self.url
-        raw["media"]["dir"] = str(self.tmp / "media")
-        for key in ("streets_file", "grids_file"):
-            if raw["geo"].get(key):
-                raw["geo"][key] = str(ROOT / raw["geo"][key])
-        raw["intake"]["max_cases_per_hour"] = 10**6
+        raw = emulator_config(d.emu, self.tmp, self.url)
+        raw["telegram"]["mode"] = "webhook"
         if self.tweak:
             self.tweak(raw)
         for i, port in enumerate(self.ports):

@@ -23,8 +23,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
+from bench.setup import emulator_config, write_config
 from bot.config import load_config
 from emulator.images import jpeg
 from emulator.scenario import District
@@ -71,15 +70,8 @@ async def run(cases: int, concurrency: int, drain: float, profile: str | None = 
         d = District(cfg, tmp)
         await d.emu.start()
         d._make_groups()
-        raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-        raw["telegram"].update(base_url=d.emu.base_url, base_file_url=d.emu.base_file_url)
-        raw["database"]["url"] = f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
-        raw["media"]["dir"] = str(tmp / "media")
-        for key in ("streets_file", "grids_file"):
-            if raw["geo"].get(key):
-                raw["geo"][key] = str(ROOT / raw["geo"][key])
-        raw["intake"]["max_cases_per_hour"] = 10**6
-        (tmp / "bench.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        raw = emulator_config(d.emu, tmp)
+        write_config(raw, tmp / "bench.yaml")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token}
         prof = ["-m", "cProfile", "-o", profile] if profile else []  # where the bot's CPU goes (slower)
         proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "bot", "--config",
