@@ -13,7 +13,7 @@ from datetime import time, timedelta
 
 from telegram.ext import Application, ContextTypes
 
-from bot.health import record_deadline_run
+from storage.service_state import record_deadline_run
 
 DRAFT_SWEEP, RATING_SWEEP, DEADLINES, NEXT_DEADLINE, SUMMARY = "drafts", "ratings", "deadlines", "next", "summary"
 PURGE = "purge"  # media retention

@@ -56,13 +56,11 @@ async def run_alone(cfg) -> None:
     """`python -m bot api`: the API and its callbacks without Telegram, on the bot's database."""
     import signal
 
-    from bot.app import load_grids, load_streets, settings_from
-    from cases import Core
+    from cases.bootstrap import core_from_config
     from cases.clock import SystemClock
     from storage.db import open_database
     db = await open_database(cfg.database.url)
-    core = Core(db, SystemClock(), settings_from(cfg), await asyncio.to_thread(load_streets, cfg),
-                grids=await asyncio.to_thread(load_grids, cfg))
+    core = await asyncio.to_thread(core_from_config, cfg, db, SystemClock())
     await core.load_bindings()
     server = ApiServer(core, cfg)
     await server.start(cfg.api.listen or "127.0.0.1")

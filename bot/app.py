@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from datetime import date
-from pathlib import Path
 
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
@@ -30,6 +28,7 @@ from bot.reports import schedule as report_schedule
 from bot.serving import start_updates, stop_updates
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
+from cases import bootstrap as maps
 from cases.bootstrap import build_core, start_up_warnings
 from cases.bootstrap import settings_from as core_settings
 from cases.callbacks import PhoneBacks
@@ -41,7 +40,7 @@ from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
 from handlers import acting, admin, callbacks, checkin, citizen, copies, general, grid, owed, staff, stats, verification
 from storage.db import open_database
-from storage.media import make_private_dir, write_private
+from storage.media import tag_secret
 from storage.retention import Retention
 from storage.uploads import UploadQuota
 
@@ -122,36 +121,22 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE, owed.ask_again), group=1)
 
 
-def tag_secret(media_dir: Path) -> bytes:
-    """The key of reporters' anonymous tags: made once, kept beside the media."""
-    path = media_dir / ".tag_secret"
-    if not path.exists():  # created 0600 from the start: no moment when others may read it
-        make_private_dir(media_dir)
-        write_private(path, secrets.token_hex(32).encode(), 0o600)
-    return path.read_text().strip().encode()
-
-
 def settings_from(cfg: Config) -> Settings:
     return core_settings(cfg, tag_secret(cfg.media.dir))
 
 
 def load_streets(cfg: Config) -> StreetIndex:
-    index = StreetIndex.from_geojson(cfg.geo.streets_file, crs=cfg.geo.crs, tolerance_m=cfg.geo.tolerance_m)
-    missing = [s.name for s in cfg.streets if s.name not in index.names]
-    if missing:
-        raise ConfigError(f"streets: {', '.join(missing)} not found in {cfg.geo.streets_file}")
-    return index
+    try:
+        return maps.load_streets(cfg)
+    except maps.MapError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_grids(cfg: Config) -> StreetIndex | None:
-    """The optional grid cell layer: the same index as the streets', with no tolerance (inside or not)."""
-    if not cfg.geo.grids_file:
-        return None
-    index = StreetIndex.from_geojson(cfg.geo.grids_file, crs=cfg.geo.crs, tolerance_m=0)
-    missing = [g.name for g in cfg.grids if g.name not in index.names]
-    if missing:
-        raise ConfigError(f"grids: {', '.join(missing)} not found in {cfg.geo.grids_file}")
-    return index
+    try:
+        return maps.load_grids(cfg)
+    except maps.MapError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 async def bootstrap(app: Application, max_delay: float = 30) -> None:

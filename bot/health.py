@@ -9,33 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import func, select, text
 
 from storage.models import Outbox, ServiceState
+from storage.service_state import DEADLINES
 
 MAX_OUTBOX_AGE = timedelta(minutes=15)  # a group's backlog under the 20-a-minute limit stays well below
 MAX_DEADLINE_GAP = timedelta(minutes=5)  # the pass runs at least every 30 s
 BOT_API_FRESH = 60.0  # seconds: a Bot API success this recent needs no probe
-DEADLINES = "deadlines"
 LAST_BOT_API_OK = {"at": 0.0}  # set by the transport on every answered call (monotonic)
 
 
 def bot_api_answered() -> None:
     LAST_BOT_API_OK["at"] = time.monotonic()
-
-
-async def record_deadline_run(db, now: datetime) -> None:
-    """The deadline pass ran (scheduler.py): one row every replica updates."""
-    def upsert(session):
-        row = session.get(ServiceState, DEADLINES)
-        if row is None:
-            session.add(ServiceState(key=DEADLINES, at=now))
-        elif row.at < now:
-            row.at = now
-    await db.write(upsert)
 
 
 async def check(app) -> tuple[bool, dict]:

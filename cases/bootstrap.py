@@ -14,6 +14,8 @@ from cases.core import Settings
 from cases.policy import parse_duration
 from cases.rota import Duty, Rota
 from cases.workdays import WorkCalendar
+from geo.streets import StreetIndex
+from storage.media import tag_secret
 
 
 def settings_from(cfg, tag_secret: bytes = b"frontline") -> Settings:
@@ -82,3 +84,32 @@ def build_core(cfg, db, clock, streets, grids=None, tag_secret: bytes = b"frontl
     """The core over `db` (storage.db.Database), with `streets` (and the optional `grids`) as
     geo.streets.StreetIndex. `on_outbox` wakes the delivery worker after a commit that wrote messages."""
     return Core(db, clock, settings_from(cfg, tag_secret), streets, on_outbox=on_outbox, grids=grids)
+
+
+class MapError(ValueError):
+    """A street or grid named in the config is missing from its GeoJSON file."""
+
+
+def load_streets(cfg) -> StreetIndex:
+    index = StreetIndex.from_geojson(cfg.geo.streets_file, crs=cfg.geo.crs, tolerance_m=cfg.geo.tolerance_m)
+    missing = [s.name for s in cfg.streets if s.name not in index.names]
+    if missing:
+        raise MapError(f"streets: {', '.join(missing)} not found in {cfg.geo.streets_file}")
+    return index
+
+
+def load_grids(cfg) -> StreetIndex | None:
+    """The optional grid cell layer: the same index as the streets', with no tolerance (inside or not)."""
+    if not cfg.geo.grids_file:
+        return None
+    index = StreetIndex.from_geojson(cfg.geo.grids_file, crs=cfg.geo.crs, tolerance_m=0)
+    missing = [g.name for g in cfg.grids if g.name not in index.names]
+    if missing:
+        raise MapError(f"grids: {', '.join(missing)} not found in {cfg.geo.grids_file}")
+    return index
+
+
+def core_from_config(cfg, db, clock, on_outbox=None) -> Core:
+    """The whole core for a process that is not the bot (the API alone, simulations, reports): maps
+    loaded (blocking: call it off the event loop), tags keyed by the secret beside the media."""
+    return build_core(cfg, db, clock, load_streets(cfg), load_grids(cfg), tag_secret(cfg.media.dir), on_outbox)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,3 +136,12 @@ def stripped_copy(original: Path) -> Path:
 
 def _looks_heic(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in {b"heic", b"heix", b"mif1", b"msf1", b"hevc"}
+
+
+def tag_secret(media_dir: Path) -> bytes:
+    """The key of reporters' anonymous tags: made once, kept beside the media (back them up together)."""
+    path = Path(media_dir) / ".tag_secret"
+    if not path.exists():  # created 0600 from the start: no moment when others may read it
+        make_private_dir(Path(media_dir))
+        write_private(path, secrets.token_hex(32).encode(), 0o600)
+    return path.read_text().strip().encode()

@@ -10,9 +10,8 @@ import stat
 from PIL import Image
 from sqlalchemy import select, update
 
-from bot.app import tag_secret
 from emulator.images import jpeg
-from storage.media import stripped_copy
+from storage.media import stripped_copy, tag_secret
 from storage.models import Case, Event
 from tests.test_disposal import STREET
 

@@ -21,8 +21,7 @@ def _sqlite(path: str) -> str:
 async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: date, mix: dict | None,
                    settle: timedelta = timedelta(days=4), tick: timedelta = timedelta(minutes=10)) -> dict:
     from assessment.simulate import Mix, Simulator
-    from bot.app import load_grids, load_streets, settings_from
-    from cases import Core
+    from cases.bootstrap import core_from_config
     from cases.clock import FakeClock
     from storage.db import open_database
 
@@ -33,7 +32,7 @@ async def simulate(cfg, db_path: str, days: int, cases: int, seed: int, start: d
     clock = FakeClock(first)
     db = await open_database(cfg.database.url)
     try:
-        core = Core(db, clock, settings_from(cfg), load_streets(cfg), grids=load_grids(cfg))
+        core = core_from_config(cfg, db, clock)
         return await Simulator(core, clock, Mix(**(mix or {})), seed).run(first, days, cases, tick, settle)
     finally:
         await db.dispose()
