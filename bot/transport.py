@@ -144,9 +144,10 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         written = 0
+        session, proxy = self._route(url)  # a SOCKS proxy is its session's connector, as for API calls
         try:
-            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=self._connect),
-                                         proxy=self._proxy(url)) as res:
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=self._connect),
+                                   proxy=proxy) as res:
                 if res.status != 200:
                     raise NetworkError(f"file download answered HTTP {res.status}")
                 with open(target, "wb") as out:
@@ -157,8 +158,10 @@ class AiohttpRequest(BaseRequest):
                         out.write(chunk)
         except TimeoutError:
             raise TimedOut("file download timed out") from None
-        except (aiohttp.ClientError, OSError) as err:
-            raise NetworkError(f"file download failed: aiohttp.{err.__class__.__name__}") from None
+        except (aiohttp.ClientError, OSError, ValueError) as err:  # ValueError: python-socks' refusals
+            if isinstance(err, ValueError) and str(err).startswith("file over"):
+                raise
+            raise NetworkError(f"file download failed: {err.__class__.__name__}") from None
         return written
 
 

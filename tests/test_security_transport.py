@@ -133,3 +133,36 @@ async def test_socks5h_resolves_names_at_the_proxy():
             assert ("localhost", emu.port) in socks.connects  # the name, not an address, went to the proxy
     finally:
         await emu.stop()
+
+
+async def test_a_photo_download_streams_through_the_socks_proxy_too(tmp_path, monkeypatch):
+    """Photos are fetched by the bot's own streaming download (bot/uploads.py): it takes the same
+    route as API calls, so a SOCKS proxy is used for them, not handed to aiohttp as an HTTP proxy."""
+    from aiohttp import web
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    body = bytes(range(256)) * 1024
+    app = web.Application()
+
+    async def photo(request):
+        return web.Response(body=body)
+    app.router.add_get("/file/photo.jpg", photo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with Socks5Server() as socks:
+            request = AiohttpRequest(proxy=socks.url)
+            await request.initialize()
+            try:
+                size = await request.stream_to(f"http://127.0.0.1:{port}/file/photo.jpg", tmp_path / "p.part",
+                                               1 << 20)
+            finally:
+                await request.shutdown()
+            assert size == len(body) and (tmp_path / "p.part").read_bytes() == body
+            assert ("127.0.0.1", port) in socks.connects
+    finally:
+        await runner.cleanup()
