@@ -17,7 +17,7 @@ async def test_a_dead_replicas_rows_go_to_another_after_the_lease_and_a_clean_st
     migrate(database_url)
     db = Database(database_url)
     now = clock.now()
-    a, b = OutboxClaims(db, lease_s=30), OutboxClaims(db, lease_s=30)
+    a, b = OutboxClaims(db, lease_s=30, shared=True), OutboxClaims(db, lease_s=30, shared=True)
     try:
         rows = await db.write(lambda s: [enqueue(s, now, -1001, "notice"), enqueue(s, now, -1002, "notice")])
         going = [(r.chat_id, r.id) for r in rows]
@@ -29,5 +29,22 @@ async def test_a_dead_replicas_rows_go_to_another_after_the_lease_and_a_clean_st
         async with db.sessions() as s:
             held = {r.id: r.claimed_by for r in await s.scalars(select(Outbox))}
         assert held == {going[0][1]: b.owner, going[1][1]: None}
+    finally:
+        await db.dispose()
+
+
+async def test_on_sqlite_one_process_owns_the_outbox_and_claims_nothing(tmp_path, clock):
+    """No replicas on SQLite: a bot restarted after a crash must not wait out its dead self's lease."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'one.sqlite3'}"
+    migrate(url)
+    db = Database(url)
+    now = clock.now()
+    try:
+        dead, restarted = OutboxClaims(db, lease_s=30), OutboxClaims(db, lease_s=30)
+        rows = await db.write(lambda s: [enqueue(s, now, -1001, "notice")])
+        going = [(r.chat_id, r.id) for r in rows]
+        assert await dead.claim(going, now) == going
+        assert not restarted.held_elsewhere(now + timedelta(seconds=30), dead.owner, now)
+        assert await restarted.claim(going, now + timedelta(seconds=1)) == going
     finally:
         await db.dispose()
