@@ -145,7 +145,8 @@ def load(conn, start: datetime, end: datetime, now: datetime) -> Trace:
     deadlines = []
     kinds = {}
     for case_id, kind, status, level, on_time in _rows(conn, (
-            "SELECT case_id, kind, status, level, CASE WHEN status = 'met' THEN closed_at <= due_at "
+            "SELECT case_id, kind, status, level, CASE WHEN status = 'met' THEN "
+            "(CASE WHEN closed_at <= due_at THEN 1 ELSE 0 END) "
             "WHEN status = 'lapsed' OR (status = 'open' AND due_at < :now) THEN 0 END FROM deadlines "
             f"WHERE kind != 'rating' AND case_id {_IN}"), p):
         if kind not in kinds:

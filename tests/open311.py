@@ -126,6 +126,7 @@ async def hotline_district(cfg, tmp_path, clock, monkeypatch, callback: bool = T
     hotline.media_hosts = ["127.0.0.1", "localhost"]  # the hotline's own server, on loopback in the tests
     cfg.api.channels.append(ChannelCfg(key="city", name="数字城管", api_key_env="CITY_API_KEY",
                                        services=["garbage"], rate_limit=5))
+    cfg.api.listen = "127.0.0.1"  # config.yaml leaves the API off (a fixed port would clash between processes)
     cfg.api.public_url = "http://127.0.0.1"
     cfg.api.media_timeout = 0.5
     cfg.media.max_pixels = 1_000_000

@@ -29,7 +29,10 @@ def _cards(unique: sa.UniqueConstraint, with_round: bool) -> sa.Table:
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == 'postgresql'
-    old_name = 'cards_case_id_kind_chat_id_key' if postgres else 'uq_cards_case_kind_chat'
+    old_name = 'uq_cards_case_kind_chat'  # SQLite: the name given to copy_from's table below
+    if postgres:  # the server's own name (0001 gave none) or, after a downgrade, the one it made
+        old_name = next(c['name'] for c in sa.inspect(op.get_bind()).get_unique_constraints('cards')
+                        if c['column_names'] == ['case_id', 'kind', 'chat_id'])
     old = _cards(sa.UniqueConstraint('case_id', 'kind', 'chat_id', name=old_name), with_round=False)
     with op.batch_alter_table('cards', copy_from=old) as batch_op:
         batch_op.drop_constraint(old_name, type_='unique')
