@@ -300,18 +300,24 @@ async def walk_escalation(d: District, out: Transcript, dept_chat: int) -> None:
         out.flush()
 
 
+async def follow_check_in_link(d: District, out: Transcript, card: dict, person, who: str, what: str) -> None:
+    """Tap a card's check-in link (a deep link to the private chat) and wait for the location question."""
+    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
+    arg = url.split("start=")[1]
+    out.person(who, f"{what} → /start {arg}")
+    await d.text(person, f"/start {arg}")
+    await d.wait_text(person.id, "请发送您当前的位置")
+    out.flush()
+
+
 async def walk_street_on_site(d: District, out: Transcript, handler, street, chat, lat, lon) -> None:
     """The street's own people go: their check-in meets the case's 1-hour on-site deadline."""
     emu = d.emu
     out.names[handler.id] = f"{handler.first_name} (private chat)"
     d.clock.advance(minutes=12)
     card = await d.wait_button(chat, "到场")
-    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
-    out.person(f"{handler.first_name} ({street} group)",
-               f"12 minutes later, on site: taps 📍 到场 → /start {url.split('start=')[1]}")
-    await d.text(handler, f"/start {url.split('start=')[1]}")
-    await d.wait_text(handler.id, "请发送您当前的位置")
-    out.flush()
+    await follow_check_in_link(d, out, card, handler, f"{handler.first_name} ({street} group)",
+                               "12 minutes later, on site: taps 📍 到场")
     out.person(handler.first_name, f"[location] {lat + 0.0002:.5f}, {lon:.5f} (about 20 m from the place)")
     await emu.send_location(handler, handler.id, lat + 0.0002, lon)
     await d.wait_text(handler.id, "报到成功")
@@ -327,13 +333,9 @@ async def walk_verification(d: District, out: Transcript, lat, lon) -> None:
     worker = d.staff[group][0]
     out.names.update({group: "温泉街道01网格 grid group", worker.id: f"{worker.first_name} (private chat)"})
     card = await d.wait_button(group, "属实")
-    url = next(b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b.get("url"))
     out.flush()
-    out.person(f"{worker.first_name} (grid worker)",
-               f"goes to look: taps 📍 到场核查 → /start {url.split('start=')[1]}")
-    await d.text(worker, f"/start {url.split('start=')[1]}")
-    await d.wait_text(worker.id, "请发送您当前的位置")
-    out.flush()
+    await follow_check_in_link(d, out, card, worker, f"{worker.first_name} (grid worker)",
+                               "goes to look: taps 📍 到场核查")
     out.person(worker.first_name, f"[location] {lat:.5f}, {lon + 0.0002:.5f}")
     await emu.send_location(worker, worker.id, lat, lon + 0.0002)
     await d.wait_text(group, "已到场核查")
