@@ -9,7 +9,8 @@ from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, mention, pick, t
 from cases import acting
-from handlers.common import core, int_parts, lang
+from handlers.common import core, lang
+from handlers.ids import int_fields
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 extension_asker = acting.extension_asker  # who asked for the extension a reply gives the reason of
@@ -51,7 +52,7 @@ async def on_take_over(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """O:case:user — the member who was offered it takes the case over."""
     from handlers.staff import is_member
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 2)
+    ids = int_fields(query.data, 2)
     if ids is None:
         return await query.answer(t("stale", lg))
     if ids[1] != user.id:

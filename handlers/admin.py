@@ -8,7 +8,8 @@ from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, pick, t
-from handlers.common import core, int_parts, lang
+from handlers.common import core, lang
+from handlers.ids import int_fields
 from handlers.staff import is_member
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
@@ -54,7 +55,7 @@ async def ask_command_centre(context, request_id: int, name: str, old: int | Non
 async def on_rebind_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """bd:REQUEST:1 confirms, bd:REQUEST:0 refuses; only members of the command centre's group."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 2)
+    ids = int_fields(query.data, 2)
     if ids is None or ids[1] > 1:
         return await query.answer(t("stale", lg))
     chat_id = query.message.chat_id

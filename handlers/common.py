@@ -8,7 +8,6 @@ from telegram.ext import ContextTypes
 
 from bot.texts import lang_of
 from bot.uploads import receive_photo
-from handlers.ids import int_fields
 from storage.media import StoredImage
 
 
@@ -33,11 +32,6 @@ async def edit_unless_same(edit) -> None:
 def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
     return lang_of(user.language_code if user else None, config(context).language)
-
-
-def int_parts(data: str, n: int) -> list[int] | None:
-    """The integer fields of callback data like `a:12`; None when forged, malformed or out of range."""
-    return int_fields(data, n)
 
 
 async def store_photo(context, file_id: str, user_id: int, announced: int | None = None) -> StoredImage:

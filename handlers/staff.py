@@ -14,7 +14,7 @@ from cases.channels import ChannelIntake
 from cases.policy import parse_due
 from cases.rounds import moved_on
 from handlers import acting
-from handlers.common import core, edit_unless_same, int_parts, lang, store_photo
+from handlers.common import core, edit_unless_same, lang, store_photo
 from handlers.ids import int_fields, parse_id, parse_int, round_field
 from storage.media import MediaError
 
@@ -76,7 +76,7 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
 
 async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 1)
+    ids = int_fields(query.data, 1)
     chat_id = query.message.chat_id
     if ids is None:
         return await query.answer(t("stale", lg))
@@ -91,7 +91,7 @@ async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 2)
+    ids = int_fields(query.data, 2)
     streets = list(core(context).settings.street_chats)
     if ids is None or ids[1] >= len(streets):
         return await query.answer(t("stale", lg))
@@ -254,7 +254,7 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # ---- department group: answer, decline; notes by replying to the card ---------------------------------
 async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 1)
+    ids = int_fields(query.data, 1)
     chat_id, c = query.message.chat_id, core(context)
     if ids is None:
         return await query.answer(t("stale", lg))
@@ -275,7 +275,7 @@ async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
     parts = query.data.split(":")  # m:call:value:round
     values = {"m": {"g": "good", "f": "fair", "p": "poor"}, "n": {"a": "accurate", "i": "inaccurate"}}
-    ids = int_parts(":".join(parts[:2]), 1) if len(parts) >= 3 else None
+    ids = int_fields(":".join(parts[:2]), 1) if len(parts) >= 3 else None
     value = values[parts[0]].get(parts[2]) if ids else None
     ok, round_ = round_field(parts, 3)
     if value is None or not ok:
@@ -348,7 +348,7 @@ async def place_case(update: Update, context, loc) -> None:
 async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """W: a street's own deadline; V: a call's check-in. Offer how much more time."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 1)
+    ids = int_fields(query.data, 1)
     if ids is None:
         return await query.answer(t("stale", lg))
     if not await is_member(context, query.message.chat_id, user.id):
@@ -408,7 +408,7 @@ async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """M:case — the handler marks the case difficult; Q:call — the street disputes a "not ours"."""
     query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_parts(query.data, 1)
+    ids = int_fields(query.data, 1)
     if ids is None:
         return await query.answer(t("stale", lg))
     if not await is_member(context, query.message.chat_id, user.id):
