@@ -49,7 +49,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def run(total: int, clients: int, warmup: int, profile: str | None = None, rate: float = 0,
-              callback: bool = False) -> dict:
+              callback: bool = False, alone: bool = False) -> dict:
     cfg = load_config(ROOT / "config.yaml")
     received = [0]
     receiver = None
@@ -79,12 +79,19 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
         write_config(raw, tmp / "bench.yaml")
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": d.emu.token, "HOTLINE_12345_API_KEY": KEY}
         prof = ["-m", "cProfile", "-o", profile] if profile else []  # where the bot's CPU goes (slower)
-        proc = await asyncio.create_subprocess_exec(sys.executable, *prof, "-m", "bot", "--config",
-                                                    str(tmp / "bench.yaml"), cwd=ROOT, env=env,
-                                                    stderr=asyncio.subprocess.DEVNULL)
+        if alone:  # the API in its own process (`python -m bot api`), the bot beside it sends the cards
+            write_config({**raw, "api": {**raw["api"], "listen": None}}, tmp / "bot.yaml")
+        proc = await asyncio.create_subprocess_exec(sys.executable, *([] if alone else prof), "-m", "bot",
+                                                    "--config", str(tmp / ("bot.yaml" if alone else "bench.yaml")),
+                                                    cwd=ROOT, env=env, stderr=asyncio.subprocess.DEVNULL)
+        procs = [proc]
         url = f"http://127.0.0.1:{port}/open311/v2/requests.json"
         try:
             await d.emu.wait_for(lambda: any(c.method == "setMyCommands" for c in d.emu.calls), 60)
+            if alone:  # started once the bot has migrated the database
+                procs.append(await asyncio.create_subprocess_exec(
+                    sys.executable, *prof, "-m", "bot", "--config", str(tmp / "bench.yaml"), "api", cwd=ROOT,
+                    env=env, stderr=asyncio.subprocess.DEVNULL))
             index = StreetIndex.from_geojson(cfg.geo.streets_file)
             points = [index.representative_point(s.name) for s in cfg.streets]
             latencies: list[float] = []
@@ -135,11 +142,13 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
                 await asyncio.gather(*(client() for _ in range(min(clients, warmup))))
                 numbers = iter(range(warmup, total + warmup))
                 chatting = asyncio.create_task(citizen())
-                t0, cpu0, own0 = time.perf_counter(), cpu_seconds(proc.pid), time.process_time()
+                t0, own0 = time.perf_counter(), time.process_time()
+                cpu0 = [cpu_seconds(p.pid) for p in procs]
                 start[0] = t0
                 await asyncio.gather(*(client() for _ in range(clients)))
                 elapsed = time.perf_counter() - t0
-                bot_cpu, own_cpu = cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
+                cpus = [cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
+                bot_cpu, own_cpu = sum(cpus), time.process_time() - own0
                 done.set()
                 await chatting
                 for _ in range(100):  # the callbacks of the counted requests, if any, a few seconds more
@@ -153,7 +162,8 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
                     "accepted_per_s": round(accepted / elapsed, 1),
                     "latency_ms_p50_p95_p99_max": (pct(latencies, .5), pct(latencies, .95), pct(latencies, .99),
                                                    round(max(latencies) * 1000, 1)),
-                    "bot_cpu_share": f"{bot_cpu / elapsed:.0%} of one core",
+                    "bot_cpu_share": f"{bot_cpu / elapsed:.0%} of one core" + (
+                        f" (bot {cpus[0] / elapsed:.0%}, API process {cpus[1] / elapsed:.0%})" if alone else ""),
                     "bot_cpu_ms_per_request": round(bot_cpu / max(accepted, 1) * 1000, 2),
                     "clients_and_emulator_cpu_share": f"{own_cpu / elapsed:.0%} of one core",
                     "load_average_1min_after": os.getloadavg()[0],
@@ -162,10 +172,13 @@ async def run(total: int, clients: int, warmup: int, profile: str | None = None,
                                                   else None, round(max(chat_waits, default=0) * 1000, 1)),
                     "cases_in_db": count(db, "select count(*) from cases")[0][0],
                     "callbacks_received": received[0] if callback else "no callback_url",
-                    "bot_rss_mb": round(rss_mb(proc.pid), 1)}
+                    "bot_rss_mb": round(sum(rss_mb(p.pid) for p in procs), 1)}
         finally:
-            proc.send_signal(signal.SIGTERM)
-            await proc.wait()
+            for p in procs:
+                if p.returncode is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                await p.wait()
             await d.emu.stop()
             if receiver:
                 await receiver.cleanup()
@@ -182,8 +195,11 @@ def main() -> int:
                              "next request as soon as the last is answered)")
     parser.add_argument("--callback", action="store_true",
                         help="give the channel a callback_url (a receiver in this process) and count the callbacks")
+    parser.add_argument("--alone", action="store_true",
+                        help="serve the API from its own process (`python -m bot api`) beside the bot process")
     args = parser.parse_args()
-    result = asyncio.run(run(args.requests, args.clients, args.warmup, args.profile, args.rate, args.callback))
+    result = asyncio.run(run(args.requests, args.clients, args.warmup, args.profile, args.rate, args.callback,
+                             args.alone))
     for key, value in result.items():
         print(f"{key:>28}: {value}")
     return 0
