@@ -52,8 +52,11 @@ async def throughput(admin_url: str, replicas: int, reports: int, concurrency: i
             while c.query("select count(*) from cases")[0][0] < reports:
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - t0
+            sends = [c for c in d.emu.calls if c.ok and c.method.startswith("send")]
             return {"replicas": replicas, "cases": reports, "seconds": round(elapsed, 1),
-                    "reports_per_s": round(reports / elapsed, 1)}
+                    "reports_per_s": round(reports / elapsed, 1),
+                    "bot_sends_per_report": round(len(sends) / reports, 2),
+                    "bot_sends_per_s_max_in_1s": d.emu.max_rate(None, 1.0, edits=False)}
 
 
 async def latency(admin_url: str, rate: float, seconds: float) -> dict:
@@ -109,16 +112,20 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput runs")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the latency run")
+    parser.add_argument("--replicas", default="1,2", help="replica counts for the throughput runs")
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url or TEST_DATABASE_URL is required")
     if not args.latency_only:
-        one = asyncio.run(throughput(args.database_url, 1, args.reports, args.concurrency))
-        print("1 replica :", one, flush=True)
-        two = asyncio.run(throughput(args.database_url, 2, args.reports, args.concurrency))
-        print("2 replicas:", two, flush=True)
-        print(f"ratio (2/1): {two['reports_per_s'] / one['reports_per_s']:.2f}", flush=True)
-    print("latency   :", asyncio.run(latency(args.database_url, args.rate, args.seconds)), flush=True)
+        runs = {}
+        for n in (int(x) for x in args.replicas.split(",")):
+            runs[n] = asyncio.run(throughput(args.database_url, n, args.reports, args.concurrency))
+            print(f"{n} replica{'s' if n > 1 else ' '}:", runs[n], flush=True)
+        if 1 in runs and 2 in runs:
+            print(f"ratio (2/1): {runs[2]['reports_per_s'] / runs[1]['reports_per_s']:.2f}", flush=True)
+    if not args.throughput_only:
+        print("latency   :", asyncio.run(latency(args.database_url, args.rate, args.seconds)), flush=True)
     return 0
 
 

@@ -11,6 +11,11 @@ A 5xx (502 Bad Gateway…) or a connection failure is retried the same way, brie
 not a timeout, which may have reached Telegram (a question asked twice is not worth the risk of an
 edit or a callback answer repeated), and not a 400. What still fails is left to handlers/owed.py,
 which asks the question again on the user's next message.
+
+A button's answer (answerCallbackQuery) only stops the spinner on the user's phone. When it cannot be
+given (Telegram answered 502 after it took effect, so the retry finds the query answered; or the tap
+is older than Telegram's window), the tap's work must still be done: the failure is logged and the
+call returns as if answered, instead of ending the handler before its work.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import timedelta
 
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot.logs import chat_label
@@ -46,6 +51,15 @@ class FloodRetry(BaseRateLimiter[int]):
         pass
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if endpoint != "answerCallbackQuery":
+            return await self._send(callback, args, kwargs, endpoint, data)
+        try:
+            return await self._send(callback, args, kwargs, endpoint, data)
+        except TelegramError as exc:
+            log.warning("answerCallbackQuery not given (%s): the tap is handled all the same", exc.message)
+            return True
+
+    async def _send(self, callback, args, kwargs, endpoint, data):
         attempt = failed = 0
         while True:
             try:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import HandledUpdate
 
@@ -26,15 +27,27 @@ KEEP = timedelta(days=2)  # Telegram keeps an undelivered update for 24 hours
 
 
 class UpdateGate:
-    def __init__(self, db, now):
+    def __init__(self, db, now, parallel: int = 40):
+        """parallel: updates handled at once (Telegram's webhook max_connections); more wait their turn."""
         self.db, self.now = db, now
         self.postgres = db.engine.dialect.name == "postgresql"
         self._locks: dict[int, asyncio.Lock] = {}
+        self._room = asyncio.Semaphore(parallel)
+        # Each update holds its chat's advisory lock on a connection for as long as it is handled. Taken
+        # from the work pool, 40 updates at once held all of its 40 connections and then waited for one
+        # more to read with: every handler stalled until the pool's 30 s timeout. So the locks have a
+        # pool of their own, one connection per update in hand.
+        self._lock_engine = create_async_engine(db.engine.url, pool_size=parallel, max_overflow=0) \
+            if self.postgres else None
         self.duplicates = 0  # redeliveries dropped (read by the metrics)
+
+    async def close(self) -> None:
+        if self._lock_engine is not None:
+            await self._lock_engine.dispose()
 
     async def handle(self, update_id: int, chat_key: int | None, run) -> bool:
         """Run `run()` for this update unless it was handled already; False when it was a repeat."""
-        async with self._chat_lock(chat_key):
+        async with self._room, self._chat_lock(chat_key):
             async with self.db.sessions() as session:
                 seen = await session.get(HandledUpdate, update_id)
             if seen is not None:
@@ -59,7 +72,7 @@ class UpdateGate:
                 if not self.postgres:
                     yield
                     return
-                async with self.db.engine.connect() as conn:
+                async with self._lock_engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
                     try:

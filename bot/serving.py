@@ -18,7 +18,7 @@ from bot.web import WebServer
 async def start_updates(app, poll_timeout: int = 10) -> None:
     cfg: Config = app.bot_data["config"]
     core = app.bot_data["core"]
-    gate = UpdateGate(app.bot_data["db"], core.now)
+    gate = UpdateGate(app.bot_data["db"], core.now, cfg.webhook.max_connections)
     app.bot_data["gate"] = gate
 
     async def sweep(context) -> None:  # forget update ids Telegram would no longer redeliver
@@ -49,6 +49,8 @@ async def stop_updates(app) -> None:
         await app.updater.stop()
     if server := app.bot_data.pop("web", None):
         await server.stop()
+    if gate := app.bot_data.get("gate"):
+        await gate.close()
 
 
 def _add_monitoring(app, server: WebServer) -> None:

@@ -91,6 +91,29 @@ async def test_a_chats_updates_wait_for_each_other_across_replicas(database_url,
         "one chat's updates never overlapped, whichever replica had them"
 
 
+async def test_many_chats_at_once_do_not_starve_the_handlers_of_connections(database_url, clock):
+    """Telegram opens up to 40 webhook connections at once. Each update holds its chat's lock on a
+    connection while its handler reads and writes through the work pool (20 + 20): the locks must
+    not take the connections the handlers need (that stalled every handler for the pool's 30 s)."""
+    db = Database(database_url)
+    gate = UpdateGate(db, clock.now, parallel=40)
+    read: list[int] = []
+
+    async def handler():
+        await asyncio.sleep(0.05)  # all 60 updates are in hand before the first one reads
+        async with db.sessions() as s:
+            read.append((await s.execute(select(Case.id).limit(1))).first() is None)
+
+    try:
+        done = await asyncio.wait_for(
+            asyncio.gather(*(gate.handle(500 + i, 6000 + i, handler) for i in range(60))), timeout=15)
+        assert db.engine.pool.checkedout() == 0
+    finally:
+        await gate.close()
+        await db.dispose()
+    assert done == [True] * 60 and len(read) == 60
+
+
 async def test_two_replicas_claim_disjoint_outbox_rows(database_url, clock):
     dbs = [Database(database_url), Database(database_url)]
     claims = [OutboxClaims(dbs[i % 2]) for i in range(4)]  # four replicas, two engines

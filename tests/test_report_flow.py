@@ -159,3 +159,25 @@ async def test_a_5xx_on_a_direct_answer_is_sent_again_and_the_question_still_com
     tries = [c for c in emu.calls if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(citizen.id)]
     assert [c.response.get("error_code") for c in tries] == [502, None], "refused once, then sent once"
     assert len(emu.messages(citizen.id)) == 1, "no error message in between"
+
+
+async def test_a_tap_whose_answer_fails_is_still_handled(district):
+    """Telegram took the button's answer but replied 502, so the retry is refused ("query is too
+    old"): the spinner was stopped all the same, and the tap's work must go on."""
+    d, emu = district, district.emu
+    citizen = d.citizen(1013)
+    point = d.core.streets.representative_point("温泉街道")
+    await emu.send_photo(citizen, citizen.id, jpeg())
+    await d.wait_text(citizen.id, "位置", timeout=5)
+    await emu.send_location(citizen, citizen.id, *point)
+    await d.wait_button(citizen.id, "道路破损")
+    emu.fail_after_send("answerCallbackQuery", status=502)
+    await d.tap_last(citizen, citizen.id, "道路破损")
+    await d.wait_button(citizen.id, "跳过")
+    answers = [c.response.get("description") or "ok" for c in emu.calls if c.method == "answerCallbackQuery"]
+    assert len(answers) == 2 and "too old" in answers[1], answers
+    await d.tap_last(citizen, citizen.id, "跳过")
+    await d.wait_button(citizen.id, "✅")
+    await d.tap_last(citizen, citizen.id, "✅")
+    receipt = await d.wait_text(citizen.id, "GL-")
+    assert "已受理" in receipt["text"]
