@@ -52,6 +52,11 @@ def test_compose_file():
     services = compose["services"]
     assert {"db", "bot1", "bot2"} <= set(services)
     assert services["db"]["image"].startswith("postgres:") and services["db"]["healthcheck"]["test"]
+    # a replica's connections at its busiest: 20 + 20 reads, one chat lock per webhook connection, the
+    # writer's 5 + 10; PostgreSQL's default of 100 would refuse the second replica's under load
+    per_replica = 40 + WebhookCfg().max_connections + 15
+    (setting,) = [a for a in services["db"]["command"] if a.startswith("max_connections=")]
+    assert int(setting.split("=")[1]) >= 2 * per_replica
     exposed = dict(_dockerfile())["EXPOSE"]
     host_ports = []
     for name in ("bot1", "bot2"):
