@@ -21,12 +21,13 @@ from api.formats import render
 from api.media import fetch_photo
 from bot.texts import EVENTS
 from cases.channels import ChannelError, ChannelRequest
+from cases.states import DONE_STATES
 from storage.media import original_path, stripped_copy
 from storage.models import Case, Event, Photo
 
 BASE = "/open311/v2"
 FMT = r"{fmt:(json|xml)}"
-CLOSED = ("resolved", "closed")
+CLOSED = tuple(sorted(DONE_STATES))  # Open311's "closed": the problem was solved
 # A hotline operator's words for the satisfaction collected by phone, as well as the codes.
 RATING_WORDS = {"满意": "satisfied", "基本满意": "mostly", "不满意": "unsatisfied"}
 

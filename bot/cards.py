@@ -19,6 +19,7 @@ from bot.limits import CAPTION, TEXT, fit_fields, fit_html
 from bot.names import street_name
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from cases.rounds import reopen_comment
+from cases.states import LIVE_CALLS, CallAction, CaseState, call_may, split_kind
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 
@@ -71,7 +72,7 @@ class Renderer:
             head = t("card_title_reopened", lang, number=case.number, round=round_ + 1)
         elif kind == "street":
             head = t("card_title", lang, number=case.number)
-        elif case.place_source == "address" and case.state == "unrouted":
+        elif case.place_source == "address" and case.state == CaseState.UNROUTED:
             head = t("routing_title_address", lang, number=case.number)
         elif returned_by:
             head = t("routing_title_returned", lang, number=case.number, street=returned_by)
@@ -104,9 +105,9 @@ class Renderer:
             lines.append(f"📣 {escape(self.core.dept_name(call.department))}: {state}")
         if case.resolved_at and case.resolution_note:
             lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=f["resolution"]))
-        if case.state == "closed":
+        if case.state == CaseState.CLOSED:
             lines.append(t("card_closed", lang, rating=pick(RATING_NAMES.get(case.rating or "none"), lang)))
-        if case.state == "withdrawn":
+        if case.state == CaseState.WITHDRAWN:
             lines.append(t("card_withdrawn", lang))
         if kind == "routing" and case.street:
             lines.append(t("card_routed", lang, street=case.street))
@@ -309,7 +310,7 @@ class Renderer:
         """The card left in a group that no longer has the case: where it went, and no buttons."""
         lang = self.lang
         where = case.grid or case.street
-        moved = t("card_withdrawn", lang) if case.state == "withdrawn" else \
+        moved = t("card_withdrawn", lang) if case.state == CaseState.WITHDRAWN else \
             t("card_moved", lang, street=where) if where else t("card_moved_command", lang)
 
         def render(f: dict[str, str]) -> str:
@@ -378,10 +379,10 @@ class Renderer:
 
     def call_keyboard(self, call) -> InlineKeyboardMarkup | None:
         lang = self.lang
-        if call.status in ("declined", "checked_in"):
+        if call.status not in LIVE_CALLS:  # declined or on site: nothing left to tap
             return None
         row = []
-        if call.status == "pending":
+        if call_may(CallAction.ANSWER, call.status):
             row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=f"A:{call.id}"))
         row.append(InlineKeyboardButton(pick(BUTTONS["checkin"], lang),
                                         url=f"https://t.me/{self.bot.username}?start=ci{call.id}"))
@@ -463,7 +464,7 @@ class Renderer:
             ext = await session.get(Extension, extension_id)
             deadline = await session.get(Deadline, ext.deadline_id)
         lang = self.lang
-        what = pick(DEADLINE_WORDS.get(deadline.kind.split(":")[0], (deadline.kind, deadline.kind)), lang)
+        what = pick(DEADLINE_WORDS.get(split_kind(deadline.kind)[0], (deadline.kind, deadline.kind)), lang)
         text = t("ext_request", lang, number=case.number, who=ext.requested_by_name, what=what,
                  old=self.local(deadline.due_at), new=self.local(ext.new_due), reason=ext.reason or "")
         keyboard = InlineKeyboardMarkup([[

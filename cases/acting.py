@@ -10,13 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import Outcome
+from cases.states import Action, allowed, may
 from storage.models import Case, Extension
 from storage.outbox import enqueue
 
 
 def may_act(case: Case | None, user_id: int, admin: bool) -> bool:
     """Only an accepted case has a handler to respect; before that the group's members act (accept it)."""
-    return case is None or case.state != "accepted" or case.handler_id in (None, user_id) or admin
+    return case is None or not may(Action.TAKE_OVER, case.state) or case.handler_id in (None, user_id) or admin
 
 
 async def take_over(core, case_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
@@ -28,12 +29,12 @@ async def take_over(core, case_id: int, user_id: int, user_name: str, chat_id: i
             return Outcome(False, "stale")
         if core.settings.owner_chat(case) != chat_id:
             return Outcome(False, "not_your_group", case)
-        if case.state != "accepted":
+        if not may(Action.TAKE_OVER, case.state):
             return Outcome(False, "wrong_state", case)
         if case.handler_id == user_id:
             return Outcome(False, "already_handler", case)
         previous, previous_name = case.handler_id, case.handler_name or ""
-        won = session.execute(update(Case).where(Case.id == case_id, Case.state == "accepted",
+        won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.TAKE_OVER)),
                                                  Case.handler_id == previous).values(
             handler_id=user_id, handler_name=user_name[:128], updated_at=now)).rowcount
         if not won:  # someone else took it over (or it moved on) at the same moment

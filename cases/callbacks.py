@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
+from cases.states import Action, may, target
 from storage.models import Case, Event
 
 WORDS = {"满意": "satisfied", "基本满意": "mostly", "不满意": "unsatisfied",
@@ -63,11 +64,11 @@ class PhoneBacks:
                 return Outcome(False, "case_not_found")
             CoreBase.trace(session, case.id, now, "callback", "command", user_id, chat_id, rating=rating,
                            note=note[:500], by=user_name[:128], via="phone")
-            if case.state == "closed" and case.rating == "none":  # closed unrated: the call is its rating
-                case.state, case.closed_at, case.rating = "resolved", None, None
+            if may(Action.LATE_RATING, case.state) and case.rating == "none":  # closed unrated: the call rates it
+                case.state, case.closed_at, case.rating = target(Action.LATE_RATING), None, None
             return Outcome(True, "callback_saved", case)
         outcome = await self.db.write(tx)
-        if not outcome.ok or outcome.case.state != "resolved":
+        if not outcome.ok or not may(Action.CLOSE, outcome.case.state):
             return outcome  # a case being reopened keeps its course: the call is in its trace
         rated = await self.rate(outcome.case.id, outcome.case.reporter_id, rating, via="phone")
         return Outcome(True, "callback_saved" if rated.ok else rated.key, rated.case)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import Outcome
+from cases.states import Action, CaseState, allowed, may, target
 from storage.models import Case, DayCounter, Photo
 from storage.outbox import CHANNEL_CHAT, enqueue
 
@@ -195,7 +196,8 @@ class ChannelIntake:
                 place_address=(req.address or "").strip()[:512] or None,
                 place_source="api" if pointed else "address", street=street if street_chat else None, grid=grid,
                 routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
-                state="routed" if street_chat else "unrouted", reporter_id=CHANNEL_CHAT, reporter_lang=s.group_lang,
+                state=CaseState.ROUTED if street_chat else CaseState.UNROUTED,
+                reporter_id=CHANNEL_CHAT, reporter_lang=s.group_lang,
                 reporter_tag=req.channel_name[:16], channel=req.channel, external_id=req.external_id,
                 created_at=now, updated_at=now)
             if req.external_id:
@@ -226,7 +228,7 @@ class ChannelIntake:
                    source=case.place_source, **({"contact": req.contact} if req.contact else {}))
         if req.media_problem:
             core.trace(session, case.id, now, "media_failed", "system", reason=req.media_problem)
-        if case.state == "routed":
+        if case.state == CaseState.ROUTED:
             core.trace(session, case.id, now, "routed", "system", street=case.street, how=case.routed_by,
                        distance_m=round(match.distance_m, 1), **({"grid": case.grid} if case.grid else {}))
             enqueue(session, now, s.owner_chat(case), "street_card", case.id)
@@ -265,14 +267,14 @@ class ChannelIntake:
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
-            if case.state != "unrouted":
+            if not may(Action.ROUTE, case.state):
                 return Outcome(False, "already_routed", case)
             if case.place_source != "address":  # a case with a point keeps it: only an address is placed
                 return Outcome(False, "has_point", case)
             values = {"lat": lat, "lon": lon, "place_source": "command", "updated_at": now}
             if street_chat:
-                values.update(state="routed", street=match.street, routed_by="manual")
-            won = session.execute(update(Case).where(Case.id == case_id, Case.state == "unrouted")
+                values.update(state=target(Action.ROUTE), street=match.street, routed_by="manual")
+            won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.ROUTE)))
                                   .values(**values)).rowcount
             if not won:
                 return Outcome(False, "already_routed", case)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases.core import CoreBase, Settings
 from cases.lifecycle import Outcome
+from cases.states import Action, may
 from geo.distance import distance_m
 from storage.models import Call, Case, Deadline, Prompt
 from storage.outbox import enqueue
@@ -49,7 +50,7 @@ class OnSite:
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
-            if case.state != "accepted":
+            if not may(Action.CHECK_IN, case.state):
                 return Outcome(False, "wrong_state", case)
             metres = distance_m(lat, lon, case.lat, case.lon)
             if metres > self.settings.checkin_radius_m:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
+from cases.states import split_kind
 from cases.verification import verifier_chat
 from storage.models import Call, Case, Deadline
 from storage.outbox import enqueue
@@ -81,9 +82,9 @@ class DeadlineMixin(CoreBase):
 
     def _unit_of(self, session: Session, d: Deadline, case: Case) -> tuple[str, int | None, tuple | None, str]:
         """Who owns a deadline: (unit name, its group, the person responsible (name, id), what is awaited)."""
-        if ":" in d.kind:
-            what, call_id = d.kind.split(":")
-            call = session.get(Call, int(call_id))
+        what, call_id = split_kind(d.kind)
+        if call_id is not None:
+            call = session.get(Call, call_id)
             zh, _en, chat = self.settings.departments.get(call.department, (call.department, "", None))
             return zh, chat, None, what
         chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
@@ -94,9 +95,10 @@ class DeadlineMixin(CoreBase):
 
     def _tracker_of(self, session: Session, d: Deadline) -> int | None:
         """A city unit's call deadline is also told to the district department tracking it."""
-        if ":" not in d.kind:
+        call_id = split_kind(d.kind)[1]
+        if call_id is None:
             return None
-        call = session.get(Call, int(d.kind.split(":")[1]))
+        call = session.get(Call, call_id)
         return self.settings.tracker_chat(call.department)
 
     def _announce(self, session: Session, d: Deadline, step: int, now: datetime) -> None:
@@ -133,7 +135,7 @@ class DeadlineMixin(CoreBase):
                 enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
             return
         # The top of the chain: the command centre and the week's duty leaders; a difficult case (疑难件).
-        what = d.kind.split(":")[0]
+        what = split_kind(d.kind)[0]
         self.mark_difficult(session, case, now, f"{unit}「{what}」超时升级至顶层 / deadline at the top of its chain")
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)

@@ -12,6 +12,20 @@ from cases.checkin import forget_on_site, meet_on_site
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
 from cases.rounds import moved_on
+from cases.states import (
+    LIVE_CALLS,
+    Action,
+    CallAction,
+    CallStatus,
+    call_allowed,
+    call_deadline,
+    call_may,
+    call_target,
+    may,
+    target,
+)
+from cases.states import DeadlineKind as Kind
+from cases.states import DeadlineStatus as DS
 from cases.verification import hold_for_verification
 from geo.distance import distance_m
 from storage.models import Call, Case, Deadline, Event, Photo
@@ -21,13 +35,13 @@ RATINGS = ("satisfied", "mostly", "unsatisfied")
 
 
 class DisposalMixin(CoreBase):
-    def _street_case(self, session: Session, case_id: int, chat_id: int, states: tuple[str, ...]):
+    def _street_case(self, session: Session, case_id: int, chat_id: int, action: Action):
         case = session.get(Case, case_id)
         if case is None:
             return None, Outcome(False, "stale")
         if self.settings.owner_chat(case) != chat_id:
             return None, Outcome(False, "not_your_group", case)
-        if case.state not in states:
+        if not may(action, case.state):
             return None, Outcome(False, "wrong_state", case)
         return case, None
 
@@ -35,6 +49,10 @@ class DisposalMixin(CoreBase):
                          status: str = "met") -> None:
         session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.kind.in_(kinds),
                                                Deadline.status == "open").values(status=status, closed_at=now))
+
+    @staticmethod
+    def _call_deadlines(call_id: int) -> tuple[str, str]:
+        return call_deadline(Kind.ANSWER, call_id), call_deadline(Kind.CHECKIN, call_id)
 
     async def _write(self, tx) -> Outcome:
         outcome = await self.db.write(tx)
@@ -52,24 +70,25 @@ class DisposalMixin(CoreBase):
             return Outcome(False, "stale")
 
         def tx(session: Session) -> Outcome:
-            case, refused = self._street_case(session, case_id, chat_id, ("accepted",))
+            case, refused = self._street_case(session, case_id, chat_id, Action.CALL)
             if refused:
                 return refused
             open_calls = set(session.scalars(select(Call.department).where(
-                Call.case_id == case_id, Call.status.in_(("pending", "answered")))))
+                Call.case_id == case_id, Call.status.in_(LIVE_CALLS))))
             new = [d for d in departments if d not in open_calls]
             if not new:
                 return Outcome(False, "already_called", case)
             for key in new:
-                call = Call(case_id=case_id, department=key, status="pending",
+                call = Call(case_id=case_id, department=key, status=CallStatus.PENDING,
                             lat=place["lat"] if place else case.lat, lon=place["lon"] if place else case.lon,
                             checkin_due=checkin_due, called_by=user_id, called_by_name=user_name[:128],
                             created_at=now)
                 session.add(call)
                 session.flush()
                 dept_chat = self.settings.departments[key][2]
-                self.open_deadline(session, case_id, f"answer:{call.id}", now, now + self.settings.call_answer)
-                self.open_deadline(session, case_id, f"checkin:{call.id}", now, checkin_due)
+                answer, checkin = self._call_deadlines(call.id)
+                self.open_deadline(session, case_id, answer, now, now + self.settings.call_answer)
+                self.open_deadline(session, case_id, checkin, now, checkin_due)
                 if dept_chat:
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
                 tracker = self.settings.tracker_chat(key)
@@ -84,14 +103,14 @@ class DisposalMixin(CoreBase):
             return Outcome(True, "called", case)
         return await self._write(tx)
 
-    def _dept_call(self, session: Session, call_id: int, chat_id: int, states: tuple[str, ...]):
+    def _dept_call(self, session: Session, call_id: int, chat_id: int, action: CallAction):
         call = session.get(Call, call_id)
         if call is None:
             return None, None, Outcome(False, "stale")
         dept = self.settings.departments.get(call.department)
         if dept is None or dept[2] != chat_id:
             return None, None, Outcome(False, "not_your_group")
-        if call.status not in states:
+        if not call_may(action, call.status):
             return None, None, Outcome(False, "call_" + call.status)
         return call, session.get(Case, call.case_id), None
 
@@ -104,14 +123,15 @@ class DisposalMixin(CoreBase):
         now = self.now()
 
         def tx(session: Session) -> Outcome:
-            call, case, refused = self._dept_call(session, call_id, chat_id, ("pending",))
+            call, case, refused = self._dept_call(session, call_id, chat_id, CallAction.ANSWER)
             if refused:
                 return refused
-            won = session.execute(update(Call).where(Call.id == call_id, Call.status == "pending").values(
-                status="answered", answered_by_name=user_name[:128], answered_at=now)).rowcount
+            won = session.execute(update(Call).where(
+                Call.id == call_id, Call.status.in_(call_allowed(CallAction.ANSWER))).values(
+                status=call_target(CallAction.ANSWER), answered_by_name=user_name[:128], answered_at=now)).rowcount
             if not won:
                 return Outcome(False, "call_answered", case)
-            self._close_deadlines(session, case.id, (f"answer:{call_id}",), now)
+            self._close_deadlines(session, case.id, (call_deadline(Kind.ANSWER, call_id),), now)
             self.trace(session, case.id, now, "answered", "department", user_id, chat_id, department=call.department)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
             args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name}
@@ -129,7 +149,7 @@ class DisposalMixin(CoreBase):
             call = session.get(Call, call_id)
             if call is None:
                 return Outcome(False, "stale")
-            if call.status not in ("pending", "answered"):
+            if not call_may(CallAction.CHECK_IN, call.status):
                 return Outcome(False, "call_" + call.status)
             metres = distance_m(lat, lon, call.lat, call.lon)
             case = session.get(Case, call.case_id)
@@ -138,10 +158,10 @@ class DisposalMixin(CoreBase):
                            department=call.department, distance_m=round(metres))
                 return Outcome(False, "too_far", case, metres)
             session.execute(update(Call).where(Call.id == call_id).values(
-                status="checked_in", checked_in_by_name=user_name[:128], checked_in_at=now,
+                status=call_target(CallAction.CHECK_IN), checked_in_by_name=user_name[:128], checked_in_at=now,
                 checkin_distance_m=round(metres, 1), answered_at=call.answered_at or now,
                 answered_by_name=call.answered_by_name or user_name[:128]))
-            self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now)
+            self._close_deadlines(session, case.id, self._call_deadlines(call_id), now)
             # the first one on site, of anyone working the case, meets the case's on-site deadline too
             meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
@@ -164,11 +184,11 @@ class DisposalMixin(CoreBase):
         now = self.now()
 
         def tx(session: Session) -> Outcome:
-            call, case, refused = self._dept_call(session, call_id, chat_id, ("pending", "answered"))
+            call, case, refused = self._dept_call(session, call_id, chat_id, CallAction.DECLINE)
             if refused:
                 return refused
-            call.status, call.decline_reason = "declined", reason.strip()[:250] or "not ours"
-            self._close_deadlines(session, case.id, (f"answer:{call_id}", f"checkin:{call_id}"), now, "cancelled")
+            call.status, call.decline_reason = call_target(CallAction.DECLINE), reason.strip()[:250] or "not ours"
+            self._close_deadlines(session, case.id, self._call_deadlines(call_id), now, DS.CANCELLED)
             self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department,
                        reason=call.decline_reason)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
@@ -186,7 +206,7 @@ class DisposalMixin(CoreBase):
             case = session.get(Case, call.case_id) if call else None
             if case is None or self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
-            if call.status != "declined":
+            if call.status != CallStatus.DECLINED:
                 return Outcome(False, "stale", case)
             if case.difficult:
                 return Outcome(False, "already_difficult", case)
@@ -202,7 +222,7 @@ class DisposalMixin(CoreBase):
         now = self.now()
 
         def tx(session: Session) -> Outcome:
-            call, case, refused = self._dept_call(session, call_id, chat_id, ("pending", "answered", "checked_in"))
+            call, case, refused = self._dept_call(session, call_id, chat_id, CallAction.NOTE)
             if refused:
                 return refused
             self.trace(session, case.id, now, "note", "department", user_id, chat_id, department=call.department,
@@ -224,14 +244,15 @@ class DisposalMixin(CoreBase):
         now = self.now()
 
         def tx(session: Session) -> Outcome:
-            case, refused = self._street_case(session, case_id, chat_id, ("accepted",))
+            case, refused = self._street_case(session, case_id, chat_id, Action.RESOLVE)
             if refused:
                 return refused
             if moved_on(case, round_):
                 return Outcome(False, "old_round", case)
             position = len(session.scalars(select(Photo.id).where(Photo.case_id == case_id)).all())
             session.add(Photo(case_id=case_id, position=position, stage="after", **photo))
-            case.state, case.resolved_at, case.resolution_note, case.resolved_by = "resolved", now, note[:1000], user_id
+            case.state, case.resolved_at = target(Action.RESOLVE), now
+            case.resolution_note, case.resolved_by = note[:1000], user_id
             case.updated_at = now
             self._close_deadlines(session, case_id, ("respond", "assign", "checkin", "resolve"), now)
             self.trace(session, case_id, now, "resolved", "handler", user_id, chat_id, note=note[:1000])
@@ -247,7 +268,7 @@ class DisposalMixin(CoreBase):
         self.open_deadline(session, case.id, "rating", now, now + self.settings.rating_timeout)
         this_round = case.reopen_count  # the rating buttons belong to this round (cases/rounds.py)
         enqueue(session, now, case.reporter_id, "rating_request", case.id, lang=case.reporter_lang, round=this_round)
-        calls = session.scalars(select(Call).where(Call.case_id == case.id, Call.status != "declined")).all()
+        calls = session.scalars(select(Call).where(Call.case_id == case.id, Call.status != CallStatus.DECLINED)).all()
         owner = self.settings.owner_chat(case)
         for call in calls:  # mutual rating (双向评价): each side rates the other, per call
             if owner:
@@ -271,7 +292,7 @@ class DisposalMixin(CoreBase):
                 return Outcome(False, "stale")
             if moved_on(case, round_):
                 return Outcome(False, "old_round", case)
-            if case.state != "resolved":
+            if not may(Action.REOPEN, case.state):  # the same state allows CLOSE
                 return Outcome(False, "already_rated", case)
             street_chat = self.settings.owner_chat(case)
             if street_chat:  # the card's last word for this round: the outcome (old rounds' cards too)
@@ -281,7 +302,7 @@ class DisposalMixin(CoreBase):
                        rating=rating, **({"via": via} if via else {}))
             case.updated_at = now
             if rating == "unsatisfied":
-                case.state, case.reopen_count, case.resolved_at = "accepted", case.reopen_count + 1, None
+                case.state, case.reopen_count, case.resolved_at = target(Action.REOPEN), case.reopen_count + 1, None
                 forget_on_site(case)
                 category = self.settings.categories[case.category]
                 for kind, due in self._deadlines(category, now).items():
@@ -294,7 +315,7 @@ class DisposalMixin(CoreBase):
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_reopened",
                         lang=case.reporter_lang, args={"number": case.number})
             else:
-                case.state, case.rating, case.closed_at = "closed", rating, now
+                case.state, case.rating, case.closed_at = target(Action.CLOSE), rating, now
                 self.trace(session, case_id, now, "closed", "citizen", user_id, user_id, rating=rating)
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_thanks", lang=case.reporter_lang,
                         args={"number": case.number})
@@ -336,8 +357,8 @@ class DisposalMixin(CoreBase):
             for deadline in due:
                 case = session.get(Case, deadline.case_id)
                 deadline.status, deadline.closed_at = "lapsed", now
-                if case.state == "resolved":
-                    case.state, case.closed_at, case.rating, case.updated_at = "closed", now, "none", now
+                if may(Action.CLOSE, case.state):
+                    case.state, case.closed_at, case.rating, case.updated_at = target(Action.CLOSE), now, "none", now
                     self.trace(session, case.id, now, "closed", "system", rating="none")
                     enqueue(session, now, case.reporter_id, "notice", case.id, key="n_closed_unrated",
                             lang=case.reporter_lang, args={"number": case.number})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
 from cases.rounds import moved_on
+from cases.states import Action, DeadlineKind, call_deadline, may, split_kind, target
 from storage.models import Call, Case, Deadline, Event, Extension
 from storage.outbox import enqueue
 
@@ -37,7 +38,7 @@ class EscalationMixin(CoreBase):
                 dept = self.settings.departments.get(call.department) if call else None
                 if dept is None or dept[2] != chat_id:
                     return Outcome(False, "not_your_group")
-                case, kind = session.get(Case, call.case_id), f"checkin:{call.id}"
+                case, kind = session.get(Case, call.case_id), call_deadline(DeadlineKind.CHECKIN, call.id)
             else:
                 # the case's own deadlines: its resolution, or its on-site arrival (limits.checkin)
                 case, kind = session.get(Case, target_id), "checkin" if target == "onsite" else "resolve"
@@ -126,8 +127,8 @@ class EscalationMixin(CoreBase):
             if approve:
                 # The deadline starts over at its new time: no warning owed, no level reached.
                 deadline.due_at, deadline.next_at, deadline.level, deadline.warned = ext.new_due, ext.new_due, 0, True
-                if ":" in deadline.kind:
-                    call = session.get(Call, int(deadline.kind.split(":")[1]))
+                if (call_id := split_kind(deadline.kind)[1]) is not None:
+                    call = session.get(Call, call_id)
                     call.checkin_due = ext.new_due
             self.trace(session, case.id, now, "extended" if approve else "extension_refused", "approver", user_id,
                        chat_id, deadline=deadline.kind, new_due=ext.new_due.isoformat(), by=user_name,
@@ -181,7 +182,7 @@ class EscalationMixin(CoreBase):
 
         def tx(session: Session) -> Outcome:
             case = session.get(Case, case_id)
-            if case is None or not case.difficult:
+            if case is None or not case.difficult or not may(Action.ASSIGN, case.state):
                 return Outcome(False, "stale")
             leaders = {uid for _n, uid in self.settings.duty_on(now, case.street)}  # on duty today
             if not (user_id in leaders or (not leaders and chat_id == self.settings.command_chat)):
@@ -189,7 +190,7 @@ class EscalationMixin(CoreBase):
             if self._assigned(session, case_id):
                 return Outcome(False, "already_assigned", case)
             if unit in self.settings.street_chats:
-                case.street, case.grid, case.state, case.routed_by = unit, None, "routed", "manual"
+                case.street, case.grid, case.state, case.routed_by = unit, None, target(Action.ASSIGN), "manual"
                 case.handler_id = case.handler_name = case.accepted_at = None
                 case.updated_at = now
                 self.open_deadline(session, case_id, "respond", now, now + timedelta(minutes=10))
@@ -200,16 +201,18 @@ class EscalationMixin(CoreBase):
                             created_at=now)
                 session.add(call)
                 session.flush()
-                self.open_deadline(session, case_id, f"answer:{call.id}", now, now + self.settings.call_answer)
-                self.open_deadline(session, case_id, f"checkin:{call.id}", now, call.checkin_due)
+                self.open_deadline(session, case_id, call_deadline(DeadlineKind.ANSWER, call.id), now,
+                                   now + self.settings.call_answer)
+                self.open_deadline(session, case_id, call_deadline(DeadlineKind.CHECKIN, call.id), now,
+                                   call.checkin_due)
                 if self.settings.departments[unit][2]:
                     enqueue(session, now, self.settings.departments[unit][2], "call_card", case_id, call_id=call.id)
             else:
                 return Outcome(False, "stale", case)
             self.trace(session, case_id, now, "assigned", "duty_leader", user_id, chat_id, unit=unit, by=user_name,
                        note="值班领导指定责任单位，决定具有约束力 / binding decision of the duty leader")
-            for target in {self.settings.command_chat, chat_id} - {None}:
-                enqueue(session, now, target, "notice", case_id, key="assigned", lang=self.settings.group_lang,
+            for to_chat in {self.settings.command_chat, chat_id} - {None}:
+                enqueue(session, now, to_chat, "notice", case_id, key="assigned", lang=self.settings.group_lang,
                         args={"number": case.number, "unit": self._unit_name(unit), "name": user_name})
             return Outcome(True, "assigned_tap", case)
         outcome = await self.db.write(tx)

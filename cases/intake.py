@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cases import bindguard
 from cases.core import CoreBase
+from cases.states import CaseState
 from storage.db import insert_ignore
 from storage.models import Case, DayCounter, Draft, Photo
 from storage.outbox import enqueue
@@ -211,7 +212,7 @@ class IntakeMixin(CoreBase):
             place_source=place["source"], street=street if street_chat else None, grid=grid,
             reported_by_grid=self._active_grid(session, user_id),
             routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
-            state="routed" if street_chat else "unrouted",
+            state=CaseState.ROUTED if street_chat else CaseState.UNROUTED,
             reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
             created_at=now, updated_at=now)
         session.add(case)

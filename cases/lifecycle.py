@@ -8,6 +8,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from cases.core import CoreBase
+from cases.states import Action, allowed, target
+from cases.states import DeadlineKind as Kind
+from cases.states import DeadlineStatus as DS
 from storage.models import Card, Case, Deadline, Event
 from storage.outbox import enqueue
 
@@ -74,16 +77,16 @@ class LifecycleMixin(CoreBase):
                 return Outcome(False, "not_your_group", case)
             # The WHERE on state makes a double tap, or two members at once, accept only once.
             won = session.execute(
-                update(Case).where(Case.id == case_id, Case.state == "routed")
-                .values(state="accepted", handler_id=user_id, handler_name=user_name[:128],
+                update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.ACCEPT)))
+                .values(state=target(Action.ACCEPT), handler_id=user_id, handler_name=user_name[:128],
                         accepted_at=now, updated_at=now)).rowcount
             session.refresh(case)
             if not won:
                 return Outcome(False, "already_yours" if case.handler_id == user_id else "already_taken", case)
             # Accepting answers the dispatch and names the person in charge (响应 and 交办 at once).
             session.execute(update(Deadline).where(
-                Deadline.case_id == case_id, Deadline.kind.in_(("respond", "assign")), Deadline.status == "open")
-                .values(status="met", closed_at=now))
+                Deadline.case_id == case_id, Deadline.kind.in_((Kind.RESPOND, Kind.ASSIGN)), Deadline.status == DS.OPEN)
+                .values(status=DS.MET, closed_at=now))
             self.trace(session, case_id, now, "accepted", "handler", user_id, chat_id, street=case.street)
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
             enqueue(session, now, case.reporter_id, "notice", case_id, key="accepted", lang=case.reporter_lang,
@@ -105,8 +108,8 @@ class LifecycleMixin(CoreBase):
 
         def tx(session: Session) -> Outcome:
             won = session.execute(
-                update(Case).where(Case.id == case_id, Case.state == "unrouted")
-                .values(state="routed", street=street, routed_by="manual", updated_at=now)).rowcount
+                update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.ROUTE)))
+                .values(state=target(Action.ROUTE), street=street, routed_by="manual", updated_at=now)).rowcount
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
@@ -133,8 +136,8 @@ class LifecycleMixin(CoreBase):
             if self.settings.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             street = case.street  # the UPDATE below clears it on the loaded object too
-            won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(("routed", "accepted")))
-                                  .values(state="unrouted", street=None, grid=None, routed_by="pending",
+            won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.HAND_BACK)))
+                                  .values(state=target(Action.HAND_BACK), street=None, grid=None, routed_by="pending",
                                           handler_id=None, handler_name=None, updated_at=now)).rowcount
             if not won:
                 return Outcome(False, "wrong_state", case)

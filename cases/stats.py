@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from cases.core import CoreBase
+from cases.states import split_kind
 from storage.models import Call, Case, Deadline, Event
 from storage.outbox import enqueue
 
@@ -46,11 +47,12 @@ class StatsMixin(CoreBase):
                 Deadline.status == "open", Deadline.due_at < now, Deadline.kind != "rating").order_by(Deadline.due_at))
             for deadline, case in late:
                 unit = case.street or "指挥中心"
-                if ":" in deadline.kind:
-                    call = await session.get(Call, int(deadline.kind.split(":")[1]))
+                what, call_id = split_kind(deadline.kind)
+                if call_id is not None:
+                    call = await session.get(Call, call_id)
                     unit = self.settings.departments.get(call.department, (call.department,))[0]
                 out.overdue[unit] += 1
-                out.overdue_cases.append((case.number, unit, deadline.kind.split(":")[0]))
+                out.overdue_cases.append((case.number, unit, str(what)))
         return out
 
     def summary_text(self, s: DailySummary) -> str:

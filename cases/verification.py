@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cases.checkin import forget_on_site
 from cases.core import CoreBase, Settings
 from cases.lifecycle import Outcome
+from cases.states import Action, allowed, may, target
 from geo.distance import distance_m
 from storage.models import Case, Deadline, Event
 from storage.outbox import enqueue
@@ -41,7 +42,7 @@ def hold_for_verification(session: Session, case: Case, now: datetime, settings:
     chat = verifier_chat(settings, grids, case) if category and category.verify else None
     if chat is None:
         return False
-    case.state = "verifying"
+    case.state = target(Action.HOLD)
     due = category.verify_limit.after(now, settings.calendar, settings.tz)
     open_deadline(session, case.id, "verify", now, due)
     enqueue(session, now, chat, "verify_card", case.id)
@@ -75,7 +76,7 @@ class Verification:
 
         def tx(session: Session) -> Outcome:
             case = session.get(Case, case_id)
-            if case is None or case.state != "verifying":
+            if case is None or not may(Action.VERIFY, case.state):
                 return Outcome(False, "verify_over", case)
             metres = distance_m(lat, lon, case.lat, case.lon)
             if metres > self.settings.checkin_radius_m:
@@ -98,7 +99,7 @@ class Verification:
             return None, Outcome(False, "stale")
         if self.chat_for(case) != chat_id:
             return None, Outcome(False, "not_your_group", case)
-        if case.state != "verifying":
+        if not may(Action.VERIFY, case.state):
             return None, Outcome(False, "verify_over", case)
         on_site = session.scalar(select(Event.id).where(
             Event.case_id == case_id, Event.kind == "verify_on_site", Event.actor_id == user_id,
@@ -120,8 +121,8 @@ class Verification:
             case, refused = self._checked(session, case_id, user_id, chat_id)
             if refused:
                 return refused
-            won = session.execute(update(Case).where(Case.id == case_id, Case.state == "verifying")
-                                  .values(state="resolved", updated_at=now)).rowcount
+            won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.VERIFY)))
+                                  .values(state=target(Action.VERIFY), updated_at=now)).rowcount
             if not won:
                 return Outcome(False, "verify_over", case)
             session.refresh(case)
@@ -142,9 +143,9 @@ class Verification:
             case, refused = self._checked(session, case_id, user_id, chat_id)
             if refused:
                 return refused
-            won = session.execute(update(Case).where(Case.id == case_id, Case.state == "verifying")
-                                  .values(state="accepted", resolved_at=None, reopen_count=Case.reopen_count + 1,
-                                          updated_at=now)).rowcount
+            won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.VERIFY_FAIL)))
+                                  .values(state=target(Action.VERIFY_FAIL), resolved_at=None,
+                                          reopen_count=Case.reopen_count + 1, updated_at=now)).rowcount
             if not won:
                 return Outcome(False, "verify_over", case)
             session.refresh(case)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cases.states import Action, allowed, target
+from cases.states import DeadlineStatus as DS
 from storage.models import Case, Deadline, Event
 from storage.outbox import enqueue
-
-OPEN_STATES = ("unrouted", "routed")  # not yet accepted by any street
 
 
 @dataclass
@@ -38,12 +38,12 @@ class Withdrawal:
             if case is None or case.reporter_id != user_id:  # another citizen's number: as if unknown
                 return Withdrawn("case_not_found", number)
             # The WHERE on state settles a race with a handler's Accept: one of the two wins.
-            won = session.execute(update(Case).where(Case.id == case.id, Case.state.in_(OPEN_STATES))
-                                  .values(state="withdrawn", closed_at=now, updated_at=now)).rowcount
+            won = session.execute(update(Case).where(Case.id == case.id, Case.state.in_(allowed(Action.WITHDRAW)))
+                                  .values(state=target(Action.WITHDRAW), closed_at=now, updated_at=now)).rowcount
             if not won:
                 return Withdrawn("withdraw_too_late", case.number)
-            session.execute(update(Deadline).where(Deadline.case_id == case.id, Deadline.status == "open")
-                            .values(status="cancelled", closed_at=now, next_at=None))
+            session.execute(update(Deadline).where(Deadline.case_id == case.id, Deadline.status == DS.OPEN)
+                            .values(status=DS.CANCELLED, closed_at=now, next_at=None))
             session.add(Event(case_id=case.id, at=now, kind="withdrawn", actor_role="citizen", actor_id=user_id,
                               chat_id=chat_id, data={}))
             session.refresh(case)

@@ -13,6 +13,7 @@ from bot.texts import BUTTONS, mention, pick, t
 from cases.channels import ChannelIntake
 from cases.policy import parse_due
 from cases.rounds import moved_on
+from cases.states import Action, CallAction, call_may, may
 from handlers import acting
 from handlers.common import core, edit_unless_same, lang, store_photo
 from handlers.ids import int_fields, parse_id, parse_int, round_field
@@ -129,12 +130,12 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if kind == "R":
         return await query.answer(t("old_round" if moved_on(case, round_) else "resolve_how", lg), show_alert=True)
     if kind == "N":  # not ours: ask why, then hand it back (on the reply)
-        if case is None or c.settings.owner_chat(case) != chat_id or case.state not in ("routed", "accepted"):
+        if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.HAND_BACK, case.state):
             return await query.answer(t("stale", lg))
         return await ask(query, context, "not_ours", case.id, t("ask_not_ours", c.settings.group_lang,
                                                                    number=case.number))
     case_id, mask, page = ids
-    if case is None or c.settings.owner_chat(case) != chat_id or case.state != "accepted":
+    if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.CALL, case.state):
         return await query.answer(t("stale", lg))
     await query.answer()
     text = picker_text(c, case.number, mask, page)
@@ -266,7 +267,7 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
     case = await c.load_case(call.case_id) if call else None
     if case is None or c.settings.departments.get(call.department, (0, 0, None))[2] != chat_id:
         return await query.answer(t("stale", lg))
-    if call.status not in ("pending", "answered"):
+    if not call_may(CallAction.DECLINE, call.status):
         return await query.answer(t("call_" + call.status, lg))
     await ask(query, context, "decline", call.id, t("ask_decline", c.settings.group_lang, number=case.number))
 
