@@ -38,7 +38,20 @@ from cases.core import Settings
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
-from handlers import acting, admin, callbacks, checkin, citizen, copies, general, grid, owed, staff, stats, verification
+from handlers import (
+    admin,
+    callbacks,
+    checkin,
+    citizen,
+    copies,
+    general,
+    grid,
+    owed,
+    staff,
+    stats,
+    taps,
+    verification,  # noqa: F401 (registers its buttons' handler)
+)
 from storage.db import open_database
 from storage.media import tag_secret
 from storage.retention import Retention
@@ -74,8 +87,6 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("bind", admin.bind))
     app.add_handler(CommandHandler("unbind", admin.unbind, filters.ChatType.GROUPS))
     app.add_handler(CommandHandler("revoke", admin.revoke, filters.ChatType.GROUPS))
-    app.add_handler(CallbackQueryHandler(admin.on_rebind_decision, pattern=r"^bd:"))
-    app.add_handler(CallbackQueryHandler(acting.on_take_over, pattern=r"^O:"))
     app.add_handler(CommandHandler("callback", callbacks.callback))  # 回访, by the command centre
     app.add_handler(CommandHandler("mycases", citizen.my_cases, filters.ChatType.PRIVATE))
     # 监督考核: /stats; oversight users' /case shows any case's full trace (before the citizen's own /case).
@@ -86,21 +97,11 @@ def add_handlers(app: Application) -> None:
                                        filters.ChatType.PRIVATE & filters.User(oversight)))
     app.add_handler(CommandHandler("case", citizen.show_case, filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("withdraw", citizen.withdraw, filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(staff.on_accept, pattern=r"^a:"))
-    app.add_handler(CallbackQueryHandler(staff.on_route, pattern=r"^r:"))
-    app.add_handler(CallbackQueryHandler(staff.on_street_action, pattern=r"^[RNCK]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_call_confirm, pattern=r"^T:"))
-    app.add_handler(CallbackQueryHandler(staff.on_department_action, pattern=r"^[AX]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_mutual_rating, pattern=r"^[mn]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_extend_menu, pattern=r"^[WV]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_extend_pick, pattern=r"^E:"))
-    app.add_handler(CallbackQueryHandler(staff.on_extend_decide, pattern=r"^[YZ]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_flag_difficult, pattern=r"^[MQ]:"))
-    app.add_handler(CallbackQueryHandler(staff.on_assign, pattern=r"^D:"))
-    app.add_handler(CallbackQueryHandler(citizen.on_rating, pattern=r"^v:"))
-    app.add_handler(CallbackQueryHandler(verification.on_tap, pattern=r"^vf:"))
-    app.add_handler(CallbackQueryHandler(citizen.on_skip_comment, pattern=r"^k$"))
-    app.add_handler(CallbackQueryHandler(citizen.on_tap, pattern=r"^(c:|d:|g:|e$|e:|ok$|x$)"))
+    # every button's handler, under its buttons' patterns (handlers/taps.py, ui/buttons.py)
+    if missing := taps.unhandled():
+        raise RuntimeError(f"buttons without a handler: {', '.join(missing)}")
+    for on_tap in taps.TAPS:
+        app.add_handler(CallbackQueryHandler(on_tap, pattern=on_tap.pattern))
     app.add_handler(CallbackQueryHandler(general.unknown_tap))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & ~filters.REPLY
                                    & (filters.PHOTO | filters.LOCATION | filters.VENUE), grid.on_group_report))

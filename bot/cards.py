@@ -19,9 +19,10 @@ from bot.limits import CAPTION, TEXT, fit_fields, fit_html
 from bot.names import street_name
 from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from cases.rounds import reopen_comment
-from cases.states import LIVE_CALLS, CallAction, CaseState, call_may, split_kind
+from cases.states import LIVE_CALLS, Action, CallAction, CaseState, call_may, may, split_kind
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
+from ui import buttons
 
 
 @dataclass
@@ -134,22 +135,23 @@ class Renderer:
 
     def card_keyboard(self, case: Case, kind: str) -> InlineKeyboardMarkup | None:
         lang = self.lang
-        if kind == "street" and case.state == "routed":
+        def tap(word: str, button, *values) -> InlineKeyboardButton:
+            return InlineKeyboardButton(pick(BUTTONS[word], lang), callback_data=button.data(*values))
+        if kind == "street" and may(Action.ACCEPT, case.state):
             return InlineKeyboardMarkup([[InlineKeyboardButton(
-                f"✋ {pick(BUTTONS['accept'], lang)}", callback_data=f"a:{case.id}")]])
-        if kind == "street" and case.state == "accepted":
+                f"✋ {pick(BUTTONS['accept'], lang)}", callback_data=buttons.ACCEPT.data(case.id))]])
+        if kind == "street" and may(Action.RESOLVE, case.state):
             return InlineKeyboardMarkup([
-                [InlineKeyboardButton(pick(BUTTONS["resolve"], lang), callback_data=f"R:{case.id}:{case.reopen_count}"),
-                 InlineKeyboardButton(pick(BUTTONS["call"], lang), callback_data=f"C:{case.id}:0")],
-                [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=f"W:{case.id}"),
-                 InlineKeyboardButton(pick(BUTTONS["difficult"], lang), callback_data=f"M:{case.id}"),
-                 InlineKeyboardButton(pick(BUTTONS["not_ours"], lang), callback_data=f"N:{case.id}")],
+                [tap("resolve", buttons.RESOLVE_HOW, case.id, case.reopen_count),
+                 tap("call", buttons.CALL, case.id, 0, 0)],
+                [tap("extend", buttons.EXTEND_CASE, case.id), tap("difficult", buttons.DIFFICULT, case.id),
+                 tap("not_ours", buttons.NOT_OURS, case.id)],
                 [InlineKeyboardButton(pick(BUTTONS["on_site"], lang),  # the street's own check-in, privately
                                       url=f"https://t.me/{self.bot.username}?start=cs{case.id}")]])
-        if kind == "routing" and case.state == "unrouted":
+        if kind == "routing" and may(Action.ROUTE, case.state):
             names = list(self.core.settings.street_chats)
-            buttons = [InlineKeyboardButton(n, callback_data=f"r:{case.id}:{i}") for i, n in enumerate(names)]
-            return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+            tiles = [InlineKeyboardButton(n, callback_data=buttons.ROUTE.data(case.id, i)) for i, n in enumerate(names)]
+            return InlineKeyboardMarkup([tiles[i:i + 2] for i in range(0, len(tiles), 2)])
         return None
 
     # ---- photos ------------------------------------------------------------------------------
@@ -195,7 +197,7 @@ class Renderer:
             text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
                      reason=call.decline_reason or "—")
             keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["dispute"], self.lang),
-                                                                   callback_data=f"Q:{call.id}")]])
+                                                                   callback_data=buttons.DISPUTE.data(call.id))]])
             return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
         if kind == "extension_request":
             return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"],
@@ -383,11 +385,11 @@ class Renderer:
             return None
         row = []
         if call_may(CallAction.ANSWER, call.status):
-            row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=f"A:{call.id}"))
+            row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=buttons.ANSWER.data(call.id)))
         row.append(InlineKeyboardButton(pick(BUTTONS["checkin"], lang),
                                         url=f"https://t.me/{self.bot.username}?start=ci{call.id}"))
-        more = [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=f"V:{call.id}"),
-                InlineKeyboardButton(pick(BUTTONS["decline"], lang), callback_data=f"X:{call.id}")]
+        more = [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=buttons.EXTEND_CALL.data(call.id)),
+                InlineKeyboardButton(pick(BUTTONS["decline"], lang), callback_data=buttons.DECLINE.data(call.id))]
         return InlineKeyboardMarkup([row, more])
 
     def call_steps(self, chat_id: int, case: Case, call, tracking: bool = False) -> list[Step]:
@@ -438,7 +440,7 @@ class Renderer:
         async def ask():
             keys = ("satisfied", "mostly", "unsatisfied")
             keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang),
-                                                                   callback_data=f"v:{case.id}:{k[0]}:{round_}")
+                                                                   callback_data=buttons.RATE.data(case.id, k, round_))
                                                               for k in keys]])
             text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
             msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
@@ -449,11 +451,10 @@ class Renderer:
         lang = self.lang
         if kind == "rate_department":
             text = t("rate_dept", lang, department=self.core.dept_name(call.department), number=case.number)
-            options = [("good", f"m:{call.id}:g:{round_}"), ("fair", f"m:{call.id}:f:{round_}"),
-                       ("poor", f"m:{call.id}:p:{round_}")]
+            options = [(v, buttons.RATE_DEPARTMENT.data(call.id, v, round_)) for v in ("good", "fair", "poor")]
         else:
             text = t("rate_call", lang, number=case.number)
-            options = [("accurate", f"n:{call.id}:a:{round_}"), ("inaccurate", f"n:{call.id}:i:{round_}")]
+            options = [(v, buttons.RATE_CALL.data(call.id, v, round_)) for v in ("accurate", "inaccurate")]
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang), callback_data=data)
                                           for k, data in options]])
         return await self.send_text(chat_id, text, keyboard)
@@ -468,16 +469,18 @@ class Renderer:
         text = t("ext_request", lang, number=case.number, who=ext.requested_by_name, what=what,
                  old=self.local(deadline.due_at), new=self.local(ext.new_due), reason=ext.reason or "")
         keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=f"Y:{ext.id}:{round_}"),
-            InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=f"Z:{ext.id}:{round_}")]])
+            InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=buttons.APPROVE.data(ext.id, round_)),
+            InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=buttons.REFUSE.data(ext.id, round_))]])
         return await self.send_text(chat_id, text, keyboard)
 
     async def difficult_card(self, chat_id: int, case: Case, reason: str) -> list[int]:
         lang = self.lang
         text = t("difficult_card", lang, number=case.number, reason=reason, street=case.street or "—",
                  category=self.category_name(case.category, lang), place=f"{case.lat:.5f}, {case.lon:.5f}")
-        units = [(name, f"D:{case.id}:s{i}") for i, name in enumerate(self.core.settings.street_chats)]
-        units += [(zh, f"D:{case.id}:d{i}") for i, (zh, _en, _c) in enumerate(self.core.settings.departments.values())]
-        buttons = [InlineKeyboardButton(name, callback_data=data) for name, data in units]
-        keyboard = InlineKeyboardMarkup([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
+        units = [(name, buttons.ASSIGN.data(case.id, ("s", i)))
+                 for i, name in enumerate(self.core.settings.street_chats)]
+        units += [(zh, buttons.ASSIGN.data(case.id, ("d", i)))
+                  for i, (zh, _en, _c) in enumerate(self.core.settings.departments.values())]
+        tiles = [InlineKeyboardButton(name, callback_data=data) for name, data in units]
+        keyboard = InlineKeyboardMarkup([tiles[i:i + 3] for i in range(0, len(tiles), 3)])
         return await self.send_text(chat_id, text, keyboard)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assessment.settings import AssessmentCfg
 from cases.policy import LIMIT_KINDS, Category, parse_duration
+from ui.buttons import MAX_DEPARTMENTS
 
 
 class ConfigError(Exception):
@@ -152,8 +153,6 @@ class GridCfg(_Strict):
     workers: list[int] = []  # Telegram user ids of its grid workers (网格员); more join with a code
 
 
-# "T:<case id>:<bit mask in decimal>:typed" must fit 64 bytes with a 10-digit case id: 45 digits, 149 bits.
-MAX_DEPARTMENTS = 149
 
 
 class DepartmentCfg(_Strict):

@@ -8,6 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
 from bot.texts import BUTTONS, pick, t
+from ui import buttons
 
 
 def verify_steps(renderer, chat_id: int, case) -> list:
@@ -29,8 +30,9 @@ def verify_steps(renderer, chat_id: int, case) -> list:
         keyboard = InlineKeyboardMarkup([
             [InlineKeyboardButton(pick(BUTTONS["verify_on_site"], lang),
                                   url=f"https://t.me/{renderer.bot.username}?start=cv{case.id}")],
-            [InlineKeyboardButton(pick(BUTTONS["verify_done"], lang), callback_data=f"vf:{case.id}:1"),
-             InlineKeyboardButton(pick(BUTTONS["verify_not_done"], lang), callback_data=f"vf:{case.id}:0")]])
+            [InlineKeyboardButton(pick(BUTTONS["verify_done"], lang), callback_data=buttons.VERIFY.data(case.id, True)),
+             InlineKeyboardButton(pick(BUTTONS["verify_not_done"], lang),
+                                  callback_data=buttons.VERIFY.data(case.id, False))]])
         msg = await renderer.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
         await renderer.save_card(case.id, "verify", chat_id, msg.message_id, caption=False)
         return [msg.message_id]

@@ -10,7 +10,8 @@ from telegram.ext import ContextTypes
 from bot.texts import BUTTONS, mention, pick, t
 from cases import acting
 from handlers.common import core, lang
-from handlers.ids import int_fields
+from handlers.taps import Tap, is_member, tap
+from ui import buttons
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 extension_asker = acting.extension_asker  # who asked for the extension a reply gives the reason of
@@ -32,7 +33,7 @@ async def allowed(update: Update, context, case) -> bool:
     if update.callback_query:
         await update.callback_query.answer(t("handler_only", lg, name=case.handler_name or ""), show_alert=True)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["take_over"], group_lg),
-                                                           callback_data=f"O:{case.id}:{user.id}")]])
+                                                           callback_data=buttons.TAKE_OVER.data(case.id, user.id))]])
     await context.bot.send_message(chat_id, t("offer_take_over", group_lg, user=mention(user.id, user.full_name),
                                               number=case.number, name=case.handler_name or ""),
                                    parse_mode="HTML", reply_markup=keyboard)
@@ -48,19 +49,16 @@ async def may_answer(update: Update, context, asked_by: int | None) -> bool:
     return False
 
 
-async def on_take_over(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.TAKE_OVER)
+async def on_take_over(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """O:case:user — the member who was offered it takes the case over."""
-    from handlers.staff import is_member
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 2)
-    if ids is None:
-        return await query.answer(t("stale", lg))
-    if ids[1] != user.id:
+    query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
+    case_id, offered_to = tap.values
+    if offered_to != user.id:
         return await query.answer(t("not_your_button", lg), show_alert=True)
-    chat_id = query.message.chat_id
     if not await is_member(context, chat_id, user.id):
         return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await acting.take_over(core(context), ids[0], user.id, user.full_name, chat_id)
+    outcome = await acting.take_over(core(context), case_id, user.id, user.full_name, chat_id)
     await query.answer(t(outcome.key, lg), show_alert=not outcome.ok)
     if outcome.ok or outcome.key in ("wrong_state", "already_handler", "stale"):
         await query.edit_message_reply_markup(None)

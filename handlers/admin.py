@@ -9,8 +9,8 @@ from telegram.ext import ContextTypes
 
 from bot.texts import BUTTONS, pick, t
 from handlers.common import core, lang
-from handlers.ids import int_fields
-from handlers.staff import is_member
+from handlers.taps import Tap, is_member, tap
+from ui import buttons
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 
@@ -45,23 +45,19 @@ async def ask_command_centre(context, request_id: int, name: str, old: int | Non
     c = core(context)
     lg = c.settings.group_lang
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(pick(BUTTONS["rebind_yes"], lg), callback_data=f"bd:{request_id}:1"),
-        InlineKeyboardButton(pick(BUTTONS["rebind_no"], lg), callback_data=f"bd:{request_id}:0")]])
+        InlineKeyboardButton(pick(BUTTONS["rebind_yes"], lg), callback_data=buttons.REBIND.data(request_id, True)),
+        InlineKeyboardButton(pick(BUTTONS["rebind_no"], lg), callback_data=buttons.REBIND.data(request_id, False))]])
     text = t("rebind_request", lg, name=name, old=old or "—", title=chat.title or "", chat=chat.id,
              user=f"{user.full_name} ({user.id})")
     await context.bot.send_message(c.settings.command_chat, text, parse_mode="HTML", reply_markup=keyboard)
 
 
-async def on_rebind_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.REBIND, member=True)
+async def on_rebind_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """bd:REQUEST:1 confirms, bd:REQUEST:0 refuses; only members of the command centre's group."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 2)
-    if ids is None or ids[1] > 1:
-        return await query.answer(t("stale", lg))
-    chat_id = query.message.chat_id
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await core(context).decide_rebind(ids[0], ids[1] == 1, user.id, chat_id)
+    query, lg = tap.query, tap.lg
+    request_id, yes = tap.values
+    outcome = await core(context).decide_rebind(request_id, yes, tap.user.id, tap.chat_id)
     await query.answer(t(outcome.key, lg), show_alert=not outcome.ok)
     if outcome.ok or outcome.key == "already_decided":
         await query.edit_message_reply_markup(None)

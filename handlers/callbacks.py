@@ -7,8 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import t
 from handlers.common import core, lang
-
-MEMBER = ("creator", "administrator", "member", "restricted")
+from handlers.taps import is_member
 
 
 async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -17,8 +16,7 @@ async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(args) < 2:
         return await msg.reply_text(t("callback_usage", lg))
     command = core(context).settings.command_chat
-    member = await context.bot.get_chat_member(command, user.id) if command else None
-    if member is None or member.status not in MEMBER:
+    if not command or not await is_member(context, command, user.id):
         return await msg.reply_text(t("callback_not_command", lg))
     outcome = await context.application.bot_data["phonebacks"].record(
         args[0], args[1], " ".join(args[2:]), user.id, user.full_name, msg.chat_id)

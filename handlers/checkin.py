@@ -12,11 +12,11 @@ from bot.texts import BUTTONS, pick, t
 from cases.checkin import live_verdict, refusal
 from geo.distance import distance_m
 from handlers.common import core, lang, store_photo
-from handlers.ids import parse_id
+from handlers.taps import is_member
 from storage.media import MediaError
+from ui.ids import parse_id
 
 LINKS = {"ci": "call", "cs": "street", "cv": "verify"}
-MEMBER = ("creator", "administrator", "member", "restricted")
 
 
 def onsite(context):
@@ -41,8 +41,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) ->
     group = _group_of(context, what, case, call) if case else None
     if group is None or (what == "call" and call is None):
         return await msg.reply_text(t("stale", lg))
-    member = await context.bot.get_chat_member(group, user.id)
-    if member.status not in MEMBER:
+    if not await is_member(context, group, user.id):
         return await msg.reply_text(t("not_member" if what == "call" else "ci_not_member", lg))
     photo_first = c.settings.checkin_photo
     button = KeyboardButton(pick(BUTTONS["send_location"], lg), request_location=True)

@@ -22,9 +22,10 @@ from cases.withdrawal import Withdrawal
 from geo.exif import gps_from_exif
 from handlers import checkin
 from handlers.common import config, core, edit_unless_same, lang, store_photo
-from handlers.ids import parse_id, round_field
 from handlers.owed import OWED
+from handlers.taps import Tap, tap
 from storage.media import MediaError
+from ui import buttons
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
 
@@ -44,15 +45,18 @@ async def prompt(update: Update, view: DraftView, context, note: str | None = No
     elif view.step == EXIF:
         place = view.data["exif_place"]
         text = t("ask_exif", lg, lat=place["lat"], lon=place["lon"])
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["yes"], lg), callback_data="g:1"),
-                                        InlineKeyboardButton(pick(BUTTONS["no"], lg), callback_data="g:0")]])
+        markup = InlineKeyboardMarkup([[
+            InlineKeyboardButton(pick(BUTTONS["yes"], lg), callback_data=buttons.EXIF.data(True)),
+            InlineKeyboardButton(pick(BUTTONS["no"], lg), callback_data=buttons.EXIF.data(False))]])
     elif view.step == CATEGORY:
         cats = list(core(context).settings.categories.values())
-        buttons = [InlineKeyboardButton(c.name(lg), callback_data=f"c:{c.key}") for c in cats]
-        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        markup = InlineKeyboardMarkup([*rows, [InlineKeyboardButton(pick(BUTTONS["cancel"], lg), callback_data="x")]])
+        tiles = [InlineKeyboardButton(c.name(lg), callback_data=buttons.CATEGORY.data(c.key)) for c in cats]
+        rows = [tiles[i:i + 2] for i in range(0, len(tiles), 2)]
+        markup = InlineKeyboardMarkup([*rows, [InlineKeyboardButton(pick(BUTTONS["cancel"], lg),
+                                                                   callback_data=buttons.CANCEL.data())]])
     elif view.step == DESCRIPTION:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg), callback_data="d:skip")]])
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg),
+                                                             callback_data=buttons.SKIP_NOTE.data(True))]])
     elif view.step == CONFIRM:
         text, markup = summary(view, context), confirm_keyboard(lg)
     if note:
@@ -72,9 +76,10 @@ def summary(view: DraftView, context) -> str:
 
 
 def confirm_keyboard(lg: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["confirm"], lg), callback_data="ok")],
-                                 [InlineKeyboardButton(pick(BUTTONS["edit"], lg), callback_data="e"),
-                                  InlineKeyboardButton(pick(BUTTONS["cancel"], lg), callback_data="x")]])
+    def button(word: str, which) -> InlineKeyboardButton:
+        return InlineKeyboardButton(pick(BUTTONS[word], lg), callback_data=which.data())
+    return InlineKeyboardMarkup([[button("confirm", buttons.CONFIRM)],
+                                 [button("edit", buttons.EDIT), button("cancel", buttons.CANCEL)]])
 
 
 async def refuse(update: Update, lg: str, error) -> None:
@@ -172,38 +177,39 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(t("unsupported", lg, hint=hint), parse_mode="HTML")
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.CATEGORY, buttons.SKIP_NOTE, buttons.EXIF, buttons.EDIT, buttons.EDIT_PART, buttons.CANCEL,
+     buttons.CONFIRM)
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """Buttons in the private chat: category, skip, exif yes/no, confirm, edit, cancel."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    chat_id, data, c = query.message.chat_id, query.data or "", core(context)
+    query, user, lg, button = tap.query, tap.user, tap.lg, tap.button
+    chat_id, c = tap.chat_id, core(context)
     try:
-        if data.startswith("c:"):
-            view = await c.set_category(user.id, chat_id, lg, data[2:])
-        elif data == "d:skip":
+        if button is buttons.CATEGORY:
+            view = await c.set_category(user.id, chat_id, lg, tap.values[0])
+        elif button is buttons.SKIP_NOTE:
             view = await c.set_description(user.id, chat_id, lg, "")
-        elif data in ("g:1", "g:0"):
-            view = await c.answer_exif(user.id, chat_id, lg, data == "g:1")
-        elif data == "e":
+        elif button is buttons.EXIF:
+            view = await c.answer_exif(user.id, chat_id, lg, tap.values[0])
+        elif button is buttons.EDIT:
             await query.answer()
-            keys = ("edit_photos", "edit_place", "edit_details")
-            buttons = [[InlineKeyboardButton(pick(BUTTONS[k], lg), callback_data="e:" + k[5:])] for k in keys]
-            await edit_unless_same(query.edit_message_reply_markup(InlineKeyboardMarkup(buttons)))
+            parts = ("photos", "place", "details")
+            rows = [[InlineKeyboardButton(pick(BUTTONS["edit_" + p], lg), callback_data=buttons.EDIT_PART.data(p))]
+                    for p in parts]
+            await edit_unless_same(query.edit_message_reply_markup(InlineKeyboardMarkup(rows)))
             return
-        elif data.startswith("e:") and data[2:] in ("photos", "place", "details"):
-            view = await c.edit_draft(user.id, chat_id, lg, data[2:])
-        elif data == "x":
+        elif button is buttons.EDIT_PART:
+            view = await c.edit_draft(user.id, chat_id, lg, tap.values[0])
+        elif button is buttons.CANCEL:
             await query.answer()
             gone = await c.cancel_draft(user.id)
             await drop_buttons(query)
             await query.message.reply_text(t("cancelled" if gone else "nothing_to_cancel", lg))
             return
-        elif data == "ok":
+        else:  # confirm
             await c.submit(user.id, chat_id, lg)
             await query.answer("✅")
             await drop_buttons(query)
             return
-        else:
-            raise IntakeError("stale")
     except IntakeError as exc:
         await query.answer(t(exc.key, lg, **exc.args_), show_alert=exc.key != "stale")
         return
@@ -260,26 +266,24 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(text, parse_mode="HTML")
 
 
-async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")  # v:case:rating:round
-    case_id = parse_id(parts[1]) if len(parts) >= 3 else None
-    rating = {"s": "satisfied", "m": "mostly", "u": "unsatisfied"}.get(parts[2]) if case_id else None
-    ok, round_ = round_field(parts, 3)
-    if rating is None or not ok:
-        return await query.answer(t("stale", lg))
+@tap(buttons.RATE)
+async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query, user, lg = tap.query, tap.user, tap.lg
+    case_id, rating, round_ = tap.values
     outcome = await core(context).rate(case_id, user.id, rating, round_)
     await query.answer(t(outcome.key, lg), show_alert=outcome.key == "old_round")
     if outcome.ok:
         await drop_buttons(query)
-        skip = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg), callback_data="k")]])
+        skip = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg),
+                                                           callback_data=buttons.SKIP_COMMENT.data())]])
         asked = await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
         # the next text, if any, is the comment (the question is stored: a restart does not lose it)
         await core(context).save_prompt(asked.chat_id, asked.message_id, "comment", case_id, user.id)
 
 
-async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
+@tap(buttons.SKIP_COMMENT)
+async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query = tap.query
     asked = await core(context).prompt_at(query.message.chat_id, query.message.message_id)
     if asked and asked.kind == "comment":
         await core(context).claim_prompt(asked.id)

@@ -17,14 +17,13 @@ from telegram.ext import ContextTypes
 from bot.texts import TEXTS
 from cases.copies import CardCopies, Copy
 from handlers.common import core
-from handlers.ids import int_fields, parse_id
+from ui.buttons import ANSWER, CARD_BUTTONS
+from ui.ids import parse_id
 
-# The buttons each card carries (bot/cards.py): their prefix names the card; the first field is the id.
-CARD_BUTTONS = {"a": "street", "R": "street", "C": "street", "W": "street", "M": "street", "N": "street",
-                "r": "routing", "A": "call", "V": "call", "X": "call"}
 TITLES = {"card_title": "street", "card_title_reopened": "street", "routing_title": "routing",
           "routing_title_returned": "routing", "call_title": "call", "tracking_title": "track"}
-TAPPABLE = r"^[" + "".join(CARD_BUTTONS) + "]:"  # the callback data that may come from a card
+# the callback data that may come from a card: its prefix names the card, its first field is the id
+TAPPABLE = "^(?:" + "|".join(re.escape(p) for p in CARD_BUTTONS) + "):"
 
 
 @cache
@@ -52,11 +51,12 @@ def read_copy(msg: Message, data: str | None) -> Copy | None:
     buttons = [data] if data else []
     for row in (msg.reply_markup.inline_keyboard if msg.reply_markup else ()):
         buttons += [b.callback_data for b in row if isinstance(b.callback_data, str)]
-        buttons += [f"A:{b.url.rsplit('=ci', 1)[1]}" for b in row if b.url and "=ci" in b.url]  # check-in link
+        # a call card's check-in link names its call, as its answer button does
+        buttons += [f"{ANSWER.prefix}:{b.url.rsplit('=ci', 1)[1]}" for b in row if b.url and "=ci" in b.url]
     for button in buttons:
-        if CARD_BUTTONS.get(button[:1]) == kind and button[1:2] == ":":
-            fields = int_fields(":".join(button.split(":")[:2]), 1)
-            found.target_id = parse_id(str(fields[0])) if fields else None
+        prefix, _, rest = button.partition(":")
+        if CARD_BUTTONS.get(prefix) == kind and rest:
+            found.target_id = parse_id(rest.split(":")[0])
             if found.target_id is None:
                 return None  # a forged id: not ours to record
             break

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.texts import t
 from handlers.common import core, lang
-from handlers.ids import parse_id
+from ui.ids import parse_id
 
 log = logging.getLogger(__name__)
 

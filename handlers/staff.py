@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from bot.config import MAX_DEPARTMENTS
 from bot.texts import BUTTONS, mention, pick, t
 from cases.channels import ChannelIntake
 from cases.policy import parse_due
@@ -16,19 +14,9 @@ from cases.rounds import moved_on
 from cases.states import Action, CallAction, call_may, may
 from handlers import acting
 from handlers.common import core, edit_unless_same, lang, store_photo
-from handlers.ids import int_fields, parse_id, parse_int, round_field
+from handlers.taps import Tap, tap
 from storage.media import MediaError
-
-MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
-          ChatMemberStatus.RESTRICTED}
-
-
-async def is_member(context, chat_id: int, user_id: int) -> bool:
-    if chat_id == user_id:  # their own private chat (a duty leader's approvals and assignments)
-        return True
-    member = await context.bot.get_chat_member(chat_id, user_id)
-    # A restricted user who left the group is still "restricted", with is_member false (issue 11).
-    return member.status in MEMBER and getattr(member, "is_member", True)
+from ui import buttons
 
 
 async def ask(query, context, kind: str, target_id: int, text: str, data: dict | None = None) -> None:
@@ -75,36 +63,27 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
     await msg.reply_text(t(outcome.key, lg))
 
 
-async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 1)
-    chat_id = query.message.chat_id
-    if ids is None:
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await core(context).accept(ids[0], user.id, user.full_name, chat_id)
+@tap(buttons.ACCEPT, member=True)
+async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query, user, lg = tap.query, tap.user, tap.lg
+    outcome = await core(context).accept(tap.values[0], user.id, user.full_name, tap.chat_id)
     if outcome.ok:
         return await query.answer(t("accepted_tap", lg))
     name = outcome.case.handler_name if outcome.case else ""
     await query.answer(t(outcome.key, lg, name=name or ""), show_alert=outcome.key == "not_your_group")
 
 
-async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 2)
+@tap(buttons.ROUTE, member=True)
+async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    case_id, index = tap.values
     streets = list(core(context).settings.street_chats)
-    if ids is None or ids[1] >= len(streets):
-        return await query.answer(t("stale", lg))
-    chat_id = query.message.chat_id
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await core(context).route_manually(ids[0], streets[ids[1]], user.id, chat_id)
-    await query.answer(t("routed_tap" if outcome.ok else outcome.key, lg))
+    if index >= len(streets):
+        return await tap.query.answer(t("stale", tap.lg))
+    outcome = await core(context).route_manually(case_id, streets[index], tap.user.id, tap.chat_id)
+    await tap.query.answer(t("routed_tap" if outcome.ok else outcome.key, tap.lg))
 
 
 # ---- after acceptance: resolve, call, not ours (street group) --------------------------------------
-CALL_TIMES = {"30": 30, "60": 60, "120": 120}
 PAGE_SIZE = 10  # departments on one page of the picker
 
 
@@ -112,56 +91,39 @@ async def _answer(query, lg: str, outcome) -> None:
     await query.answer(t(outcome.key, lg), show_alert=not outcome.ok and outcome.key != "stale")
 
 
-async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.RESOLVE_HOW, buttons.NOT_OURS, buttons.CALL, buttons.PICK, member=True)
+async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """R: how to resolve; N: not ours; C: call (a new selection message); K: toggle a department on it,
     or turn its page.
     The selection lives in the button data (a bit mask), so it survives a restart."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    kind, chat_id, c = query.data[0], query.message.chat_id, core(context)
-    ok, round_ = round_field(query.data.split(":"), 2) if kind == "R" else (True, None)
-    ids = picker_parts(query.data) if kind in "CK" else int_fields(":".join(query.data.split(":")[:2]), 1)
-    if ids is None or not ok:
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    case = await c.load_case(ids[0])
+    query, lg, chat_id, c = tap.query, tap.lg, tap.chat_id, core(context)
+    case = await c.load_case(tap.values[0])
     if not await acting.allowed(update, context, case):
         return
-    if kind == "R":
+    if tap.button is buttons.RESOLVE_HOW:
+        round_ = tap.values[1]
         return await query.answer(t("old_round" if moved_on(case, round_) else "resolve_how", lg), show_alert=True)
-    if kind == "N":  # not ours: ask why, then hand it back (on the reply)
+    if tap.button is buttons.NOT_OURS:  # not ours: ask why, then hand it back (on the reply)
         if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.HAND_BACK, case.state):
             return await query.answer(t("stale", lg))
         return await ask(query, context, "not_ours", case.id, t("ask_not_ours", c.settings.group_lang,
                                                                    number=case.number))
-    case_id, mask, page = ids
+    case_id, mask, page = tap.values[0], tap.values[1], tap.values[2] or 0
     if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.CALL, case.state):
         return await query.answer(t("stale", lg))
     await query.answer()
     text = picker_text(c, case.number, mask, page)
     keyboard = department_keyboard(c, case_id, mask, page, onsite_due(c, case))
-    if kind == "K":  # a toggle or another page on the selection message: edit it in place
+    if tap.button is buttons.PICK:  # a toggle or another page on the selection message: edit it in place
         await edit_unless_same(query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard))
     else:  # a reply with a location to this picker sets another meeting place
         picker = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
-        await c.save_prompt(chat_id, picker.message_id, "pick", case_id, user.id)
+        await c.save_prompt(chat_id, picker.message_id, "pick", case_id, tap.user.id)
 
 
 def departments_in(c, mask: int) -> list[str]:
     """The department keys a picker's bit mask selects (bit i: the i-th department in the config)."""
     return [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
-
-
-def picker_parts(data: str) -> list[int] | None:
-    """C:case:mask or K:case:mask[:page] (older pickers have no page); None when forged or malformed.
-    The mask is a decimal bit mask of up to MAX_DEPARTMENTS bits (see bot/config.py)."""
-    parts = data.split(":")[1:]
-    if len(parts) == 2:
-        parts.append("0")
-    if len(parts) != 3:
-        return None
-    values = [parse_id(parts[0]), parse_int(parts[1], high=2**MAX_DEPARTMENTS - 1), parse_int(parts[2], high=999)]
-    return None if None in values else values
 
 
 def department_names(c) -> list[str]:
@@ -199,32 +161,28 @@ def department_keyboard(c, case_id: int, mask: int, page: int = 0, onsite=None) 
     names = department_names(c)
     pages = picker_pages(c)
     page = min(page, pages - 1)
-    buttons = [InlineKeyboardButton(f"{'☑️' if mask >> i & 1 else '⬜'} {names[i]}",
-                                    callback_data=f"K:{case_id}:{mask ^ (1 << i)}:{page}")
+    tiles = [InlineKeyboardButton(f"{'☑️' if mask >> i & 1 else '⬜'} {names[i]}",
+                                    callback_data=buttons.PICK.data(case_id, mask ^ (1 << i), page))
                for i in range(page * PAGE_SIZE, min(len(names), (page + 1) * PAGE_SIZE))]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows = [tiles[i:i + 2] for i in range(0, len(tiles), 2)]
     if pages > 1:  # both ways round: the last page's ▶ leads to the first
         rows.append([InlineKeyboardButton(pick(BUTTONS["prev_page"], lg),
-                                          callback_data=f"K:{case_id}:{mask}:{(page - 1) % pages}"),
+                                          callback_data=buttons.PICK.data(case_id, mask, (page - 1) % pages)),
                      InlineKeyboardButton(pick(BUTTONS["next_page"], lg),
-                                          callback_data=f"K:{case_id}:{mask}:{(page + 1) % pages}")])
-    times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg), callback_data=f"T:{case_id}:{mask}:{code}")
+                                          callback_data=buttons.PICK.data(case_id, mask, (page + 1) % pages))])
+    times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg),
+                                  callback_data=buttons.CALL_BY.data(case_id, mask, buttons.CALL_TIMES[code]))
              for code in ("30", "60", "120", "am", "typed")]
     first = [[InlineKeyboardButton(t("t_onsite", lg, time=onsite.astimezone(c.settings.tz).strftime("%H:%M")),
-                                   callback_data=f"T:{case_id}:{mask}:cd")]] if onsite else []
+                                   callback_data=buttons.CALL_BY.data(case_id, mask, "cd"))]] if onsite else []
     return InlineKeyboardMarkup([*rows, *first, times[:2], times[2:4], times[4:]])
 
 
-async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")
-    ids = picker_parts(":".join(parts[:3])) if len(parts) == 4 else None
-    if ids is None or parts[3] not in (*CALL_TIMES, "am", "typed", "cd"):
-        return await query.answer(t("stale", lg))
-    c, chat_id = core(context), query.message.chat_id
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    case_id, mask, _page = ids
+@tap(buttons.CALL_BY, member=True)
+async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query, user, lg = tap.query, tap.user, tap.lg
+    c, chat_id = core(context), tap.chat_id
+    case_id, mask, when = tap.values
     if not await acting.allowed(update, context, await c.load_case(case_id)):
         return
     keys = departments_in(c, mask)
@@ -232,20 +190,20 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return await query.answer(t("pick_one", lg), show_alert=True)
     picker = await c.prompt_at(chat_id, query.message.message_id)
     place = picker.data.get("place") if picker and picker.kind == "pick" else None
-    if parts[3] == "typed":
+    if when == "typed":
         return await ask(query, context, "time", case_id, t("ask_time", c.settings.group_lang),
                          {"mask": mask, "place": place})
     now = c.now()
-    if parts[3] == "cd":  # by the case's own on-site deadline
+    if when == "cd":  # by the case's own on-site deadline
         case = await c.load_case(case_id)
         due = onsite_due(c, case) if case else None
         if due is None:
             return await query.answer(t("stale", lg))
-    elif parts[3] == "am":  # 09:00 on the next working day
+    elif when == "am":  # 09:00 on the next working day
         local = now.astimezone(c.settings.tz)
         due = c.settings.calendar.add_workdays(local.replace(hour=9, minute=0, second=0, microsecond=0), 1)
     else:
-        due = now + timedelta(minutes=CALL_TIMES[parts[3]])
+        due = now + timedelta(minutes=when)
     outcome = await c.call_departments(case_id, keys, due, user.id, user.full_name, chat_id, place)
     await _answer(query, lg, outcome)
     if outcome.ok:
@@ -253,17 +211,12 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 # ---- department group: answer, decline; notes by replying to the card ---------------------------------
-async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 1)
-    chat_id, c = query.message.chat_id, core(context)
-    if ids is None:
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    if query.data[0] == "A":
-        return await _answer(query, lg, await c.answer_call(ids[0], user.id, user.full_name, chat_id))
-    call = await c.load_call(ids[0])  # not ours: ask why, then decline (on the reply)
+@tap(buttons.ANSWER, buttons.DECLINE, member=True)
+async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query, user, lg, chat_id, c = tap.query, tap.user, tap.lg, tap.chat_id, core(context)
+    if tap.button is buttons.ANSWER:
+        return await _answer(query, lg, await c.answer_call(tap.values[0], user.id, user.full_name, chat_id))
+    call = await c.load_call(tap.values[0])  # not ours: ask why, then decline (on the reply)
     case = await c.load_case(call.case_id) if call else None
     if case is None or c.settings.departments.get(call.department, (0, 0, None))[2] != chat_id:
         return await query.answer(t("stale", lg))
@@ -272,23 +225,15 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
     await ask(query, context, "decline", call.id, t("ask_decline", c.settings.group_lang, number=case.number))
 
 
-async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")  # m:call:value:round
-    values = {"m": {"g": "good", "f": "fair", "p": "poor"}, "n": {"a": "accurate", "i": "inaccurate"}}
-    ids = int_fields(":".join(parts[:2]), 1) if len(parts) >= 3 else None
-    value = values[parts[0]].get(parts[2]) if ids else None
-    ok, round_ = round_field(parts, 3)
-    if value is None or not ok:
-        return await query.answer(t("stale", lg))
-    c, chat_id = core(context), query.message.chat_id
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    rate = c.rate_department if parts[0] == "m" else c.rate_call
-    outcome = await rate(ids[0], chat_id, user.id, value, round_)
-    await _answer(query, lg, outcome)
+@tap(buttons.RATE_DEPARTMENT, buttons.RATE_CALL, member=True)
+async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    c = core(context)
+    call_id, value, round_ = tap.values
+    rate = c.rate_department if tap.button is buttons.RATE_DEPARTMENT else c.rate_call
+    outcome = await rate(call_id, tap.chat_id, tap.user.id, value, round_)
+    await _answer(tap.query, tap.lg, outcome)
     if outcome.ok:
-        await query.edit_message_reply_markup(None)
+        await tap.query.edit_message_reply_markup(None)
 
 
 async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -346,43 +291,36 @@ async def place_case(update: Update, context, loc) -> None:
 
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------
-async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.EXTEND_CASE, buttons.EXTEND_CALL, member=True)
+async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """W: a street's own deadline; V: a call's check-in. Offer how much more time."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 1)
-    if ids is None:
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, query.message.chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    target = "k" if query.data[0] == "V" else "c"
+    query, (target_id,) = tap.query, tap.values
+    target = "call" if tap.button is buttons.EXTEND_CALL else "case"
     c = core(context)
-    if target == "c" and not await acting.allowed(update, context, await c.load_case(ids[0])):
+    if target == "case" and not await acting.allowed(update, context, await c.load_case(target_id)):
         return
     await query.answer()
+    times = ("1h", "4h", "1wd")
     rows = [[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
-                                  callback_data=f"E:{target}:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")]]
-    case = await c.load_case(ids[0]) if target == "c" else None
+                                  callback_data=buttons.EXTEND_BY_HOW_MUCH.data(target, target_id, opt))
+             for opt in times]]
+    case = await c.load_case(target_id) if target == "case" else None
     if case and any(d.kind == "checkin" and d.status == "open" for d in case.deadlines):
         rows.append([InlineKeyboardButton("📍 " + pick(BUTTONS["onsite_e" + opt], c.settings.group_lang),
-                                          callback_data=f"E:o:{ids[0]}:{opt}") for opt in ("1h", "4h", "1wd")])
+                                          callback_data=buttons.EXTEND_BY_HOW_MUCH.data("onsite", target_id, opt))
+                     for opt in times])
     keyboard = InlineKeyboardMarkup(rows)
     await query.message.reply_text(t("ext_pick", c.settings.group_lang), reply_markup=keyboard)
 
 
-async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")
-    target_id = parse_id(parts[2]) if len(parts) == 4 else None
-    if target_id is None or parts[1] not in ("c", "k", "o"):
-        return await query.answer(t("stale", lg))
-    c, chat_id = core(context), query.message.chat_id
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    if parts[1] in ("c", "o") and not await acting.allowed(update, context, await c.load_case(target_id)):
+@tap(buttons.EXTEND_BY_HOW_MUCH, member=True)
+async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
+    target, target_id, by = tap.values  # target: case, call, or onsite (the case's on-site deadline)
+    c = core(context)
+    if target in ("case", "onsite") and not await acting.allowed(update, context, await c.load_case(target_id)):
         return
-    target = {"k": "call", "c": "case", "o": "onsite"}[parts[1]]  # o: the case's on-site deadline
-    outcome = await c.ask_extension(target, target_id, parts[3], user.id,
-                                    user.full_name, chat_id)
+    outcome = await c.ask_extension(target, target_id, by, user.id, user.full_name, chat_id)
     if not outcome.ok:
         return await _answer(query, lg, outcome)
     await query.answer()
@@ -391,53 +329,39 @@ async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await c.set_extension_prompt(outcome.extension_id, chat_id, prompt.message_id)
 
 
-async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(":".join(query.data.split(":")[:2]), 1)  # Y:extension:round
-    ok, round_ = round_field(query.data.split(":"), 2)
-    if ids is None or not ok:
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, query.message.chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    outcome = await core(context).decide_extension(ids[0], query.data[0] == "Y", user.id, user.full_name,
-                                                   query.message.chat_id, round_)
-    await _answer(query, lg, outcome)
+@tap(buttons.APPROVE, buttons.REFUSE, member=True)
+async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    extension_id, round_ = tap.values
+    outcome = await core(context).decide_extension(extension_id, tap.button is buttons.APPROVE, tap.user.id,
+                                                   tap.user.full_name, tap.chat_id, round_)
+    await _answer(tap.query, tap.lg, outcome)
     if outcome.ok:
-        await query.edit_message_reply_markup(None)
+        await tap.query.edit_message_reply_markup(None)
 
 
-async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.DIFFICULT, buttons.DISPUTE, member=True)
+async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """M:case — the handler marks the case difficult; Q:call — the street disputes a "not ours"."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    ids = int_fields(query.data, 1)
-    if ids is None:
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, query.message.chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    c = core(context)
-    if query.data[0] == "M" and not await acting.allowed(update, context, await c.load_case(ids[0])):
+    c, flag = core(context), tap.button is buttons.DIFFICULT
+    if flag and not await acting.allowed(update, context, await c.load_case(tap.values[0])):
         return
-    action = c.flag_difficult if query.data[0] == "M" else c.dispute_decline
-    outcome = await action(ids[0], user.id, query.message.chat_id)
-    await _answer(query, lg, outcome)
-    if outcome.ok and query.data[0] == "Q":
-        await query.edit_message_reply_markup(None)
+    action = c.flag_difficult if flag else c.dispute_decline
+    outcome = await action(tap.values[0], tap.user.id, tap.chat_id)
+    await _answer(tap.query, tap.lg, outcome)
+    if outcome.ok and not flag:
+        await tap.query.edit_message_reply_markup(None)
 
 
-async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.ASSIGN, member=True)
+async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """D:case:s3 / D:case:d1 — the duty leader names the responsible street or department."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts, c = query.data.split(":"), core(context)
-    units = {"s": list(c.settings.street_chats), "d": list(c.settings.departments)}
-    case_id = parse_id(parts[1]) if len(parts) == 3 else None
-    index = parse_int(parts[2][1:]) if case_id else None
-    unit_list = units.get(parts[2][:1], []) if case_id else []
-    if index is None or index >= len(unit_list):
-        return await query.answer(t("stale", lg))
-    if not await is_member(context, query.message.chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
-    unit = unit_list[index]
-    outcome = await c.assign_difficult(case_id, unit, user.id, user.full_name, query.message.chat_id)
-    await _answer(query, lg, outcome)
+    c, (case_id, (kind, index)) = core(context), tap.values
+    units = list(c.settings.street_chats) if kind == "s" else list(c.settings.departments)
+    if index >= len(units):
+        return await tap.query.answer(t("stale", tap.lg))
+    outcome = await c.assign_difficult(case_id, units[index], tap.user.id, tap.user.full_name, tap.chat_id)
+    await _answer(tap.query, tap.lg, outcome)
     if outcome.ok:
-        await query.edit_message_reply_markup(None)
+        await tap.query.edit_message_reply_markup(None)
+
+

@@ -6,27 +6,23 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.texts import t
-from handlers.common import core, lang
-from handlers.ids import parse_id
-from handlers.staff import ask, is_member
+from handlers.common import core
+from handlers.staff import ask
+from handlers.taps import Tap, tap
+from ui import buttons
 
 
 def verification(context):
     return context.application.bot_data["verification"]
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@tap(buttons.VERIFY, member=True)
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     """vf:CASE:1 done, vf:CASE:0 not done; both only after the member checked in on site."""
-    query, user, lg = update.callback_query, update.effective_user, lang(update, context)
-    parts = query.data.split(":")
-    case_id = parse_id(parts[1]) if len(parts) == 3 else None
-    if case_id is None or parts[2] not in ("0", "1"):
-        return await query.answer(t("stale", lg))
-    chat_id = query.message.chat_id
-    if not await is_member(context, chat_id, user.id):
-        return await query.answer(t("not_your_group", lg), show_alert=True)
+    query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
+    case_id, done = tap.values
     v = verification(context)
-    if parts[2] == "1":
+    if done:
         outcome = await v.confirm(case_id, user.id, user.full_name, chat_id)
     else:
         outcome = await v.may_verify(case_id, user.id, chat_id)

@@ -3,7 +3,8 @@ stale button, not an OverflowError from SQLite and "something went wrong"."""
 
 import logging
 
-from handlers.ids import MAX_ID, int_fields, parse_id, parse_int, round_field
+from ui import buttons
+from ui.ids import MAX_ID, parse_id, parse_int
 
 HUGE = "9" * 30
 
@@ -13,11 +14,12 @@ def test_parse_int_takes_ascii_digits_within_range_only():
     for bad in ("0", str(MAX_ID + 1), HUGE, "9" * 40, "", "-1", "+1", " 1", "1.0", "²", "٣", "1e3", None):
         assert parse_id(bad) is None, bad
     assert parse_int("0") == 0 and parse_int("1000", high=999) is None
-    assert int_fields("r:12:0", 2) == [12, 0] and int_fields(f"a:{HUGE}", 1) is None and int_fields("a:1:2", 1) is None
-    assert round_field(["v", "1", "s"], 3) == (True, None)  # a button made before rounds: none
-    assert round_field(["v", "1", "s", "2"], 3) == (True, 2)
-    assert round_field(["v", "1", "s", HUGE], 3) == (False, None)
-    assert round_field(["v", "1", "s", "2", "x"], 3) == (False, None)
+    assert buttons.ROUTE.read("r:12:0") == (12, 0) and buttons.ACCEPT.read(f"a:{HUGE}") is None
+    assert buttons.ACCEPT.read("a:1:2") is None
+    assert buttons.RATE.read("v:1:s") == (1, "satisfied", None)  # a button made before rounds: none
+    assert buttons.RATE.read("v:1:s:2") == (1, "satisfied", 2)
+    assert buttons.RATE.read(f"v:1:s:{HUGE}") is None
+    assert buttons.RATE.read("v:1:s:2:x") is None
 
 
 async def test_out_of_range_ids_in_taps_and_deep_links_are_stale_buttons(district, caplog):

@@ -22,21 +22,3 @@ def parse_int(text: str, low: int = 0, high: int = MAX_ID) -> int | None:
 def parse_id(text: str) -> int | None:
     """A row id (a case, a call, an extension): 1 … MAX_ID."""
     return parse_int(text, low=1)
-
-
-def int_fields(data: str, n: int) -> list[int] | None:
-    """The n integer fields after the prefix of callback data like `a:12` or `r:12:3`; None when forged."""
-    parts = data.split(":")[1:]
-    if len(parts) != n:
-        return None
-    values = [parse_int(p) for p in parts]
-    return None if None in values else values
-
-
-def round_field(parts: list[str], index: int) -> tuple[bool, int | None]:
-    """The round a button was made for, at parts[index] (cases/rounds.py). (ok, round): a button
-    made before buttons carried their round has none (ok, None); a malformed one is (False, None)."""
-    if len(parts) <= index:
-        return True, None
-    value = parse_int(parts[index]) if len(parts) == index + 1 else None
-    return value is not None, value

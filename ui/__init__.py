@@ -1,0 +1,1 @@
+"""Presentation below the handlers: what the user sees and taps, with no wiring and no database."""
