@@ -19,11 +19,11 @@ from sqlalchemy.orm import selectinload
 from api.errors import ApiError, bad
 from api.formats import render
 from api.media import fetch_photo
-from bot.texts import EVENTS
 from cases.channels import ChannelError, ChannelRequest
 from cases.states import DONE_STATES
 from storage.media import original_path, stripped_copy
 from storage.models import Case, Event, Photo
+from ui.texts import EVENTS
 
 BASE = "/open311/v2"
 FMT = r"{fmt:(json|xml)}"

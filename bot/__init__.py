@@ -1,4 +1,4 @@
-"""The application layer: config, wiring, texts, cards, outbox delivery, demo."""
+"""The application layer: config, wiring, cards and their delivery, the web server, reports, demo."""
 
 import os
 

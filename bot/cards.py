@@ -15,14 +15,14 @@ from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
-from bot.limits import CAPTION, TEXT, fit_fields, fit_html
-from bot.names import street_name
-from bot.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 from cases.rounds import reopen_comment
 from cases.states import LIVE_CALLS, Action, CallAction, CaseState, call_may, may, split_kind
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 from ui import buttons
+from ui.limits import CAPTION, TEXT, fit_fields, fit_html
+from ui.names import street_name
+from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 
 
 @dataclass

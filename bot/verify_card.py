@@ -7,8 +7,8 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
-from bot.texts import BUTTONS, pick, t
 from ui import buttons
+from ui.texts import BUTTONS, pick, t
 
 
 def verify_steps(renderer, chat_id: int, case) -> list:

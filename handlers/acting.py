@@ -7,11 +7,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from bot.texts import BUTTONS, mention, pick, t
 from cases import acting
 from handlers.common import core, lang
 from handlers.taps import Tap, is_member, tap
 from ui import buttons
+from ui.texts import BUTTONS, mention, pick, t
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 extension_asker = acting.extension_asker  # who asked for the extension a reply gives the reason of

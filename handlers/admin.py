@@ -7,10 +7,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
-from bot.texts import BUTTONS, pick, t
 from handlers.common import core, lang
 from handlers.taps import Tap, is_member, tap
 from ui import buttons
+from ui.texts import BUTTONS, pick, t
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 

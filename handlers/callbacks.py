@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.texts import t
 from handlers.common import core, lang
 from handlers.taps import is_member
+from ui.texts import t
 
 
 async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
-from bot.texts import BUTTONS, pick, t
 from cases.checkin import live_verdict, refusal
 from geo.distance import distance_m
 from handlers.common import core, lang, store_photo
 from handlers.taps import is_member
 from storage.media import MediaError
 from ui.ids import parse_id
+from ui.texts import BUTTONS, pick, t
 
 LINKS = {"ci": "call", "cs": "street", "cv": "verify"}
 

@@ -14,9 +14,6 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot.limits import chunks
-from bot.names import street_name
-from bot.texts import BUTTONS, EVENTS, STATES, pick, t
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from cases.withdrawal import Withdrawal
 from geo.exif import gps_from_exif
@@ -26,6 +23,9 @@ from handlers.owed import OWED
 from handlers.taps import Tap, tap
 from storage.media import MediaError
 from ui import buttons
+from ui.limits import chunks
+from ui.names import street_name
+from ui.texts import BUTTONS, EVENTS, STATES, pick, t
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff")
 

@@ -6,9 +6,9 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.texts import lang_of
 from bot.uploads import receive_photo
 from storage.media import StoredImage
+from ui.texts import lang_of
 
 
 def core(context: ContextTypes.DEFAULT_TYPE):

@@ -14,11 +14,11 @@ from functools import cache
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.texts import TEXTS
 from cases.copies import CardCopies, Copy
 from handlers.common import core
 from ui.buttons import ANSWER, CARD_BUTTONS
 from ui.ids import parse_id
+from ui.texts import TEXTS
 
 TITLES = {"card_title": "street", "card_title_reopened": "street", "routing_title": "routing",
           "routing_title_returned": "routing", "call_title": "call", "tracking_title": "track"}

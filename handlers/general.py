@@ -8,9 +8,9 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.texts import t
 from handlers.common import core, lang
 from ui.ids import parse_id
+from ui.texts import t
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.texts import BUTTONS, mention, pick, t
 from cases.channels import ChannelIntake
 from cases.policy import parse_due
 from cases.rounds import moved_on
@@ -17,6 +16,7 @@ from handlers.common import core, edit_unless_same, lang, store_photo
 from handlers.taps import Tap, tap
 from storage.media import MediaError
 from ui import buttons
+from ui.texts import BUTTONS, mention, pick, t
 
 
 async def ask(query, context, kind: str, target_id: int, text: str, data: dict | None = None) -> None:

@@ -9,9 +9,9 @@ from telegram.ext import ContextTypes
 
 from assessment.period import parse_period
 from bot.reports.deliver import post, produce, readers
-from bot.texts import t
 from handlers.common import config, core, lang
 from storage.models import Deadline
+from ui.texts import t
 
 
 def may_read(update: Update, cfg) -> bool:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from telegram import CallbackQuery, Update, User
 from telegram.constants import ChatMemberStatus
 
-from bot.texts import t
 from handlers.common import lang
 from ui.buttons import ALL, Button
+from ui.texts import t
 
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
           ChatMemberStatus.RESTRICTED}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.texts import t
 from handlers.common import core
 from handlers.staff import ask
 from handlers.taps import Tap, tap
 from ui import buttons
+from ui.texts import t
 
 
 def verification(context):

@@ -16,7 +16,7 @@ FILE_MODE, DIR_MODE = 0o640, 0o750  # originals carry GPS: no access for other u
 
 
 class MediaError(Exception):
-    """`key` names the reply text the citizen gets (see bot/texts.py)."""
+    """`key` names the reply text the citizen gets (see ui/texts.py)."""
 
     def __init__(self, key: str, **args):
         super().__init__(key)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 import json
 
-from bot.texts import lang_of
 from emulator.scenario import District
+from ui.texts import lang_of
 
 
 def test_lang_of_knows_only_zh_and_en():

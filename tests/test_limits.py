@@ -4,11 +4,11 @@ import re
 
 from sqlalchemy import select
 
-from bot.limits import CAPTION, chunks, fit_fields, fit_html, visible_len
 from emulator.html import parse_html
 from emulator.images import jpeg
 from storage.models import Outbox
 from tests.test_disposal import STREET, answers
+from ui.limits import CAPTION, chunks, fit_fields, fit_html, visible_len
 
 NOTE = "井" * 470 + "<b>&amp;" + "x" * 2  # 480 characters as typed, with HTML-looking text
 RESOLUTION = "补" * 590 + "<i>ok</i>"  # 600 characters as typed

@@ -221,8 +221,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 }
 
-# issue 11 (security): its texts live in bot/texts_security.py
-from bot import texts_security  # noqa: E402
+# issue 11 (security): its texts live in ui/texts_security.py
+from ui import texts_security  # noqa: E402
 
 TEXTS.update(texts_security.TEXTS)
 

@@ -1,4 +1,4 @@
-"""Texts of issue 11 (binding, unbinding, revoking, taking a case over), merged into bot/texts.py's tables."""
+"""Texts of issue 11 (binding, unbinding, revoking, taking a case over), merged into ui/texts.py's tables."""
 
 TEXTS = {
     "bad_code": ("绑定码无效、已使用或已过期。", "That code is unknown, used or expired."),
