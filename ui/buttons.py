@@ -30,26 +30,27 @@ class Field:
     name: str
     parse: Callable[[str], object | None]  # the stored text to a value; None: not valid
     show: Callable[[object], str] = str
+    widest: object = None  # the value that takes the most room (tests check 64 bytes with it)
 
 
 def id_(name: str) -> Field:
     """A row id: 1 … MAX_ID."""
-    return Field(name, parse_id)
+    return Field(name, parse_id, widest=MAX_ID)
 
 
 def number(name: str, high: int = MAX_ID) -> Field:
-    return Field(name, lambda s: parse_int(s, high=high))
+    return Field(name, lambda s: parse_int(s, high=high), widest=high)
 
 
 def code(name: str, codes: dict[str, object]) -> Field:
     """One of a few short codes, read as its value (e.g. {'g': 'good'})."""
     shows = {v: k for k, v in codes.items()}
-    return Field(name, codes.get, lambda v: shows[v])
+    return Field(name, codes.get, lambda v: shows[v], widest=codes[max(codes, key=len)])
 
 
 def key(name: str) -> Field:
     """A config key (a category's): letters, digits, underscore."""
-    return Field(name, lambda s: s if _KEY.fullmatch(s) else None)
+    return Field(name, lambda s: s if _KEY.fullmatch(s) else None, widest="k" * 40)
 
 
 def unit(name: str) -> Field:
@@ -57,7 +58,7 @@ def unit(name: str) -> Field:
     def parse(s: str):
         index = parse_int(s[1:], high=999) if s[:1] in ("s", "d") else None
         return None if index is None else (s[0], index)
-    return Field(name, parse, lambda v: f"{v[0]}{v[1]}")
+    return Field(name, parse, lambda v: f"{v[0]}{v[1]}", widest=("d", 999))
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,14 @@ class Button:
     fields: tuple[Field, ...] = ()
     optional: int = 0  # how many trailing fields older buttons may lack
     card: str | None = None  # the card kind this button is on, its first field the card's id (handlers/copies)
+    label: tuple[str, str] | None = None  # (zh, en) words on the button, for one declared with its words
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "names", tuple(f.name for f in self.fields))
+
+    def caption(self, lang: str) -> str:
+        return self.label[1 if lang == "en" else 0]
 
     @property
     def pattern(self) -> str:
