@@ -215,7 +215,11 @@ class Renderer:
             from bot.verify_card import verify_steps
             return verify_steps(self, row.chat_id, case)
         if kind == "receipt":
-            return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, row.payload["lang"])))]
+            lang = row.payload["lang"]
+            withdraw = InlineKeyboardMarkup([[InlineKeyboardButton(
+                buttons.WITHDRAW.caption(lang), callback_data=buttons.WITHDRAW.data(case.id))]]) \
+                if may(Action.WITHDRAW, case.state) else None
+            return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, lang), withdraw))]
         if kind == "notice":
             lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
             if "what" in args:  # a deadline's kind, in words

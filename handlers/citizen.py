@@ -291,6 +291,19 @@ async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
     await drop_buttons(update.callback_query)
 
 
+@tap(buttons.WITHDRAW)
+async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+    """The receipt's button: the same as /withdraw NUMBER, for the case the receipt is about."""
+    c, case = core(context), await core(context).load_case(tap.values[0])
+    if case is None or case.reporter_id != tap.user.id:
+        return await tap.query.answer(t("stale", tap.lg))
+    done = await Withdrawal(c.db, c.clock, c.settings, c.outbox_written).withdraw(
+        case.number, tap.user.id, tap.chat_id)
+    await tap.query.answer(t(done.key, tap.lg, number=done.number), show_alert=True)
+    if done.key in ("withdrawn", "withdraw_too_late"):  # either way the button has done its work
+        await drop_buttons(tap.query)
+
+
 async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/withdraw NUMBER: the reporter pulls back a report no street has accepted yet."""
     lg, c = lang(update, context), core(context)

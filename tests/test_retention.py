@@ -171,3 +171,38 @@ async def test_a_citizen_withdraws_a_report_no_street_has_accepted(district):
     await d.wait_button(chat, "办结")
     await d.text(user, f"/withdraw {number}")
     assert await d.wait_text(user.id, "无法撤回")
+
+
+async def test_the_receipts_button_withdraws_until_a_street_accepts(district):
+    d, emu = district, district.emu
+    user = d.citizen(8508)
+    lat, lon = d.core.streets.representative_point(STREET)
+    receipt = await d.report(user, jpeg(label="button"), lat, lon)
+    number = re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
+    chat = d.street_chat(STREET)
+    card = await d.wait_button(chat, "接单")
+    other = d.citizen(8509)  # someone else's tap with the same data changes nothing
+    forged = await emu.tap(other, other.id, receipt["message_id"], receipt["reply_markup"]["inline_keyboard"][0][0]
+                           ["callback_data"])
+    await emu.wait_for(lambda: forged in emu.callback_answers)
+    assert emu.callback_answers[forged]["text"] == "这个按钮已失效。"
+    await d.tap_last(user, user.id, "撤回此件")
+    await d.outbox_settled()
+    assert not emu.message(user.id, receipt["message_id"]).get("reply_markup"), "the button has done its work"
+    shown = emu.message(chat, card["message_id"])
+    assert "报告人已撤回" in shown["caption"] and not shown.get("reply_markup")
+    async with d.core.sessions() as s:
+        assert (await s.scalar(select(Case).where(Case.number == number))).state == "withdrawn"
+    # accepted first: the button says it is too late, and goes
+    receipt = await d.report(user, jpeg(label="accepted"), lat, lon)
+    await d.wait_button(chat, "接单")
+    await d.tap_last(d.handler_of(STREET), chat, "接单")
+    await d.wait_button(chat, "办结")
+    query = await d.tap_last(user, user.id, "撤回此件")
+    await emu.wait_for(lambda: query in emu.callback_answers)
+    assert "无法撤回" in emu.callback_answers[query]["text"]
+    await emu.wait_for(lambda: not emu.message(user.id, receipt["message_id"]).get("reply_markup"))
+    # in English
+    en = d.citizen(8510, lang="en")
+    receipt = await d.report(en, jpeg(label="english"), lat, lon, category="Damaged road")
+    assert receipt["reply_markup"]["inline_keyboard"][0][0]["text"] == "Withdraw it"

@@ -120,6 +120,7 @@ EDIT = Button("e")
 EDIT_PART = Button("e", (code("part", {p: p for p in ("photos", "place", "details")}),))
 CANCEL = Button("x")
 RATE = Button("v", (id_("case"), code("rating", RATINGS), ROUND), optional=1)
+WITHDRAW = Button("w", (id_("case"),), label=("撤回此件", "Withdraw it"))  # on the receipt, until a street accepts
 SKIP_COMMENT = Button("k")
 
 # ---- a street's group: the street card ------------------------------------------------------------------
