@@ -156,7 +156,7 @@ class Simulator:
 
     def _staff(self, department: str) -> tuple[int, str, int | None]:
         k = self.rng.randrange(2)
-        zh, _en, chat = self.s.departments[department]
+        zh, chat = self.s.department_name(department), self.s.department_chat(department)
         return 30_000_000 + zlib.crc32(f"{department}{k}".encode()) % 1_000_000, f"{zh}队员{k + 1}", chat
 
     async def answer(self, call_id: int) -> None:
@@ -185,7 +185,7 @@ class Simulator:
             if call.status == "declined":
                 continue
             await self.core.rate_department(call.id, chat, uid, self._pick(self.mix.street_ratings))
-            dept_chat = self.s.departments[call.department][2]
+            dept_chat = self.s.department_chat(call.department)
             await self.core.rate_call(call.id, dept_chat, uid, self._pick(self.mix.department_ratings))
         rating = self._pick(self.mix.ratings)
         if rating != "none":

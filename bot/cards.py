@@ -484,7 +484,7 @@ class Renderer:
         units = [(name, buttons.ASSIGN.data(case.id, ("s", i)))
                  for i, name in enumerate(self.core.settings.street_chats)]
         units += [(zh, buttons.ASSIGN.data(case.id, ("d", i)))
-                  for i, (zh, _en, _c) in enumerate(self.core.settings.departments.values())]
+                  for i, zh in enumerate(d.zh for d in self.core.settings.departments.values())]
         tiles = [InlineKeyboardButton(name, callback_data=data) for name, data in units]
         keyboard = InlineKeyboardMarkup([tiles[i:i + 3] for i in range(0, len(tiles), 3)])
         return await self.send_text(chat_id, text, keyboard)

@@ -33,14 +33,13 @@ class BindingMixin(CoreBase):
         if kind == "street" and target in self.settings.street_chats:
             self.settings.street_chats[target] = chat_id
         elif kind == "department" and target in self.settings.departments:
-            zh, en, _old = self.settings.departments[target]
-            self.settings.departments[target] = (zh, en, chat_id)
+            self.settings.departments[target] = self.settings.departments[target]._replace(chat=chat_id)
         elif kind == "grid" and target in self.settings.grid_chats:
             self.settings.grid_chats[target] = chat_id
 
     def bound_chat(self, kind: str, target: str) -> int | None:
         if kind == "department":
-            return self.settings.departments.get(target, (None, None, None))[2]
+            return self.settings.department_chat(target)
         return {"street": self.settings.street_chats, "grid": self.settings.grid_chats}.get(kind, {}).get(target)
 
     def unit_name(self, kind: str, target: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from cases import Core
-from cases.core import Settings
+from cases.core import Department, Settings
 from cases.policy import parse_duration
 from cases.rota import Duty, Rota
 from cases.workdays import WorkCalendar
@@ -26,7 +26,7 @@ def settings_from(cfg, tag_secret: bytes = b"frontline") -> Settings:
         command_chat=cfg.command_center.chat_id, tz=cfg.tz, calendar=calendar, case_prefix=cfg.case_prefix,
         draft_ttl=parse_duration(cfg.intake.draft_ttl).as_timedelta(),
         max_photos=cfg.intake.max_photos, max_cases_per_hour=cfg.intake.max_cases_per_hour,
-        departments={d.key: (d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
+        departments={d.key: Department(d.zh, d.en, d.chat_id) for d in cfg.departments}, group_lang=cfg.language,
         trackers={d.key: d.tracked_by for d in cfg.departments if d.tracked_by},
         grid_chats={g.name: g.chat_id for g in cfg.grids},
         grid_workers={w: g.name for g in cfg.grids for w in g.workers},

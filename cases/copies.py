@@ -76,7 +76,7 @@ class CardCopies:
         for call in calls:  # its buttons name the call; a card without buttons, the newest of this group's
             if found.target_id not in (None, call.id):
                 continue
-            chat = self.settings.departments.get(call.department, (0, 0, None))[2] if found.kind == "call" \
+            chat = self.settings.department_chat(call.department) if found.kind == "call" \
                 else self.settings.tracker_chat(call.department)
             if chat == chat_id:
                 return f"{found.kind}{call.id}", call.id

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from hashlib import sha256
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,12 @@ from cases.workdays import WorkCalendar
 from storage.models import Deadline, Event
 
 TAG_HEX, OLD_TAG_HEX = 12, 6  # reporter tags: 48 bits now, 24 bits in cases stored before
+
+
+class Department(NamedTuple):
+    zh: str
+    en: str
+    chat: int | None  # its group; None until /bind
 
 
 @dataclass
@@ -33,7 +40,7 @@ class Settings:
     service_radius_m: float = 20_000  # farther than this from every street: not our district
     tag_secret: bytes = b"frontline"
     street_names_en: dict[str, str] = field(default_factory=dict)
-    departments: dict[str, tuple[str, str, int | None]] = field(default_factory=dict)  # key -> zh, en, chat
+    departments: dict[str, Department] = field(default_factory=dict)  # by key, in config order
     checkin_radius_m: float = 200.0
     call_answer: timedelta = timedelta(minutes=10)
     rating_timeout: timedelta = timedelta(days=3)
@@ -66,9 +73,18 @@ class Settings:
             return self.grid_chats.get(case.grid)
         return self.street_chats.get(case.street) if case.street else None
 
+    def department_chat(self, key: str) -> int | None:
+        """A department's group (None: unknown, or not bound yet)."""
+        dept = self.departments.get(key)
+        return dept.chat if dept else None
+
+    def department_name(self, key: str) -> str:
+        dept = self.departments.get(key)
+        return dept.zh if dept else key
+
     def tracker_chat(self, department: str) -> int | None:
         tracker = self.trackers.get(department)
-        return self.departments[tracker][2] if tracker in self.departments else None
+        return self.department_chat(tracker) if tracker else None
 
 
 class CoreBase:

@@ -85,7 +85,7 @@ class DeadlineMixin(CoreBase):
         what, call_id = split_kind(d.kind)
         if call_id is not None:
             call = session.get(Call, call_id)
-            zh, _en, chat = self.settings.departments.get(call.department, (call.department, "", None))
+            zh, chat = self.settings.department_name(call.department), self.settings.department_chat(call.department)
             return zh, chat, None, what
         chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
         if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it

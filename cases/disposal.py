@@ -85,7 +85,7 @@ class DisposalMixin(CoreBase):
                             created_at=now)
                 session.add(call)
                 session.flush()
-                dept_chat = self.settings.departments[key][2]
+                dept_chat = self.settings.department_chat(key)
                 answer, checkin = self._call_deadlines(call.id)
                 self.open_deadline(session, case_id, answer, now, now + self.settings.call_answer)
                 self.open_deadline(session, case_id, checkin, now, checkin_due)
@@ -107,8 +107,7 @@ class DisposalMixin(CoreBase):
         call = session.get(Call, call_id)
         if call is None:
             return None, None, Outcome(False, "stale")
-        dept = self.settings.departments.get(call.department)
-        if dept is None or dept[2] != chat_id:
+        if self.settings.department_chat(call.department) != chat_id:  # an unknown department has no group
             return None, None, Outcome(False, "not_your_group")
         if not call_may(action, call.status):
             return None, None, Outcome(False, "call_" + call.status)
@@ -166,7 +165,7 @@ class DisposalMixin(CoreBase):
             meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
                        department=call.department, distance_m=round(metres, 1), **(evidence or {}))
-            dept_chat = self.settings.departments[call.department][2]
+            dept_chat = self.settings.department_chat(call.department)
             if dept_chat:
                 enqueue(session, now, dept_chat, "refresh_call", case.id, call_id=call_id)
             args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name,
@@ -273,7 +272,7 @@ class DisposalMixin(CoreBase):
         for call in calls:  # mutual rating (双向评价): each side rates the other, per call
             if owner:
                 enqueue(session, now, owner, "rate_department", case.id, call_id=call.id, round=this_round)
-            dept_chat = self.settings.departments[call.department][2]
+            dept_chat = self.settings.department_chat(call.department)
             if dept_chat:
                 enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id, round=this_round)
 
@@ -392,7 +391,7 @@ class DisposalMixin(CoreBase):
                 return Outcome(False, "stale")
             case = session.get(Case, call.case_id)
             owner = self.settings.owner_chat(case) if by_street else \
-                self.settings.departments[call.department][2]
+                self.settings.department_chat(call.department)
             if owner != chat_id:
                 return Outcome(False, "not_your_group", case)
             if moved_on(case, round_):
@@ -415,7 +414,7 @@ class DisposalMixin(CoreBase):
             return await session.get(Call, call_id)
 
     def dept_name(self, key: str) -> str:
-        return self.settings.departments[key][0] if key in self.settings.departments else key
+        return self.settings.department_name(key)
 
     def settings_lang(self) -> str:
         return self.settings.group_lang

@@ -35,8 +35,7 @@ class EscalationMixin(CoreBase):
         def tx(session: Session) -> Outcome:
             if target == "call":
                 call = session.get(Call, target_id)
-                dept = self.settings.departments.get(call.department) if call else None
-                if dept is None or dept[2] != chat_id:
+                if call is None or self.settings.department_chat(call.department) != chat_id:
                     return Outcome(False, "not_your_group")
                 case, kind = session.get(Case, call.case_id), call_deadline(DeadlineKind.CHECKIN, call.id)
             else:
@@ -205,8 +204,8 @@ class EscalationMixin(CoreBase):
                                    now + self.settings.call_answer)
                 self.open_deadline(session, case_id, call_deadline(DeadlineKind.CHECKIN, call.id), now,
                                    call.checkin_due)
-                if self.settings.departments[unit][2]:
-                    enqueue(session, now, self.settings.departments[unit][2], "call_card", case_id, call_id=call.id)
+                if dept_chat := self.settings.department_chat(unit):
+                    enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
             else:
                 return Outcome(False, "stale", case)
             self.trace(session, case_id, now, "assigned", "duty_leader", user_id, chat_id, unit=unit, by=user_name,
@@ -225,4 +224,4 @@ class EscalationMixin(CoreBase):
                                                                        Event.kind == "assigned")))
 
     def _unit_name(self, unit: str) -> str:
-        return self.settings.departments[unit][0] if unit in self.settings.departments else unit
+        return self.settings.department_name(unit)

@@ -50,7 +50,7 @@ class StatsMixin(CoreBase):
                 what, call_id = split_kind(deadline.kind)
                 if call_id is not None:
                     call = await session.get(Call, call_id)
-                    unit = self.settings.departments.get(call.department, (call.department,))[0]
+                    unit = self.settings.department_name(call.department)
                 out.overdue[unit] += 1
                 out.overdue_cases.append((case.number, unit, str(what)))
         return out

@@ -27,8 +27,7 @@ def _group_of(context, what: str, case, call) -> int | None:
     """The group whose members may check in for this target."""
     c = core(context)
     if what == "call":
-        dept = c.settings.departments.get(call.department) if call else None
-        return dept[2] if dept else None
+        return c.settings.department_chat(call.department) if call else None
     if what == "verify":
         return context.application.bot_data["verification"].chat_for(case)
     return c.settings.owner_chat(case)

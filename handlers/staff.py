@@ -129,7 +129,7 @@ def departments_in(c, mask: int) -> list[str]:
 def department_names(c) -> list[str]:
     """The departments' names in the groups' language, in config order (bit i of a picker's mask)."""
     en = c.settings.group_lang == "en"
-    return [en_name if en else zh for zh, en_name, _chat in c.settings.departments.values()]
+    return [d.en if en else d.zh for d in c.settings.departments.values()]
 
 
 def picker_pages(c) -> int:
@@ -218,7 +218,7 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
         return await _answer(query, lg, await c.answer_call(tap.values[0], user.id, user.full_name, chat_id))
     call = await c.load_call(tap.values[0])  # not ours: ask why, then decline (on the reply)
     case = await c.load_case(call.case_id) if call else None
-    if case is None or c.settings.departments.get(call.department, (0, 0, None))[2] != chat_id:
+    if case is None or c.settings.department_chat(call.department) != chat_id:
         return await query.answer(t("stale", lg))
     if not call_may(CallAction.DECLINE, call.status):
         return await query.answer(t("call_" + call.status, lg))
