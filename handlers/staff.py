@@ -15,7 +15,7 @@ from handlers import acting
 from handlers.common import core, edit_unless_same, lang, store_photo
 from handlers.taps import Tap, tap
 from storage.media import MediaError
-from ui import buttons
+from ui import buttons, picker
 from ui.texts import BUTTONS, mention, pick, t
 
 
@@ -57,7 +57,7 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
     elif prompt.kind == "decline":
         outcome = await c.decline_call(prompt.target_id, user.id, user.full_name, msg.chat_id, msg.text)
     else:
-        keys = departments_in(c, prompt.data["mask"])
+        keys = picker.departments_in(c.settings, prompt.data["mask"])
         outcome = await c.call_departments(prompt.target_id, keys, due, user.id, user.full_name, msg.chat_id,
                                            prompt.data.get("place"))
     await msg.reply_text(t(outcome.key, lg))
@@ -84,7 +84,6 @@ async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap)
 
 
 # ---- after acceptance: resolve, call, not ours (street group) --------------------------------------
-PAGE_SIZE = 10  # departments on one page of the picker
 
 
 async def _answer(query, lg: str, outcome) -> None:
@@ -112,70 +111,19 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, t
     if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.CALL, case.state):
         return await query.answer(t("stale", lg))
     await query.answer()
-    text = picker_text(c, case.number, mask, page)
-    keyboard = department_keyboard(c, case_id, mask, page, onsite_due(c, case))
+    text = picker.text(c.settings, case.number, mask, page)
+    keyboard = picker.keyboard(c.settings, case_id, mask, page, onsite_due(c, case))
     if tap.button is buttons.PICK:  # a toggle or another page on the selection message: edit it in place
         await edit_unless_same(query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard))
     else:  # a reply with a location to this picker sets another meeting place
-        picker = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
-        await c.save_prompt(chat_id, picker.message_id, "pick", case_id, tap.user.id)
-
-
-def departments_in(c, mask: int) -> list[str]:
-    """The department keys a picker's bit mask selects (bit i: the i-th department in the config)."""
-    return [k for i, k in enumerate(c.settings.departments) if mask >> i & 1]
-
-
-def department_names(c) -> list[str]:
-    """The departments' names in the groups' language, in config order (bit i of a picker's mask)."""
-    en = c.settings.group_lang == "en"
-    return [d.en if en else d.zh for d in c.settings.departments.values()]
-
-
-def picker_pages(c) -> int:
-    return max(1, -(-len(c.settings.departments) // PAGE_SIZE))
-
-
-def picker_text(c, number: str, mask: int, page: int = 0) -> str:
-    """The picker's question, its page, and what is chosen so far (also on other pages)."""
-    lg = c.settings.group_lang
-    lines = [t("pick_departments", lg, number=number)]
-    pages = picker_pages(c)
-    if pages > 1:
-        lines.append(t("picker_page", lg, page=min(page, pages - 1) + 1, pages=pages))
-    chosen = [name for i, name in enumerate(department_names(c)) if mask >> i & 1]
-    if chosen:
-        lines.append(t("picked", lg, names=("、" if lg != "en" else ", ").join(chosen)))
-    return "\n".join(lines)
+        asked = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
+        await c.save_prompt(chat_id, asked.message_id, "pick", case_id, tap.user.id)
 
 
 def onsite_due(c, case):
     """The case's own on-site deadline (limits.checkin), while open and ahead: the call's natural time."""
     due = next((d.due_at for d in case.deadlines if d.kind == "checkin" and d.status == "open"), None)
     return due if due and due > c.now() else None
-
-
-def department_keyboard(c, case_id: int, mask: int, page: int = 0, onsite=None) -> InlineKeyboardMarkup:
-    """PAGE_SIZE departments a page, two a row (Gulou has 96); the selection is kept across pages."""
-    lg = c.settings.group_lang
-    names = department_names(c)
-    pages = picker_pages(c)
-    page = min(page, pages - 1)
-    tiles = [InlineKeyboardButton(f"{'☑️' if mask >> i & 1 else '⬜'} {names[i]}",
-                                    callback_data=buttons.PICK.data(case_id, mask ^ (1 << i), page))
-               for i in range(page * PAGE_SIZE, min(len(names), (page + 1) * PAGE_SIZE))]
-    rows = [tiles[i:i + 2] for i in range(0, len(tiles), 2)]
-    if pages > 1:  # both ways round: the last page's ▶ leads to the first
-        rows.append([InlineKeyboardButton(pick(BUTTONS["prev_page"], lg),
-                                          callback_data=buttons.PICK.data(case_id, mask, (page - 1) % pages)),
-                     InlineKeyboardButton(pick(BUTTONS["next_page"], lg),
-                                          callback_data=buttons.PICK.data(case_id, mask, (page + 1) % pages))])
-    times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg),
-                                  callback_data=buttons.CALL_BY.data(case_id, mask, buttons.CALL_TIMES[code]))
-             for code in ("30", "60", "120", "am", "typed")]
-    first = [[InlineKeyboardButton(t("t_onsite", lg, time=onsite.astimezone(c.settings.tz).strftime("%H:%M")),
-                                   callback_data=buttons.CALL_BY.data(case_id, mask, "cd"))]] if onsite else []
-    return InlineKeyboardMarkup([*rows, *first, times[:2], times[2:4], times[4:]])
 
 
 @tap(buttons.CALL_BY, member=True)
@@ -185,11 +133,11 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
     case_id, mask, when = tap.values
     if not await acting.allowed(update, context, await c.load_case(case_id)):
         return
-    keys = departments_in(c, mask)
+    keys = picker.departments_in(c.settings, mask)
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)
-    picker = await c.prompt_at(chat_id, query.message.message_id)
-    place = picker.data.get("place") if picker and picker.kind == "pick" else None
+    asked = await c.prompt_at(chat_id, query.message.message_id)
+    place = asked.data.get("place") if asked and asked.kind == "pick" else None
     if when == "typed":
         return await ask(query, context, "time", case_id, t("ask_time", c.settings.group_lang),
                          {"mask": mask, "place": place})
