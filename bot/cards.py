@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest
 
 from cases.rounds import reopen_comment
-from cases.states import LIVE_CALLS, Action, CallAction, CaseState, call_may, may, split_kind
+from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may, split_kind
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 from ui import buttons
@@ -388,7 +388,7 @@ class Renderer:
         if call.status not in LIVE_CALLS:  # declined or on site: nothing left to tap
             return None
         row = []
-        if call_may(CallAction.ANSWER, call.status):
+        if may(CallAction.ANSWER, call.status):
             row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=buttons.ANSWER.data(call.id)))
         row.append(InlineKeyboardButton(pick(BUTTONS["checkin"], lang),
                                         url=f"https://t.me/{self.bot.username}?start=ci{call.id}"))

@@ -17,10 +17,9 @@ from cases.states import (
     Action,
     CallAction,
     CallStatus,
-    call_allowed,
+    allowed,
     call_deadline,
-    call_may,
-    call_target,
+    call_deadlines,
     may,
     target,
 )
@@ -49,10 +48,6 @@ class DisposalMixin(CoreBase):
                          status: str = "met") -> None:
         session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.kind.in_(kinds),
                                                Deadline.status == "open").values(status=status, closed_at=now))
-
-    @staticmethod
-    def _call_deadlines(call_id: int) -> tuple[str, str]:
-        return call_deadline(Kind.ANSWER, call_id), call_deadline(Kind.CHECKIN, call_id)
 
     async def _write(self, tx) -> Outcome:
         outcome = await self.db.write(tx)
@@ -86,7 +81,7 @@ class DisposalMixin(CoreBase):
                 session.add(call)
                 session.flush()
                 dept_chat = self.settings.department_chat(key)
-                answer, checkin = self._call_deadlines(call.id)
+                answer, checkin = call_deadlines(call.id)
                 self.open_deadline(session, case_id, answer, now, now + self.settings.call_answer)
                 self.open_deadline(session, case_id, checkin, now, checkin_due)
                 if dept_chat:
@@ -109,7 +104,7 @@ class DisposalMixin(CoreBase):
             return None, None, Outcome(False, "stale")
         if self.settings.department_chat(call.department) != chat_id:  # an unknown department has no group
             return None, None, Outcome(False, "not_your_group")
-        if not call_may(action, call.status):
+        if not may(action, call.status):
             return None, None, Outcome(False, "call_" + call.status)
         return call, session.get(Case, call.case_id), None
 
@@ -126,8 +121,8 @@ class DisposalMixin(CoreBase):
             if refused:
                 return refused
             won = session.execute(update(Call).where(
-                Call.id == call_id, Call.status.in_(call_allowed(CallAction.ANSWER))).values(
-                status=call_target(CallAction.ANSWER), answered_by_name=user_name[:128], answered_at=now)).rowcount
+                Call.id == call_id, Call.status.in_(allowed(CallAction.ANSWER))).values(
+                status=target(CallAction.ANSWER), answered_by_name=user_name[:128], answered_at=now)).rowcount
             if not won:
                 return Outcome(False, "call_answered", case)
             self._close_deadlines(session, case.id, (call_deadline(Kind.ANSWER, call_id),), now)
@@ -148,7 +143,7 @@ class DisposalMixin(CoreBase):
             call = session.get(Call, call_id)
             if call is None:
                 return Outcome(False, "stale")
-            if not call_may(CallAction.CHECK_IN, call.status):
+            if not may(CallAction.CHECK_IN, call.status):
                 return Outcome(False, "call_" + call.status)
             metres = distance_m(lat, lon, call.lat, call.lon)
             case = session.get(Case, call.case_id)
@@ -157,10 +152,10 @@ class DisposalMixin(CoreBase):
                            department=call.department, distance_m=round(metres))
                 return Outcome(False, "too_far", case, metres)
             session.execute(update(Call).where(Call.id == call_id).values(
-                status=call_target(CallAction.CHECK_IN), checked_in_by_name=user_name[:128], checked_in_at=now,
+                status=target(CallAction.CHECK_IN), checked_in_by_name=user_name[:128], checked_in_at=now,
                 checkin_distance_m=round(metres, 1), answered_at=call.answered_at or now,
                 answered_by_name=call.answered_by_name or user_name[:128]))
-            self._close_deadlines(session, case.id, self._call_deadlines(call_id), now)
+            self._close_deadlines(session, case.id, call_deadlines(call_id), now)
             # the first one on site, of anyone working the case, meets the case's on-site deadline too
             meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
@@ -186,8 +181,8 @@ class DisposalMixin(CoreBase):
             call, case, refused = self._dept_call(session, call_id, chat_id, CallAction.DECLINE)
             if refused:
                 return refused
-            call.status, call.decline_reason = call_target(CallAction.DECLINE), reason.strip()[:250] or "not ours"
-            self._close_deadlines(session, case.id, self._call_deadlines(call_id), now, DS.CANCELLED)
+            call.status, call.decline_reason = target(CallAction.DECLINE), reason.strip()[:250] or "not ours"
+            self._close_deadlines(session, case.id, call_deadlines(call_id), now, DS.CANCELLED)
             self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department,
                        reason=call.decline_reason)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
 from cases.rounds import moved_on
-from cases.states import Action, DeadlineKind, call_deadline, may, split_kind, target
+from cases.states import Action, DeadlineKind, call_deadline, call_deadlines, may, split_kind, target
 from storage.models import Call, Case, Deadline, Event, Extension
 from storage.outbox import enqueue
 
@@ -200,10 +200,9 @@ class EscalationMixin(CoreBase):
                             created_at=now)
                 session.add(call)
                 session.flush()
-                self.open_deadline(session, case_id, call_deadline(DeadlineKind.ANSWER, call.id), now,
-                                   now + self.settings.call_answer)
-                self.open_deadline(session, case_id, call_deadline(DeadlineKind.CHECKIN, call.id), now,
-                                   call.checkin_due)
+                answer, checkin = call_deadlines(call.id)
+                self.open_deadline(session, case_id, answer, now, now + self.settings.call_answer)
+                self.open_deadline(session, case_id, checkin, now, call.checkin_due)
                 if dept_chat := self.settings.department_chat(unit):
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
             else:

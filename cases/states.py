@@ -47,11 +47,11 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Transition:
-    allowed: frozenset[CaseState]
-    to: CaseState | None  # None: the state does not change
+    allowed: frozenset  # of CaseState, or of CallStatus for a call's action
+    to: CaseState | CallStatus | None  # None: the state does not change
 
 
-def _t(allowed: tuple[CaseState, ...], to: CaseState | None) -> Transition:
+def _t(allowed: tuple, to) -> Transition:
     return Transition(frozenset(allowed), to)
 
 
@@ -74,29 +74,8 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.LATE_RATING: _t((S.CLOSED,), S.RESOLVED),
 }
 
-OPEN_STATES = frozenset({S.UNROUTED, S.ROUTED, S.ACCEPTED})  # someone still has work to do
 DONE_STATES = frozenset({S.RESOLVED, S.CLOSED})  # the problem was solved (Open311's "closed")
 # VERIFYING is neither: the street is done, the verifier is not; WITHDRAWN is neither either.
-
-
-def allowed(action: Action) -> tuple[str, ...]:
-    """The states `action` may start from, for a `WHERE state IN (...)` (sorted: stable SQL)."""
-    return tuple(sorted(TRANSITIONS[action].allowed))
-
-
-def may(action: Action, state: str | None) -> bool:
-    return state in TRANSITIONS[action].allowed
-
-
-def target(action: Action) -> CaseState:
-    to = TRANSITIONS[action].to
-    if to is None:
-        raise ValueError(f"{action} keeps the state")
-    return to
-
-
-def is_open(state: str) -> bool:
-    return state in OPEN_STATES
 
 
 class CallStatus(StrEnum):
@@ -114,27 +93,34 @@ class CallAction(StrEnum):
 
 
 C = CallStatus
-CALL_TRANSITIONS: dict[CallAction, tuple[frozenset[CallStatus], CallStatus | None]] = {
-    CallAction.ANSWER: (frozenset({C.PENDING}), C.ANSWERED),
-    CallAction.CHECK_IN: (frozenset({C.PENDING, C.ANSWERED}), C.CHECKED_IN),
-    CallAction.DECLINE: (frozenset({C.PENDING, C.ANSWERED}), C.DECLINED),
-    CallAction.NOTE: (frozenset({C.PENDING, C.ANSWERED, C.CHECKED_IN}), None),
+CALL_TRANSITIONS: dict[CallAction, Transition] = {
+    CallAction.ANSWER: _t((C.PENDING,), C.ANSWERED),
+    CallAction.CHECK_IN: _t((C.PENDING, C.ANSWERED), C.CHECKED_IN),
+    CallAction.DECLINE: _t((C.PENDING, C.ANSWERED), C.DECLINED),
+    CallAction.NOTE: _t((C.PENDING, C.ANSWERED, C.CHECKED_IN), None),
 }
-LIVE_CALLS = CALL_TRANSITIONS[CallAction.DECLINE][0]  # a call still waiting for its department
+LIVE_CALLS = CALL_TRANSITIONS[CallAction.DECLINE].allowed  # a call still waiting for its department
 
 
-def call_allowed(action: CallAction) -> tuple[str, ...]:
-    return tuple(sorted(CALL_TRANSITIONS[action][0]))
+def _rule(action: Action | CallAction) -> Transition:
+    # By type, not by value: Action.CHECK_IN and CallAction.CHECK_IN are the same string.
+    return CALL_TRANSITIONS[action] if isinstance(action, CallAction) else TRANSITIONS[action]
 
 
-def call_may(action: CallAction, status: str | None) -> bool:
-    return status in CALL_TRANSITIONS[action][0]
+def allowed(action: Action | CallAction) -> tuple[str, ...]:
+    """The states (of a case, or of a call) `action` may start from, for a `WHERE … IN (...)` (sorted:
+    stable SQL)."""
+    return tuple(sorted(_rule(action).allowed))
 
 
-def call_target(action: CallAction) -> CallStatus:
-    to = CALL_TRANSITIONS[action][1]
+def may(action: Action | CallAction, state: str | None) -> bool:
+    return state in _rule(action).allowed
+
+
+def target(action: Action | CallAction) -> CaseState | CallStatus:
+    to = _rule(action).to
     if to is None:
-        raise ValueError(f"{action} keeps the status")
+        raise ValueError(f"{action} keeps the state")
     return to
 
 
@@ -162,6 +148,11 @@ def call_deadline(kind: DeadlineKind, call_id: int) -> str:
     """The stored kind of a call's deadline: `answer:17`."""
     assert kind in PER_CALL
     return f"{kind}:{call_id}"
+
+
+def call_deadlines(call_id: int) -> tuple[str, str]:
+    """Both deadlines every call has: (answer, check in on site)."""
+    return call_deadline(DeadlineKind.ANSWER, call_id), call_deadline(DeadlineKind.CHECKIN, call_id)
 
 
 def split_kind(stored: str) -> tuple[DeadlineKind, int | None]:

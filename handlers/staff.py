@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from cases.channels import ChannelIntake
 from cases.policy import parse_due
 from cases.rounds import moved_on
-from cases.states import Action, CallAction, call_may, may
+from cases.states import Action, CallAction, may
 from handlers import acting
 from handlers.common import core, edit_unless_same, lang, store_photo
 from handlers.taps import Tap, tap
@@ -168,7 +168,7 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
     case = await c.load_case(call.case_id) if call else None
     if case is None or c.settings.department_chat(call.department) != chat_id:
         return await query.answer(t("stale", lg))
-    if not call_may(CallAction.DECLINE, call.status):
+    if not may(CallAction.DECLINE, call.status):
         return await query.answer(t("call_" + call.status, lg))
     await ask(query, context, "decline", call.id, t("ask_decline", c.settings.group_lang, number=case.number))
 
