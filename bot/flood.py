@@ -51,11 +51,11 @@ class FloodRetry(BaseRateLimiter[int]):
         pass
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        if endpoint != "answerCallbackQuery":
-            return await self._send(callback, args, kwargs, endpoint, data)
         try:
             return await self._send(callback, args, kwargs, endpoint, data)
         except TelegramError as exc:
+            if endpoint != "answerCallbackQuery":
+                raise
             log.warning("answerCallbackQuery not given (%s): the tap is handled all the same", exc.message)
             return True
 
