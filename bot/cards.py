@@ -20,6 +20,7 @@ from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may, split_k
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 from ui import buttons
+from ui.keys import key
 from ui.limits import CAPTION, TEXT, fit_fields, fit_html
 from ui.names import street_name
 from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
@@ -135,17 +136,15 @@ class Renderer:
 
     def card_keyboard(self, case: Case, kind: str) -> InlineKeyboardMarkup | None:
         lang = self.lang
-        def tap(word: str, button, *values) -> InlineKeyboardButton:
-            return InlineKeyboardButton(pick(BUTTONS[word], lang), callback_data=button.data(*values))
         if kind == "street" and may(Action.ACCEPT, case.state):
             return InlineKeyboardMarkup([[InlineKeyboardButton(
                 f"✋ {pick(BUTTONS['accept'], lang)}", callback_data=buttons.ACCEPT.data(case.id))]])
         if kind == "street" and may(Action.RESOLVE, case.state):
             return InlineKeyboardMarkup([
-                [tap("resolve", buttons.RESOLVE_HOW, case.id, case.reopen_count),
-                 tap("call", buttons.CALL, case.id, 0, 0)],
-                [tap("extend", buttons.EXTEND_CASE, case.id), tap("difficult", buttons.DIFFICULT, case.id),
-                 tap("not_ours", buttons.NOT_OURS, case.id)],
+                [key("resolve", lang, buttons.RESOLVE_HOW, case.id, case.reopen_count),
+                 key("call", lang, buttons.CALL, case.id, 0, 0)],
+                [key("extend", lang, buttons.EXTEND_CASE, case.id), key("difficult", lang, buttons.DIFFICULT, case.id),
+                 key("not_ours", lang, buttons.NOT_OURS, case.id)],
                 [InlineKeyboardButton(pick(BUTTONS["on_site"], lang),  # the street's own check-in, privately
                                       url=f"https://t.me/{self.bot.username}?start=cs{case.id}")]])
         if kind == "routing" and may(Action.ROUTE, case.state):
@@ -196,8 +195,7 @@ class Renderer:
             call = await self.core.load_call(row.payload["call_id"])
             text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
                      reason=call.decline_reason or "—")
-            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["dispute"], self.lang),
-                                                                   callback_data=buttons.DISPUTE.data(call.id))]])
+            keyboard = InlineKeyboardMarkup([[key("dispute", self.lang, buttons.DISPUTE, call.id)]])
             return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
         if kind == "extension_request":
             return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"],
@@ -389,11 +387,11 @@ class Renderer:
             return None
         row = []
         if may(CallAction.ANSWER, call.status):
-            row.append(InlineKeyboardButton(pick(BUTTONS["answer"], lang), callback_data=buttons.ANSWER.data(call.id)))
+            row.append(key("answer", lang, buttons.ANSWER, call.id))
         row.append(InlineKeyboardButton(pick(BUTTONS["checkin"], lang),
                                         url=f"https://t.me/{self.bot.username}?start=ci{call.id}"))
-        more = [InlineKeyboardButton(pick(BUTTONS["extend"], lang), callback_data=buttons.EXTEND_CALL.data(call.id)),
-                InlineKeyboardButton(pick(BUTTONS["decline"], lang), callback_data=buttons.DECLINE.data(call.id))]
+        more = [key("extend", lang, buttons.EXTEND_CALL, call.id),
+                key("decline", lang, buttons.DECLINE, call.id)]
         return InlineKeyboardMarkup([row, more])
 
     def call_steps(self, chat_id: int, case: Case, call, tracking: bool = False) -> list[Step]:
@@ -443,8 +441,7 @@ class Renderer:
 
         async def ask():
             keys = ("satisfied", "mostly", "unsatisfied")
-            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS[k], lang),
-                                                                   callback_data=buttons.RATE.data(case.id, k, round_))
+            keyboard = InlineKeyboardMarkup([[key(k, lang, buttons.RATE, case.id, k, round_)
                                                               for k in keys]])
             text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
             msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
@@ -473,8 +470,8 @@ class Renderer:
         text = t("ext_request", lang, number=case.number, who=ext.requested_by_name, what=what,
                  old=self.local(deadline.due_at), new=self.local(ext.new_due), reason=ext.reason or "")
         keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton(pick(BUTTONS["approve"], lang), callback_data=buttons.APPROVE.data(ext.id, round_)),
-            InlineKeyboardButton(pick(BUTTONS["refuse"], lang), callback_data=buttons.REFUSE.data(ext.id, round_))]])
+            key("approve", lang, buttons.APPROVE, ext.id, round_),
+            key("refuse", lang, buttons.REFUSE, ext.id, round_)]])
         return await self.send_text(chat_id, text, keyboard)
 
     async def difficult_card(self, chat_id: int, case: Case, reason: str) -> list[int]:

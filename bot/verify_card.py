@@ -8,6 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
 from ui import buttons
+from ui.keys import key
 from ui.texts import BUTTONS, pick, t
 
 
@@ -30,9 +31,8 @@ def verify_steps(renderer, chat_id: int, case) -> list:
         keyboard = InlineKeyboardMarkup([
             [InlineKeyboardButton(pick(BUTTONS["verify_on_site"], lang),
                                   url=f"https://t.me/{renderer.bot.username}?start=cv{case.id}")],
-            [InlineKeyboardButton(pick(BUTTONS["verify_done"], lang), callback_data=buttons.VERIFY.data(case.id, True)),
-             InlineKeyboardButton(pick(BUTTONS["verify_not_done"], lang),
-                                  callback_data=buttons.VERIFY.data(case.id, False))]])
+            [key("verify_done", lang, buttons.VERIFY, case.id, True),
+             key("verify_not_done", lang, buttons.VERIFY, case.id, False)]])
         msg = await renderer.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
         await renderer.save_card(case.id, "verify", chat_id, msg.message_id, caption=False)
         return [msg.message_id]

@@ -3,7 +3,7 @@ member is offered an explicit "接手 / Take over"."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
@@ -11,7 +11,8 @@ from cases import acting
 from handlers.common import core, lang
 from handlers.taps import Tap, is_member, tap
 from ui import buttons
-from ui.texts import BUTTONS, mention, pick, t
+from ui.keys import key
+from ui.texts import mention, t
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 extension_asker = acting.extension_asker  # who asked for the extension a reply gives the reason of
@@ -32,8 +33,7 @@ async def allowed(update: Update, context, case) -> bool:
     lg, group_lg = lang(update, context), core(context).settings.group_lang
     if update.callback_query:
         await update.callback_query.answer(t("handler_only", lg, name=case.handler_name or ""), show_alert=True)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["take_over"], group_lg),
-                                                           callback_data=buttons.TAKE_OVER.data(case.id, user.id))]])
+    keyboard = InlineKeyboardMarkup([[key("take_over", group_lg, buttons.TAKE_OVER, case.id, user.id)]])
     await context.bot.send_message(chat_id, t("offer_take_over", group_lg, user=mention(user.id, user.full_name),
                                               number=case.number, name=case.handler_name or ""),
                                    parse_mode="HTML", reply_markup=keyboard)

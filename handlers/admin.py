@@ -3,14 +3,15 @@ the command centre, /unbind and /revoke in the command centre."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
 from handlers.common import core, lang
 from handlers.taps import Tap, is_member, tap
 from ui import buttons
-from ui.texts import BUTTONS, pick, t
+from ui.keys import key
+from ui.texts import t
 
 ADMINS = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 
@@ -45,8 +46,8 @@ async def ask_command_centre(context, request_id: int, name: str, old: int | Non
     c = core(context)
     lg = c.settings.group_lang
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(pick(BUTTONS["rebind_yes"], lg), callback_data=buttons.REBIND.data(request_id, True)),
-        InlineKeyboardButton(pick(BUTTONS["rebind_no"], lg), callback_data=buttons.REBIND.data(request_id, False))]])
+        key("rebind_yes", lg, buttons.REBIND, request_id, True),
+        key("rebind_no", lg, buttons.REBIND, request_id, False)]])
     text = t("rebind_request", lg, name=name, old=old or "—", title=chat.title or "", chat=chat.id,
              user=f"{user.full_name} ({user.id})")
     await context.bot.send_message(c.settings.command_chat, text, parse_mode="HTML", reply_markup=keyboard)

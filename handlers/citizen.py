@@ -23,6 +23,7 @@ from handlers.owed import OWED
 from handlers.taps import Tap, tap
 from storage.media import MediaError
 from ui import buttons
+from ui.keys import key
 from ui.limits import chunks
 from ui.names import street_name
 from ui.texts import BUTTONS, EVENTS, STATES, pick, t
@@ -46,17 +47,15 @@ async def prompt(update: Update, view: DraftView, context, note: str | None = No
         place = view.data["exif_place"]
         text = t("ask_exif", lg, lat=place["lat"], lon=place["lon"])
         markup = InlineKeyboardMarkup([[
-            InlineKeyboardButton(pick(BUTTONS["yes"], lg), callback_data=buttons.EXIF.data(True)),
-            InlineKeyboardButton(pick(BUTTONS["no"], lg), callback_data=buttons.EXIF.data(False))]])
+            key("yes", lg, buttons.EXIF, True),
+            key("no", lg, buttons.EXIF, False)]])
     elif view.step == CATEGORY:
         cats = list(core(context).settings.categories.values())
         tiles = [InlineKeyboardButton(c.name(lg), callback_data=buttons.CATEGORY.data(c.key)) for c in cats]
         rows = [tiles[i:i + 2] for i in range(0, len(tiles), 2)]
-        markup = InlineKeyboardMarkup([*rows, [InlineKeyboardButton(pick(BUTTONS["cancel"], lg),
-                                                                   callback_data=buttons.CANCEL.data())]])
+        markup = InlineKeyboardMarkup([*rows, [key("cancel", lg, buttons.CANCEL)]])
     elif view.step == DESCRIPTION:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg),
-                                                             callback_data=buttons.SKIP_NOTE.data(True))]])
+        markup = InlineKeyboardMarkup([[key("skip", lg, buttons.SKIP_NOTE, True)]])
     elif view.step == CONFIRM:
         text, markup = summary(view, context), confirm_keyboard(lg)
     if note:
@@ -76,10 +75,8 @@ def summary(view: DraftView, context) -> str:
 
 
 def confirm_keyboard(lg: str) -> InlineKeyboardMarkup:
-    def button(word: str, which) -> InlineKeyboardButton:
-        return InlineKeyboardButton(pick(BUTTONS[word], lg), callback_data=which.data())
-    return InlineKeyboardMarkup([[button("confirm", buttons.CONFIRM)],
-                                 [button("edit", buttons.EDIT), button("cancel", buttons.CANCEL)]])
+    return InlineKeyboardMarkup([[key("confirm", lg, buttons.CONFIRM)],
+                                 [key("edit", lg, buttons.EDIT), key("cancel", lg, buttons.CANCEL)]])
 
 
 async def refuse(update: Update, lg: str, error) -> None:
@@ -193,7 +190,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -
         elif button is buttons.EDIT:
             await query.answer()
             parts = ("photos", "place", "details")
-            rows = [[InlineKeyboardButton(pick(BUTTONS["edit_" + p], lg), callback_data=buttons.EDIT_PART.data(p))]
+            rows = [[key("edit_" + p, lg, buttons.EDIT_PART, p)]
                     for p in parts]
             await edit_unless_same(query.edit_message_reply_markup(InlineKeyboardMarkup(rows)))
             return
@@ -274,8 +271,7 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
     await query.answer(t(outcome.key, lg), show_alert=outcome.key == "old_round")
     if outcome.ok:
         await drop_buttons(query)
-        skip = InlineKeyboardMarkup([[InlineKeyboardButton(pick(BUTTONS["skip"], lg),
-                                                           callback_data=buttons.SKIP_COMMENT.data())]])
+        skip = InlineKeyboardMarkup([[key("skip", lg, buttons.SKIP_COMMENT)]])
         asked = await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
         # the next text, if any, is the comment (the question is stored: a restart does not lose it)
         await core(context).save_prompt(asked.chat_id, asked.message_id, "comment", case_id, user.id)

@@ -16,6 +16,7 @@ from handlers.common import core, edit_unless_same, lang, store_photo
 from handlers.taps import Tap, tap
 from storage.media import MediaError
 from ui import buttons, picker
+from ui.keys import key
 from ui.texts import BUTTONS, mention, pick, t
 
 
@@ -249,8 +250,7 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
         return
     await query.answer()
     times = ("1h", "4h", "1wd")
-    rows = [[InlineKeyboardButton(pick(BUTTONS["e" + opt], c.settings.group_lang),
-                                  callback_data=buttons.EXTEND_BY_HOW_MUCH.data(target, target_id, opt))
+    rows = [[key("e" + opt, c.settings.group_lang, buttons.EXTEND_BY_HOW_MUCH, target, target_id, opt)
              for opt in times]]
     case = await c.load_case(target_id) if target == "case" else None
     if case and any(d.kind == "checkin" and d.status == "open" for d in case.deadlines):

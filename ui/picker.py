@@ -11,7 +11,8 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from ui import buttons
-from ui.texts import BUTTONS, pick, t
+from ui.keys import key
+from ui.texts import t
 
 PAGE_SIZE = 10  # departments on one page
 
@@ -53,12 +54,9 @@ def keyboard(settings, case_id: int, mask: int, page: int = 0, onsite: datetime 
              for i in range(page * PAGE_SIZE, min(len(names), (page + 1) * PAGE_SIZE))]
     rows = [tiles[i:i + 2] for i in range(0, len(tiles), 2)]
     if n > 1:  # both ways round: the last page's ▶ leads to the first
-        rows.append([InlineKeyboardButton(pick(BUTTONS["prev_page"], lg),
-                                          callback_data=buttons.PICK.data(case_id, mask, (page - 1) % n)),
-                     InlineKeyboardButton(pick(BUTTONS["next_page"], lg),
-                                          callback_data=buttons.PICK.data(case_id, mask, (page + 1) % n))])
-    times = [InlineKeyboardButton(pick(BUTTONS["t" + code], lg),
-                                  callback_data=buttons.CALL_BY.data(case_id, mask, buttons.CALL_TIMES[code]))
+        rows.append([key("prev_page", lg, buttons.PICK, case_id, mask, (page - 1) % n),
+                     key("next_page", lg, buttons.PICK, case_id, mask, (page + 1) % n)])
+    times = [key("t" + code, lg, buttons.CALL_BY, case_id, mask, buttons.CALL_TIMES[code])
              for code in ("30", "60", "120", "am", "typed")]
     first = [[InlineKeyboardButton(t("t_onsite", lg, time=onsite.astimezone(settings.tz).strftime("%H:%M")),
                                    callback_data=buttons.CALL_BY.data(case_id, mask, "cd"))]] if onsite else []
