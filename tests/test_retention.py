@@ -144,14 +144,18 @@ async def test_media_files_are_not_readable_by_others(district):
     assert mode(d.cfg.media.dir) & 0o007 == 0
 
 
+async def reported(d, user, label: str):
+    """A report from `user` in STREET: its receipt, its number and the street's card (waiting to be accepted)."""
+    lat, lon = d.core.streets.representative_point(STREET)
+    receipt = await d.report(user, jpeg(label=label), lat, lon)
+    number = re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
+    return receipt, number, await d.wait_button(d.street_chat(STREET), "接单")
+
+
 async def test_a_citizen_withdraws_a_report_no_street_has_accepted(district):
     d, emu = district, district.emu
-    user = d.citizen(8506)
-    lat, lon = d.core.streets.representative_point(STREET)
-    receipt = await d.report(user, jpeg(label="withdraw"), lat, lon)
-    number = re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
-    chat = d.street_chat(STREET)
-    card = await d.wait_button(chat, "接单")
+    user, chat = d.citizen(8506), d.street_chat(STREET)
+    receipt, number, card = await reported(d, user, "withdraw")
     await d.text(d.citizen(8507), f"/withdraw {number}")  # not theirs: as if unknown
     assert await d.wait_text(8507, "没有找到")
     await d.text(user, f"/withdraw {number}")
@@ -164,9 +168,7 @@ async def test_a_citizen_withdraws_a_report_no_street_has_accepted(district):
         assert case.state == "withdrawn" and case.closed_at
         assert await s.scalar(select(Event).where(Event.kind == "withdrawn", Event.actor_id == user.id))
     # once a street has accepted, it is too late
-    receipt = await d.report(user, jpeg(label="second"), lat, lon)
-    number = re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
-    await d.wait_button(chat, "接单")
+    receipt, number, _ = await reported(d, user, "second")
     await d.tap_last(d.handler_of(STREET), chat, "接单")
     await d.wait_button(chat, "办结")
     await d.text(user, f"/withdraw {number}")
@@ -175,27 +177,23 @@ async def test_a_citizen_withdraws_a_report_no_street_has_accepted(district):
 
 async def test_the_receipts_button_withdraws_until_a_street_accepts(district):
     d, emu = district, district.emu
-    user = d.citizen(8508)
-    lat, lon = d.core.streets.representative_point(STREET)
-    receipt = await d.report(user, jpeg(label="button"), lat, lon)
-    number = re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
-    chat = d.street_chat(STREET)
-    card = await d.wait_button(chat, "接单")
+    user, chat = d.citizen(8508), d.street_chat(STREET)
+    receipt, number, card = await reported(d, user, "button")
     other = d.citizen(8509)  # someone else's tap with the same data changes nothing
     forged = await emu.tap(other, other.id, receipt["message_id"], receipt["reply_markup"]["inline_keyboard"][0][0]
                            ["callback_data"])
     await emu.wait_for(lambda: forged in emu.callback_answers)
     assert emu.callback_answers[forged]["text"] == "这个按钮已失效。"
     await d.tap_last(user, user.id, "撤回此件")
+    # the button has done its work (dropped after the answer: the outbox may settle before it)
+    await emu.wait_for(lambda: not emu.message(user.id, receipt["message_id"]).get("reply_markup"))
     await d.outbox_settled()
-    assert not emu.message(user.id, receipt["message_id"]).get("reply_markup"), "the button has done its work"
     shown = emu.message(chat, card["message_id"])
     assert "报告人已撤回" in shown["caption"] and not shown.get("reply_markup")
     async with d.core.sessions() as s:
         assert (await s.scalar(select(Case).where(Case.number == number))).state == "withdrawn"
     # accepted first: the button says it is too late, and goes
-    receipt = await d.report(user, jpeg(label="accepted"), lat, lon)
-    await d.wait_button(chat, "接单")
+    receipt, number, _ = await reported(d, user, "accepted")
     await d.tap_last(d.handler_of(STREET), chat, "接单")
     await d.wait_button(chat, "办结")
     query = await d.tap_last(user, user.id, "撤回此件")
@@ -204,5 +202,6 @@ async def test_the_receipts_button_withdraws_until_a_street_accepts(district):
     await emu.wait_for(lambda: not emu.message(user.id, receipt["message_id"]).get("reply_markup"))
     # in English
     en = d.citizen(8510, lang="en")
-    receipt = await d.report(en, jpeg(label="english"), lat, lon, category="Damaged road")
+    receipt = await d.report(en, jpeg(label="english"), *d.core.streets.representative_point(STREET),
+                             category="Damaged road")
     assert receipt["reply_markup"]["inline_keyboard"][0][0]["text"] == "Withdraw it"
