@@ -7,11 +7,11 @@ never as 0 % or 100 %).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, local
+from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, localizer, unit_of
 
 # Which deadline kinds feed which on-time rate.
 ON_TIME = {"respond": "respond", "answer": "answer", "checkin": "onsite", "checkin_call": "onsite",
@@ -71,14 +71,28 @@ class Tally:
         if c.accepted:
             self.minutes["respond"].append((c.accepted - c.created).total_seconds() / 60)
 
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts (cases alike are tallied once, then merged into each unit they count for)."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, int):
+                setattr(self, f.name, mine + theirs)
+            elif isinstance(mine, Counter):
+                mine.update(theirs)
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            else:  # minutes: what -> list
+                for what, values in theirs.items():
+                    mine[what].extend(values)
+
     def add_deadline(self, d: DeadlineRow) -> None:
         if d.on_time is None:
             return
         kind = ON_TIME.get(d.kind)
         if kind:
-            self.judged[kind] += 1
-            self.on_time[kind] += d.on_time
-        self.overdue += not d.on_time
+            self.judged[kind] += d.n
+            self.on_time[kind] += d.n * d.on_time
+        self.overdue += d.n * (not d.on_time)
 
     def add_call(self, call: CallRow, rated_by_street: bool = True, rated_by_dept: bool = True) -> None:
         self.calls += 1
@@ -168,44 +182,41 @@ def assess(trace: Trace, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
         return persons[key]
 
     cases = {c.id: c for c in trace.cases}
+    alike: dict[tuple, Tally] = defaultdict(Tally)  # cases tallied once per (street, grid, handler), then merged
+    day = localizer(tz, min(cases.values(), key=lambda c: c.created).created,
+                    max(cases.values(), key=lambda c: c.created).created) if cases else None
     for c in trace.cases:
-        ext = c.id in trace.extended
-        for tally in (district, streets[c.unit], grids[c.grid] if c.grid else None,
-                      person(c.handler, "handler", c.unit).tally if c.handler else None):
-            if tally is not None:
-                tally.add_case(c, ext)
-        by_day[local(c.created, tz).date()][c.outcome] += 1
+        alike[(c.unit, c.grid, c.handler)].add_case(c, c.id in trace.extended)
+        by_day[day(c.created).date()][c.outcome] += 1
         category_street[(c.category, c.unit)] += 1
         places[c.grid or c.reported_by_grid or c.place or f"{c.lat:.3f},{c.lon:.3f}"] += 1
 
-    calls = {call.id: call for call in trace.calls}
-    levels: dict[int, int] = Counter()
-    verdicts: dict[tuple[int, str], bool | None] = {}
+    for (unit, grid, handler), t in alike.items():
+        for tally in (district, streets[unit], grids[grid] if grid else None,
+                      person(handler, "handler", unit).tally if handler else None):
+            if tally is not None:
+                tally.merge(t)
+
     for d in trace.deadlines:
-        c = cases[d.case_id]
         district.add_deadline(d)
-        if d.call_id is not None:
-            call = calls.get(d.call_id)
-            unit = dept_names.get(call.department, call.department) if call else "?"
-            if call:
-                departments[call.department].add_deadline(d)
-                levels[d.call_id] = max(levels[d.call_id], d.level)
-                verdicts[(d.call_id, d.kind)] = d.on_time
-                who = call.answered_by if d.kind == "answer" else call.checked_in_by
-                if who:
-                    person(who, "answered" if d.kind == "answer" else "checked_in", unit).tally.add_deadline(d)
+        if d.for_call:
+            unit = dept_names.get(d.department, d.department) if d.department else "?"
+            if d.department:
+                departments[d.department].add_deadline(d)
+                if d.who:
+                    person(d.who, "answered" if d.kind == "answer" else "checked_in", unit).tally.add_deadline(d)
         else:
-            unit = c.unit
-            streets[c.unit].add_deadline(d)
-            if c.grid:
-                grids[c.grid].add_deadline(d)
-            if c.handler:
-                person(c.handler, "handler", c.unit).tally.add_deadline(d)
+            unit = unit_of(d.street)
+            streets[unit].add_deadline(d)
+            if d.grid:
+                grids[d.grid].add_deadline(d)
+            if d.handler:
+                person(d.handler, "handler", unit).tally.add_deadline(d)
         for level, role in ((2, "deputy"), (3, "chief")):  # the chain: whose desk the lapse reached
             if d.level >= level and (who := chains.get(unit, {}).get(role)):
                 p = person(who[0], role, unit)
-                p.reached += 1
-                p.reached_met += d.status == "met"
+                p.reached += d.n
+                p.reached_met += d.n * (d.status == "met")
 
     assessments = []
     for call in trace.calls:
@@ -217,7 +228,7 @@ def assess(trace: Trace, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
             person(call.answered_by, "answered", dept_names.get(call.department, call.department)).tally.calls += 1
         assessments.append(CallAssessment(
             call.id, c.number, c.unit, dept_names.get(call.department, call.department), call.status,
-            verdicts.get((call.id, "answer")), verdicts.get((call.id, "checkin_call")), call.street_rating,
-            call.department_rating, levels.get(call.id, 0), call.answered_by, call.checked_in_by))
+            call.answered_on_time, call.on_site_on_time, call.street_rating, call.department_rating, call.level,
+            call.answered_by, call.checked_in_by))
     return Assessment(district, dict(streets), dict(departments), dict(grids), list(persons.values()), assessments,
                       dict(by_day), category_street, places, trace)

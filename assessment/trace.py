@@ -7,8 +7,10 @@ this in a separate process, never on its event loop. Times are stored as naive U
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -30,6 +32,26 @@ def local(value: datetime | None, tz) -> datetime | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz).replace(tzinfo=None)
+
+
+def localizer(tz, start: datetime, end: datetime) -> Callable[[datetime], datetime]:
+    """local() for trace times between start and end, made cheap for a report's hundreds of thousands of
+    times: when the zone keeps one offset over the span (China has since 1991) a time is shifted by it;
+    a span with a change of offset (summer time) converts each time by the zone's rules."""
+    start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, end))  # trace times: naive UTC
+    step, at, offsets = timedelta(hours=6), start, set()
+    while at <= end + step:  # offsets change for months, never for less than a day: 6-hourly samples see it
+        offsets.add(at.astimezone(tz).utcoffset())
+        at += step
+    if len(offsets) == 1:
+        shift = offsets.pop()
+        return lambda value: value + shift
+    return lambda value: local(value, tz)
+
+
+def unit_of(street: str | None) -> str:
+    """The unit a case counts for: its street, or the command centre while no street has it."""
+    return street or "指挥中心"
 
 
 @dataclass(slots=True)
@@ -55,7 +77,7 @@ class CaseRow:
 
     @property
     def unit(self) -> str:
-        return self.street or "指挥中心"
+        return unit_of(self.street)
 
     @property
     def last_rating(self) -> str | None:
@@ -87,16 +109,26 @@ class CallRow:
     checked_in_by: str | None
     street_rating: str | None
     department_rating: str | None
+    answered_on_time: bool | None = None  # its answer deadline's verdict (the latest, if extended)
+    on_site_on_time: bool | None = None  # its on-site deadline's verdict
+    level: int = 0  # the highest escalation level its deadlines reached
 
 
 @dataclass(slots=True)
 class DeadlineRow:
-    case_id: int
-    kind: str  # respond | assign | checkin | resolve | answer | checkin_call
-    call_id: int | None
+    """Deadlines alike in everything a tally reads, counted (`n`): a month's 280,000 deadlines are a few
+    hundred of these, grouped by the database (docs/BENCHMARKS.md)."""
+    kind: str  # respond | assign | checkin | resolve | verify | answer | checkin_call
     status: str
     level: int
     on_time: bool | None  # None: not judged (cancelled, or open and not yet due); see judge()
+    street: str | None  # the case's street, grid cell and handler
+    grid: str | None
+    handler: str | None
+    for_call: bool  # a call's deadline (answer, checkin_call): counted for its department, not the street
+    department: str | None  # the call's department (None: the call is gone)
+    who: str | None  # the call's staff who answered (answer) or checked in (checkin_call)
+    n: int = 1
 
 
 def judge(status: str, due: datetime, closed: datetime | None, now: datetime) -> bool | None:
@@ -121,6 +153,12 @@ _CASES = ("SELECT id, number, street, grid, category, state, created_at, accepte
           "rating, reopen_count, difficult, lat, lon, handler_name, place_title, reported_by_grid FROM cases "
           "WHERE created_at >= :a AND created_at < :b ORDER BY id")
 _IN = "IN (SELECT id FROM cases WHERE created_at >= :a AND created_at < :b)"
+# The period's deadlines, driven from its cases (the created_at index, then each case's deadlines), each
+# judged as of :now: judge() in SQL, over the stored times, which sort as time does.
+_DEADLINES = ("SELECT d.id, d.case_id, d.kind, d.status, COALESCE(d.level, 0), CASE WHEN d.status = 'met' THEN "
+              "(CASE WHEN d.closed_at <= d.due_at THEN 1 ELSE 0 END) WHEN d.status = 'lapsed' OR (d.status = 'open' "
+              "AND d.due_at < :now) THEN 0 END FROM cases c JOIN deadlines d ON d.case_id = c.id "
+              "WHERE c.created_at >= :a AND c.created_at < :b AND d.kind != 'rating'")
 
 
 def _rows(conn, sql: str, params: dict) -> list[tuple]:
@@ -129,6 +167,31 @@ def _rows(conn, sql: str, params: dict) -> list[tuple]:
     if conn.dialect.name == "sqlite" and raw is not None:
         return raw.execute(sql, params).fetchall()
     return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def _grouped(rows, cases: dict[int, CaseRow], calls: dict[int, CallRow]) -> list[DeadlineRow]:
+    """Deadlines counted by what a tally reads (grouped here: SQLite's GROUP BY over ten columns took
+    longer than reading the rows), and each call's verdicts and highest level set on the call."""
+    groups, latest = Counter(), {}
+    for deadline_id, case_id, kind, status, level, on_time in rows:
+        c, on_time = cases[case_id], None if on_time is None else bool(on_time)
+        what, _, call_id = kind.partition(":")  # 'answer:17': the answer deadline of call 17
+        if not call_id:
+            groups[(what, status, level, on_time, c.street, c.grid, c.handler, False, None, None)] += 1
+            continue
+        call, what = calls.get(int(call_id)), "answer" if what == "answer" else "checkin_call"
+        who = call and (call.answered_by if what == "answer" else call.checked_in_by)
+        groups[(what, status, level, on_time, c.street, c.grid, c.handler, True, call and call.department, who)] += 1
+        if call is None:
+            continue
+        call.level = max(call.level, level)
+        if deadline_id > latest.get((call.id, what), 0):  # an extended deadline's verdict is its latest
+            latest[(call.id, what)] = deadline_id
+            if what == "answer":
+                call.answered_on_time = on_time
+            else:
+                call.on_site_on_time = on_time
+    return [DeadlineRow(*key, n) for key, n in groups.items()]
 
 
 def load(conn, start: datetime, end: datetime, now: datetime) -> Trace:
@@ -142,19 +205,7 @@ def load(conn, start: datetime, end: datetime, now: datetime) -> Trace:
                             "SELECT id, case_id, department, status, created_at, answered_at, checked_in_at, "
                             "answered_by_name, checked_in_by_name, street_rating, department_rating FROM calls "
                             f"WHERE case_id {_IN}", p)]
-    deadlines = []
-    kinds = {}
-    for case_id, kind, status, level, on_time in _rows(conn, (
-            "SELECT case_id, kind, status, level, CASE WHEN status = 'met' THEN "
-            "(CASE WHEN closed_at <= due_at THEN 1 ELSE 0 END) "
-            "WHEN status = 'lapsed' OR (status = 'open' AND due_at < :now) THEN 0 END FROM deadlines "
-            f"WHERE kind != 'rating' AND case_id {_IN}"), p):
-        if kind not in kinds:
-            what, _, call = kind.partition(":")
-            kinds[kind] = (("answer" if what == "answer" else "checkin_call"), int(call)) if call else (kind, None)
-        what, call_id = kinds[kind]
-        deadlines.append(DeadlineRow(case_id, what, call_id, status, level or 0,
-                                     None if on_time is None else bool(on_time)))
+    deadlines = _grouped(_rows(conn, _DEADLINES, p), {c.id: c for c in cases}, {call.id: call for call in calls})
     extended = {r[0] for r in _rows(
         conn, f"SELECT DISTINCT case_id FROM extensions WHERE status = 'approved' AND case_id {_IN}", p)}
     return Trace(cases, calls, deadlines, extended)

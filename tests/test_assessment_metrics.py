@@ -1,16 +1,20 @@
-"""监督考核 metrics on hand-built traces: every figure checked against a count done by hand."""
+"""监督考核 metrics on hand-built traces, stored and read back as a report reads them: every figure checked
+against a count done by hand."""
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine, insert
 
 from assessment.league import league, score
 from assessment.metrics import _quantile, assess
 from assessment.period import parse_period
 from assessment.recurring import repeated_places, rising, top_category
-from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, judge
+from assessment.trace import CallRow, CaseRow, Trace, load
+from storage.db import migrate, sync_url
+from storage.models import Call, Case, Deadline, Extension
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Fuzhou
@@ -26,11 +30,51 @@ def case(i, street="鼓东街道", state="closed", rating="satisfied", reopens=0
 
 
 def deadline(case_id, kind, due_min, closed_min=None, status="met", level=0, call_id=None):
-    on_time = judge(status, T0 + due_min * M, T0 + closed_min * M if closed_min else None, NOW)
-    return DeadlineRow(case_id, kind, call_id, status, level, on_time)
+    """A deadline row as stored: a call's are 'answer:ID' and 'checkin:ID'."""
+    stored = {"answer": f"answer:{call_id}", "checkin_call": f"checkin:{call_id}"}.get(kind, kind)
+    return {"case_id": case_id, "kind": stored, "opened_at": naive(T0), "due_at": naive(T0 + due_min * M),
+            "status": status, "closed_at": naive(T0 + closed_min * M) if closed_min else None, "level": level,
+            "warned": False}
 
 
-def hand_built() -> Trace:
+def naive(t):
+    return t.astimezone(UTC).replace(tzinfo=None) if t else None  # stored as naive UTC
+
+
+def stored(url: str, cases, calls, deadlines, extended=()) -> Trace:
+    """The rows written to a migrated database and read back by load(), as a report reads them."""
+    migrate(url)
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        conn.execute(insert(Case.__table__), [
+            {"id": c.id, "number": c.number, "state": c.state, "category": c.category, "description": "",
+             "lat": c.lat, "lon": c.lon, "place_source": "location", "street": c.street, "grid": c.grid,
+             "routed_by": "polygon", "reporter_id": 1000 + c.id, "reporter_lang": "zh", "reporter_tag": "R",
+             "handler_name": c.handler, "created_at": naive(c.created), "accepted_at": naive(c.accepted),
+             "updated_at": naive(c.created), "resolved_at": naive(c.resolved), "rating": c.rating,
+             "closed_at": naive(c.closed), "reopen_count": c.reopens, "difficult": c.difficult} for c in cases])
+        conn.execute(insert(Call.__table__), [
+            {"id": k.id, "case_id": k.case_id, "department": k.department, "status": k.status, "lat": 26.08,
+             "lon": 119.30, "checkin_due": naive(k.created + 60 * M), "called_by": 1, "called_by_name": "李四",
+             "created_at": naive(k.created), "answered_at": naive(k.answered), "answered_by_name": k.answered_by,
+             "checked_in_at": naive(k.checked_in), "checked_in_by_name": k.checked_in_by,
+             "street_rating": k.street_rating, "department_rating": k.department_rating} for k in calls])
+        ids = [conn.execute(insert(Deadline.__table__).values(**d).returning(Deadline.id)).scalar()
+               for d in deadlines]
+        for case_id in extended:  # an approved extension of the case's resolve deadline
+            deadline_id = next(i for i, d in zip(ids, deadlines, strict=True)
+                               if d["case_id"] == case_id and d["kind"] == "resolve")
+            conn.execute(insert(Extension.__table__).values(
+                deadline_id=deadline_id, case_id=case_id, requested_by=1, requested_by_name="李四",
+                requested_at=naive(T0), new_due=naive(T0 + 480 * M), status="approved"))
+    with engine.connect() as conn:
+        trace = load(conn, T0 - timedelta(days=1), T0 + timedelta(days=1), NOW)
+    engine.dispose()
+    return trace
+
+
+@pytest.fixture
+def hand_built(database_url) -> Trace:
     cases = [
         case(1),  # closed satisfied
         case(2, rating="mostly", reopens=1, accepted=15),  # 基本满意 after one reopening; respond late
@@ -51,7 +95,7 @@ def hand_built() -> Trace:
     calls = [CallRow(11, 1, "city_mgmt", "checked_in", T0, T0 + 8 * M, T0 + 70 * M, "王五", "王五", "good",
                      "accurate"),
              CallRow(12, 4, "water", "pending", T0, None, None, None, None, None, "inaccurate")]
-    return Trace(cases, calls, deadlines, extended={2})
+    return stored(database_url, cases, calls, deadlines, extended={2})
 
 
 CHAINS = {"鼓东街道": {"deputy": ("分管 周", 1), "chief": ("主责 吴", 2)},
@@ -59,8 +103,8 @@ CHAINS = {"鼓东街道": {"deputy": ("分管 周", 1), "chief": ("主责 吴", 
 NAMES = {"city_mgmt": "区城管局", "water": "区水利局"}
 
 
-def test_district_rates_match_a_count_by_hand():
-    a = assess(hand_built(), TZ, NAMES, CHAINS)
+def test_district_rates_match_a_count_by_hand(hand_built):
+    a = assess(hand_built, TZ, NAMES, CHAINS)
     d = a.district
     assert (d.received, d.resolved, d.closure_rate) == (5, 3, 0.6)  # cases 1, 2, 3 closed
     # rated: 1 satisfied, 2 mostly, 4 unsatisfied (reopened); 3 closed unrated is shown apart, never satisfied
@@ -76,8 +120,8 @@ def test_district_rates_match_a_count_by_hand():
     assert d.median("arrive") == 70 and d.median("resolve") == 60
 
 
-def test_units_persons_and_one_record_per_call():
-    a = assess(hand_built(), TZ, NAMES, CHAINS)
+def test_units_persons_and_one_record_per_call(hand_built):
+    a = assess(hand_built, TZ, NAMES, CHAINS)
     assert a.streets["鼓东街道"].received == 4 and a.streets["鼓西街道"].received == 1
     assert a.streets["鼓东街道"].call_accuracy == 0.5  # the departments' verdict on the street's calls
     assert a.departments["city_mgmt"].good_rate == 1.0 and a.departments["water"].answer_on_time == 0.0
@@ -94,8 +138,8 @@ def test_units_persons_and_one_record_per_call():
     assert records[12].number == "GL-0004" and records[12].department == "区水利局"
 
 
-def test_league_weights_floors_and_change_of_rank():
-    a = assess(hand_built(), TZ, NAMES, CHAINS)
+def test_league_weights_floors_and_change_of_rank(hand_built):
+    a = assess(hand_built, TZ, NAMES, CHAINS)
     weights = {"closure_rate": 1.0, "satisfaction_rate": 1.0}
     # 鼓东: closure 3/4, satisfaction 2/3 → 70.8; 鼓西: closure 0, no ratings (left out) → 0
     assert score(a.streets["鼓东街道"], weights) == pytest.approx(70.8)

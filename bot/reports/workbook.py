@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from assessment.metrics import Tally
 from assessment.report import Report
-from assessment.trace import local
+from assessment.trace import localizer
 from bot.reports import fastsheet
 
 RATE_COLUMNS = (("received", "收件"), ("resolved", "办结"), ("closure_rate", "办结率"), ("rated", "已评价"),
@@ -39,10 +39,6 @@ def _round(v):
 
 def _header(first: list[str]) -> list[str]:
     return first + [zh for _, zh in RATE_COLUMNS] + [f"{zh}{q}(分钟)" for _, zh in TIMES for q in ("中位数", "P90")]
-
-
-def _local(r: Report, t):
-    return local(t, r.ctx.tz)
 
 
 def write(r: Report, path: Path) -> Path:
@@ -78,11 +74,14 @@ def write(r: Report, path: Path) -> Path:
         ws.append([f"重复地点 ({k.lat:.5f},{k.lon:.5f})", r.category(k.category), k.street, len(k.numbers), None,
                    " ".join(k.numbers)])
     wb.create_sheet("案件清单")  # sheet 8: written by fastsheet (large)
-    extended = r.current.trace.extended
+    extended, shift = r.current.trace.extended, localizer(r.ctx.tz, r.period.bounds(r.ctx.tz)[0], r.now)
+
+    def when(t):
+        return None if t is None else shift(t)
     cases = itertools.chain([["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间",
                               "群众评价", "重办次数", "疑难", "延期", "经办", "纬度", "经度"]], (
               [c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
-               _local(r, c.created), _local(r, c.accepted), _local(r, c.resolved), _local(r, c.closed),
+               when(c.created), when(c.accepted), when(c.resolved), when(c.closed),
                c.last_rating or c.rating, c.reopens, c.difficult, c.id in extended, c.handler, c.lat, c.lon]
               for c in r.current.trace.cases))
     wb.save(path)
