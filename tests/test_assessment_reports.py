@@ -14,6 +14,7 @@ from bot.config import load_config
 from bot.reports.cli import simulate
 from bot.reports.files import write_report
 from bot.reports.font import missing_glyphs
+from bot.reports.workbook import MAX_CELL, listed
 from tests.conftest import ROOT
 
 # Every case: garbage (respond 10 min, resolve 4 h), accepted in time, one department called, the call
@@ -86,7 +87,8 @@ def test_the_charts_are_pngs_with_chinese_that_renders(simulated, tmp_path):
 def test_the_workbook_has_a_sheet_per_table_and_the_case_list(simulated):
     _cfg, files = simulated
     wb = load_workbook(files.workbook, read_only=True)
-    assert wb.sheetnames == ["概况", "街镇排名", "部门排名", "网格排名", "个人考核", "呼叫考核", "共性问题", "案件清单"]
+    assert wb.sheetnames == ["概况", "街镇排名", "部门排名", "网格排名", "个人考核", "呼叫考核", "共性问题",
+                             "共性问题案件", "案件清单"]
     cases = list(wb["案件清单"].iter_rows(values_only=True))
     assert cases[0][:5] == ("编号", "街镇", "网格", "类别", "状态") and len(cases) == N + 1
     assert {row[3] for row in cases[1:]} == {"垃圾堆放"} and {row[4] for row in cases[1:]} == {"已办结"}
@@ -98,5 +100,16 @@ def test_the_workbook_has_a_sheet_per_table_and_the_case_list(simulated):
     assert len(calls) == N + 1 and {r[5] for r in calls[1:]} == {False} and {r[8] for r in calls[1:]} == {"accurate"}
     people = list(wb["个人考核"].iter_rows(values_only=True))
     assert {r[1] for r in people[1:]} >= {"经办", "响应人", "报到人"}
+    found = list(wb["共性问题"].iter_rows(values_only=True))[1:]
+    found_cases = list(wb["共性问题案件"].iter_rows(values_only=True))[1:]
+    assert found and len(found_cases) == sum(row[5].count("GL-") for row in found)  # every number, one a row
     league = list(wb["街镇排名"].iter_rows(values_only=True))
     assert [r[0] for r in league[1:]] == list(range(1, len(league)))
+
+
+def test_a_cell_of_case_numbers_stays_within_excels_limit():
+    numbers = [f"GL-20261001-{i:05d}" for i in range(5000)]  # a rising category of a large month
+    cell = listed(numbers)
+    assert len(cell) <= MAX_CELL and cell.endswith("（共5000件，全部见「共性问题案件」）")
+    assert cell.split(" …")[0].split(" ") == numbers[:len(cell.split(" …")[0].split(" "))]
+    assert listed(numbers[:3]) == " ".join(numbers[:3])

@@ -20,6 +20,7 @@ RATE_COLUMNS = (("received", "收件"), ("resolved", "办结"), ("closure_rate",
                 ("extended", "延期"), ("difficult", "疑难"), ("calls", "呼叫"), ("call_accuracy", "呼叫准确率"),
                 ("good_rate", "部门好评率"))
 TIMES = (("respond", "响应"), ("arrive", "到场"), ("resolve", "办结"))
+MAX_CELL = 32_767  # the most characters a cell holds in Excel
 STATES = {"reported": "待接单", "routing": "待分派", "accepted": "办理中", "resolved": "待评价", "closed": "已办结"}
 
 
@@ -31,6 +32,16 @@ def _cells(t: Tally) -> list:
     for what, _ in TIMES:
         out += [_round(t.median(what)), _round(t.p90(what))]
     return out
+
+
+def listed(numbers: list[str]) -> str:
+    """Case numbers for one cell, within Excel's 32,767 characters (a rising category in a large month has
+    thousands); the sheet 共性问题案件 lists them all."""
+    text = " ".join(numbers)
+    if len(text) <= MAX_CELL:
+        return text
+    note = f" …（共{len(numbers)}件，全部见「共性问题案件」）"
+    return text[:MAX_CELL - len(note)].rsplit(" ", 1)[0] + note
 
 
 def _round(v):
@@ -66,14 +77,17 @@ def write(r: Report, path: Path) -> Path:
               for a in r.current.calls))
     ws = wb.create_sheet("共性问题")
     ws.append(["类型", "类别", "街镇", "本期", "上期", "案件编号"])
-    for x in r.rising:
-        ws.append(["上升类别", r.category(x.category), None, x.now, x.before, " ".join(x.numbers)])
-    for street, (cat, numbers) in r.top_category.items():
-        ws.append(["街镇最多类别", r.category(cat), street, len(numbers), None, " ".join(numbers)])
-    for k in r.clusters:
-        ws.append([f"重复地点 ({k.lat:.5f},{k.lon:.5f})", r.category(k.category), k.street, len(k.numbers), None,
-                   " ".join(k.numbers)])
-    wb.create_sheet("案件清单")  # sheet 8: written by fastsheet (large)
+    found = [("上升类别", x.category, None, x.now, x.before, x.numbers) for x in r.rising]
+    found += [("街镇最多类别", cat, street, len(numbers), None, numbers)
+              for street, (cat, numbers) in r.top_category.items()]
+    found += [(f"重复地点 ({k.lat:.5f},{k.lon:.5f})", k.category, k.street, len(k.numbers), None, k.numbers)
+              for k in r.clusters]
+    for kind, cat, street, now, before, numbers in found:
+        ws.append([kind, r.category(cat), street, now, before, listed(numbers)])
+    wb.create_sheet("共性问题案件")  # sheet 8, by fastsheet: every case number of every finding, one a row
+    found_cases = itertools.chain([["类型", "类别", "街镇", "案件编号"]], (
+        [kind, r.category(cat), street, number] for kind, cat, street, _, _, numbers in found for number in numbers))
+    wb.create_sheet("案件清单")  # sheet 9: written by fastsheet (large)
     extended, shift = r.current.trace.extended, localizer(r.ctx.tz, r.period.bounds(r.ctx.tz)[0], r.now)
 
     def when(t):
@@ -85,5 +99,5 @@ def write(r: Report, path: Path) -> Path:
                c.last_rating or c.rating, c.reopens, c.difficult, c.id in extended, c.handler, c.lat, c.lon]
               for c in r.current.trace.cases))
     wb.save(path)
-    fastsheet.replace_sheets(path, {6: calls, 8: cases})
+    fastsheet.replace_sheets(path, {6: calls, 8: found_cases, 9: cases})
     return path
