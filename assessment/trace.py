@@ -15,12 +15,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 
-def _t(value) -> datetime | None:
-    """Naive UTC, as stored: a report compares and subtracts these only among themselves (a million
-    tz-aware conversions cost more than the rest of the reading)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
+def _parser(conn) -> Callable:
+    """Stored time → naive UTC datetime, as stored: SQLite gives text, PostgreSQL's driver a datetime. A report
+    compares and subtracts these only among themselves (a million tz-aware conversions cost more than the
+    rest of the reading); the comprehensions call it inline (`r[7] and iso(r[7])`) for the same reason."""
+    return datetime.fromisoformat if conn.dialect.name == "sqlite" else _same
+
+
+def _same(value):
+    return value
 
 
 def _db(value: datetime) -> str:
@@ -153,6 +156,9 @@ _CASES = ("SELECT id, number, street, grid, category, state, created_at, accepte
           "rating, reopen_count, difficult, lat, lon, handler_name, place_title, reported_by_grid FROM cases "
           "WHERE created_at >= :a AND created_at < :b ORDER BY id")
 _IN = "IN (SELECT id FROM cases WHERE created_at >= :a AND created_at < :b)"
+_CALLS = ("SELECT id, case_id, department, status, created_at, answered_at, checked_in_at, answered_by_name, "
+          f"checked_in_by_name, street_rating, department_rating FROM calls WHERE case_id {_IN}")
+_EXTENDED = f"SELECT DISTINCT case_id FROM extensions WHERE status = 'approved' AND case_id {_IN}"
 # The period's deadlines, driven from its cases (the created_at index, then each case's deadlines), each
 # judged as of :now: judge() in SQL, over the stored times, which sort as time does.
 _DEADLINES = ("SELECT d.id, d.case_id, d.kind, d.status, COALESCE(d.level, 0), CASE WHEN d.status = 'met' THEN "
@@ -197,15 +203,12 @@ def _grouped(rows, cases: dict[int, CaseRow], calls: dict[int, CallRow]) -> list
 def load(conn, start: datetime, end: datetime, now: datetime) -> Trace:
     """Everything about the cases received in [start, end), as of `now`."""
     p = {"a": _db(start), "b": _db(end), "now": _db(now)}
-    cases = [CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], _t(r[6]), _t(r[7]), _t(r[8]), _t(r[9]), r[10], r[11] or 0,
-                     bool(r[12]), r[13], r[14], r[15], r[16], r[17])
+    iso = _parser(conn)
+    cases = [CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], iso(r[6]), r[7] and iso(r[7]), r[8] and iso(r[8]),
+                     r[9] and iso(r[9]), r[10], r[11] or 0, bool(r[12]), r[13], r[14], r[15], r[16], r[17])
              for r in _rows(conn, _CASES, p)]
-    calls = [CallRow(r[0], r[1], r[2], r[3], _t(r[4]), _t(r[5]), _t(r[6]), r[7], r[8], r[9], r[10])
-             for r in _rows(conn,
-                            "SELECT id, case_id, department, status, created_at, answered_at, checked_in_at, "
-                            "answered_by_name, checked_in_by_name, street_rating, department_rating FROM calls "
-                            f"WHERE case_id {_IN}", p)]
+    calls = [CallRow(r[0], r[1], r[2], r[3], iso(r[4]), r[5] and iso(r[5]), r[6] and iso(r[6]), r[7], r[8], r[9],
+                     r[10]) for r in _rows(conn, _CALLS, p)]
     deadlines = _grouped(_rows(conn, _DEADLINES, p), {c.id: c for c in cases}, {call.id: call for call in calls})
-    extended = {r[0] for r in _rows(
-        conn, f"SELECT DISTINCT case_id FROM extensions WHERE status = 'approved' AND case_id {_IN}", p)}
+    extended = {r[0] for r in _rows(conn, _EXTENDED, p)}
     return Trace(cases, calls, deadlines, extended)

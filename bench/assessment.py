@@ -154,10 +154,27 @@ def report(path: Path, period_text: str) -> None:
     text.summary(r)
     t4 = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor = reading_alone(engine, period, now, r.ctx.tz)
     print(f"monthly report {period.label}: {r.current.district.received} cases in the month "
           f"({r.previous.district.received} in the month before), {len(r.current.calls)} calls")
     print(f"  read + tally (both months) {t1 - t0:.2f}s, charts {t2 - t1:.2f}s, workbook {t3 - t2:.2f}s, "
           f"text {t4 - t3:.3f}s; total {t4 - t0:.2f}s; peak RSS {rss:.0f} MB")
+    print(f"  floor: the same rows read alone {floor:.2f}s (both months); with the charts and the workbook "
+          f"{floor + t3 - t1:.2f}s before any tallying")
+
+
+def reading_alone(engine, period, now, tz) -> float:
+    """The report's own queries for both months, rows fetched and dropped: what any tally of these rows costs
+    at least on this storage."""
+    from assessment import trace
+    t = time.perf_counter()
+    with engine.connect() as conn:
+        for p in (period.previous(), period):
+            a, b = p.bounds(tz)
+            params = {"a": trace._db(a), "b": trace._db(b), "now": trace._db(now)}
+            for sql in (trace._CASES, trace._CALLS, trace._DEADLINES, trace._EXTENDED):
+                trace._rows(conn, sql, params)
+    return time.perf_counter() - t
 
 
 async def latency(path: Path, period_text: str) -> None:
