@@ -19,6 +19,7 @@ from cases.rounds import reopen_comment
 from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may, split_kind
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
+from storage.outbox import OutboxKind
 from ui import buttons
 from ui.keys import key
 from ui.limits import CAPTION, TEXT, fit_fields, fit_html
@@ -36,6 +37,7 @@ class Renderer:
     def __init__(self, core, bot, cfg):
         self.core, self.bot, self.cfg = core, bot, cfg
         self.lang = cfg.language  # groups read the district's language
+        self.renderers = self._registry()
 
     # ---- text pieces -------------------------------------------------------------------------
     def local(self, when: datetime) -> str:
@@ -176,61 +178,86 @@ class Renderer:
     # ---- steps per outbox kind -----------------------------------------------------------------
     async def steps(self, row) -> list[Step]:
         case = await self.core.load_case(row.case_id) if row.case_id else None
-        kind = row.kind
-        if kind in ("street_card", "routing_card"):
-            calls = await self.core.calls_of(case.id)
-            returned_by = await self.core.returned_by(case.id) if kind == "routing_card" else None
-            comment = await reopen_comment(self.core.sessions, case.id) if case.reopen_count else None
-            return self.card_steps(row.chat_id, case, "street" if kind == "street_card" else "routing", calls,
-                                   returned_by, comment)
-        if kind == "refresh_card":
-            return [Step("edit", lambda: self.refresh(case, row.payload["card"], row.payload.get("message_id"),
-                                                      row.payload.get("old_rounds", False)))]
-        if kind in ("call_card", "refresh_call"):
-            call = await self.core.load_call(row.payload["call_id"])
-            if kind == "call_card":
-                return self.call_steps(row.chat_id, case, call, tracking=row.payload.get("tracking", False))
-            return [Step("edit", lambda: self.refresh_call(case, call, row.payload.get("message_id")))]
-        if kind == "declined_notice":
-            call = await self.core.load_call(row.payload["call_id"])
-            text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
-                     reason=call.decline_reason or "—")
-            keyboard = InlineKeyboardMarkup([[key("dispute", self.lang, buttons.DISPUTE, call.id)]])
-            return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
-        if kind == "extension_request":
-            return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"],
-                                                                row.payload.get("round", case.reopen_count)))]
-        if kind == "difficult_card":
-            return [Step("text", lambda: self.difficult_card(row.chat_id, case, row.payload["reason"]))]
-        if kind == "rating_request":
-            return self.rating_steps(row.chat_id, case, row.payload["lang"],
-                                     row.payload.get("round", case.reopen_count))
-        if kind in ("rate_department", "rate_call"):
-            call = await self.core.load_call(row.payload["call_id"])
-            return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, kind,
+        return await self.renderers[OutboxKind(row.kind)](row, case)
+
+    def _registry(self) -> dict[OutboxKind, Callable[[object, Case | None], Awaitable[list[Step]]]]:
+        """One renderer per outbox kind; a kind without one stops the bot at start (not at delivery)."""
+        renderers = {
+            OutboxKind.STREET_CARD: self._case_card, OutboxKind.ROUTING_CARD: self._case_card,
+            OutboxKind.REFRESH_CARD: self._refresh_card, OutboxKind.CALL_CARD: self._call_card,
+            OutboxKind.REFRESH_CALL: self._refresh_call, OutboxKind.DECLINED_NOTICE: self._declined_notice,
+            OutboxKind.EXTENSION_REQUEST: self._extension_request, OutboxKind.DIFFICULT_CARD: self._difficult,
+            OutboxKind.RATING_REQUEST: self._rating_request, OutboxKind.RATE_DEPARTMENT: self._mutual,
+            OutboxKind.RATE_CALL: self._mutual, OutboxKind.VERIFY_CARD: self._verify_card,
+            OutboxKind.RECEIPT: self._receipt, OutboxKind.NOTICE: self._notice}
+        if missing := set(OutboxKind) - set(renderers) - {OutboxKind.CALLBACK}:  # callbacks: api/callbacks.py
+            raise RuntimeError(f"outbox kinds without a renderer: {', '.join(sorted(missing))}")
+        return renderers
+
+    async def _case_card(self, row, case: Case) -> list[Step]:
+        routing = row.kind == OutboxKind.ROUTING_CARD
+        calls = await self.core.calls_of(case.id)
+        returned_by = await self.core.returned_by(case.id) if routing else None
+        comment = await reopen_comment(self.core.sessions, case.id) if case.reopen_count else None
+        return self.card_steps(row.chat_id, case, "routing" if routing else "street", calls, returned_by, comment)
+
+    async def _refresh_card(self, row, case: Case) -> list[Step]:
+        return [Step("edit", lambda: self.refresh(case, row.payload["card"], row.payload.get("message_id"),
+                                                  row.payload.get("old_rounds", False)))]
+
+    async def _call_card(self, row, case: Case) -> list[Step]:
+        call = await self.core.load_call(row.payload["call_id"])
+        return self.call_steps(row.chat_id, case, call, tracking=row.payload.get("tracking", False))
+
+    async def _refresh_call(self, row, case: Case) -> list[Step]:
+        call = await self.core.load_call(row.payload["call_id"])
+        return [Step("edit", lambda: self.refresh_call(case, call, row.payload.get("message_id")))]
+
+    async def _declined_notice(self, row, case: Case) -> list[Step]:
+        call = await self.core.load_call(row.payload["call_id"])
+        text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
+                 reason=call.decline_reason or "—")
+        keyboard = InlineKeyboardMarkup([[key("dispute", self.lang, buttons.DISPUTE, call.id)]])
+        return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
+
+    async def _extension_request(self, row, case: Case) -> list[Step]:
+        return [Step("text", lambda: self.extension_request(row.chat_id, case, row.payload["extension_id"],
                                                             row.payload.get("round", case.reopen_count)))]
-        if kind == "verify_card":  # 核查结案: the verifiers' card
-            from bot.verify_card import verify_steps
-            return verify_steps(self, row.chat_id, case)
-        if kind == "receipt":
-            lang = row.payload["lang"]
-            withdraw = InlineKeyboardMarkup([[InlineKeyboardButton(
-                buttons.WITHDRAW.caption(lang), callback_data=buttons.WITHDRAW.data(case.id))]]) \
-                if may(Action.WITHDRAW, case.state) else None
-            return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, lang), withdraw))]
-        if kind == "notice":
-            lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
-            if "what" in args:  # a deadline's kind, in words
-                args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
-            if "rating" in args:  # a citizen's rating, in words
-                args["rating"] = pick(RATING_NAMES.get(args["rating"], (args["rating"], args["rating"])), lang)
-            if "mention_id" in args:
-                args["name"] = mention(args.pop("mention_id"), args["name"])
-            if "street" in args:  # English readers read the street's English name
-                args["street"] = street_name(self.core.settings, args["street"], lang)
-            text = t(row.payload["key"], lang, **args)
-            return [Step("text", lambda: self.send_text(row.chat_id, text))]
-        raise ValueError(f"unknown outbox kind {kind!r}")
+
+    async def _difficult(self, row, case: Case) -> list[Step]:
+        return [Step("text", lambda: self.difficult_card(row.chat_id, case, row.payload["reason"]))]
+
+    async def _rating_request(self, row, case: Case) -> list[Step]:
+        return self.rating_steps(row.chat_id, case, row.payload["lang"], row.payload.get("round", case.reopen_count))
+
+    async def _mutual(self, row, case: Case) -> list[Step]:
+        call = await self.core.load_call(row.payload["call_id"])
+        return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, row.kind,
+                                                        row.payload.get("round", case.reopen_count)))]
+
+    async def _verify_card(self, row, case: Case) -> list[Step]:  # 核查结案: the verifiers' card
+        from bot.verify_card import verify_steps
+        return verify_steps(self, row.chat_id, case)
+
+    async def _receipt(self, row, case: Case) -> list[Step]:
+        lang = row.payload["lang"]
+        withdraw = InlineKeyboardMarkup([[InlineKeyboardButton(
+            buttons.WITHDRAW.caption(lang), callback_data=buttons.WITHDRAW.data(case.id))]]) \
+            if may(Action.WITHDRAW, case.state) else None
+        return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, lang), withdraw))]
+
+    async def _notice(self, row, case: Case | None) -> list[Step]:
+        lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
+        if "what" in args:  # a deadline's kind, in words
+            args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
+        if "rating" in args:  # a citizen's rating, in words
+            args["rating"] = pick(RATING_NAMES.get(args["rating"], (args["rating"], args["rating"])), lang)
+        if "mention_id" in args:
+            args["name"] = mention(args.pop("mention_id"), args["name"])
+        if "street" in args:  # English readers read the street's English name
+            args["street"] = street_name(self.core.settings, args["street"], lang)
+        text = t(row.payload["key"], lang, **args)
+        return [Step("text", lambda: self.send_text(row.chat_id, text))]
 
     def card_steps(self, chat_id: int, case: Case, kind: str, calls=(), returned_by: str | None = None,
                    reopen_comment: str | None = None) -> list[Step]:
