@@ -161,9 +161,9 @@ _CALLS = ("SELECT id, case_id, department, status, created_at, answered_at, chec
 _EXTENDED = f"SELECT DISTINCT case_id FROM extensions WHERE status = 'approved' AND case_id {_IN}"
 # The period's deadlines, driven from its cases (the created_at index, then each case's deadlines), each
 # judged as of :now: judge() in SQL, over the stored times, which sort as time does.
-_DEADLINES = ("SELECT d.id, d.case_id, d.kind, d.status, COALESCE(d.level, 0), CASE WHEN d.status = 'met' THEN "
-              "(CASE WHEN d.closed_at <= d.due_at THEN 1 ELSE 0 END) WHEN d.status = 'lapsed' OR (d.status = 'open' "
-              "AND d.due_at < :now) THEN 0 END FROM cases c JOIN deadlines d ON d.case_id = c.id "
+_DEADLINES = ("SELECT d.id, d.case_id, d.kind, d.call_id, d.status, COALESCE(d.level, 0), CASE WHEN d.status = "
+              "'met' THEN (CASE WHEN d.closed_at <= d.due_at THEN 1 ELSE 0 END) WHEN d.status = 'lapsed' OR "
+              "(d.status = 'open' AND d.due_at < :now) THEN 0 END FROM cases c JOIN deadlines d ON d.case_id = c.id "
               "WHERE c.created_at >= :a AND c.created_at < :b AND d.kind != 'rating'")
 
 
@@ -179,13 +179,12 @@ def _grouped(rows, cases: dict[int, CaseRow], calls: dict[int, CallRow]) -> list
     """Deadlines counted by what a tally reads (grouped here: SQLite's GROUP BY over ten columns took
     longer than reading the rows), and each call's verdicts and highest level set on the call."""
     groups, latest = Counter(), {}
-    for deadline_id, case_id, kind, status, level, on_time in rows:
+    for deadline_id, case_id, kind, call_id, status, level, on_time in rows:
         c, on_time = cases[case_id], None if on_time is None else bool(on_time)
-        what, _, call_id = kind.partition(":")  # 'answer:17': the answer deadline of call 17
-        if not call_id:
-            groups[(what, status, level, on_time, c.street, c.grid, c.handler, False, None, None)] += 1
+        if call_id is None:
+            groups[(kind, status, level, on_time, c.street, c.grid, c.handler, False, None, None)] += 1
             continue
-        call, what = calls.get(int(call_id)), "answer" if what == "answer" else "checkin_call"
+        call, what = calls.get(call_id), "answer" if kind == "answer" else "checkin_call"
         who = call and (call.answered_by if what == "answer" else call.checked_in_by)
         groups[(what, status, level, on_time, c.street, c.grid, c.handler, True, call and call.department, who)] += 1
         if call is None:

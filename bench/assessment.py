@@ -73,8 +73,8 @@ def generate(path: Path, n: int, months: int, seed: int = 7) -> None:
         db.executemany("INSERT INTO calls (id, case_id, department, status, lat, lon, checkin_due, called_by, "
                        "called_by_name, created_at, answered_by_name, answered_at, checked_in_by_name, checked_in_at, "
                        "street_rating, department_rating) VALUES (?,?,?,?,?,?,?,1,'h',?,?,?,?,?,?,?)", calls)
-        db.executemany("INSERT INTO deadlines (case_id, kind, opened_at, due_at, status, closed_at, level, warned) "
-                       "VALUES (?,?,?,?,?,?,?,1)", deadlines)
+        db.executemany("INSERT INTO deadlines (case_id, kind, call_id, opened_at, due_at, status, closed_at, level, "
+                       "warned) VALUES (?,?,?,?,?,?,?,?,1)", deadlines)
         cases.clear(), calls.clear(), deadlines.clear()
 
     for i in range(1, n + 1):
@@ -99,10 +99,10 @@ def generate(path: Path, n: int, months: int, seed: int = 7) -> None:
         cases.append((i, f"GL-{day}-{daily[day]:05d}", state, cat, lat, lon, street, 10_000_000 + i, 1, handler,
                       _ts(created), _ts(accepted), _ts(resolved or accepted), _ts(resolved) if resolved else None,
                       rating, _ts(resolved) if resolved else None, reopens, 0))
-        deadlines.append((i, "respond", _ts(created), _ts(created + timedelta(minutes=10)), "met", _ts(accepted),
+        deadlines.append((i, "respond", None, _ts(created), _ts(created + timedelta(minutes=10)), "met", _ts(accepted),
                           1 if respond > 10 else 0))
         due = created + timedelta(minutes=LIMIT_MIN[cat])
-        deadlines.append((i, "resolve", _ts(created), _ts(due), "met" if done else "open",
+        deadlines.append((i, "resolve", None, _ts(created), _ts(due), "met" if done else "open",
                           _ts(resolved) if resolved else None, 2 if resolve > LIMIT_MIN[cat] else 0))
         if cat in ("road_damage", "burst_pipe") or rng.random() < 0.25:
             call_id += 1
@@ -115,12 +115,12 @@ def generate(path: Path, n: int, months: int, seed: int = 7) -> None:
             calls.append((call_id, i, dept, "checked_in", lat, lon, _ts(checkin_due), _ts(accepted), staff,
                           _ts(answered), staff, _ts(arrived), rng.choice(("good",) * 8 + ("fair", "poor")),
                           "accurate" if rng.random() < 0.95 else "inaccurate"))
-            deadlines.append((i, f"answer:{call_id}", _ts(accepted), _ts(accepted + timedelta(minutes=10)), "met",
+            deadlines.append((i, "answer", call_id, _ts(accepted), _ts(accepted + timedelta(minutes=10)), "met",
                               _ts(answered), 0 if answer <= 10 else 1 if answer < 20 else 2 if answer < 30 else 3))
-            deadlines.append((i, f"checkin:{call_id}", _ts(accepted), _ts(checkin_due), "met", _ts(arrived),
+            deadlines.append((i, "checkin", call_id, _ts(accepted), _ts(checkin_due), "met", _ts(arrived),
                               0 if arrive <= 60 else 1))
             if cat in ("road_damage", "burst_pipe"):
-                deadlines.append((i, "checkin", _ts(created), _ts(created + timedelta(hours=1)), "met",
+                deadlines.append((i, "checkin", None, _ts(created), _ts(created + timedelta(hours=1)), "met",
                                   _ts(arrived), 0))
         if len(cases) >= 50_000:
             flush()

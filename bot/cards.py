@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest
 
 from cases.rounds import reopen_comment
-from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may, split_kind
+from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 from storage.outbox import OutboxKind
@@ -48,8 +48,9 @@ class Renderer:
         return cat.name(lang) if cat else key
 
     def deadlines_text(self, case: Case, lang: str) -> str:
-        rows = [f"⏱ {pick(LIMITS[d.kind], lang)}: {self.local(d.due_at)}"
-                for d in sorted(case.deadlines, key=lambda d: d.due_at) if d.status == "open" and d.kind in LIMITS]
+        rows = [f"⏱ {pick(LIMITS[d.kind], lang)}: {self.local(d.due_at)}"  # the case's own, not its calls'
+                for d in sorted(case.deadlines, key=lambda d: d.due_at)
+                if d.status == "open" and d.kind in LIMITS and d.call_id is None]
         return "\n".join(rows)
 
     @staticmethod
@@ -493,7 +494,7 @@ class Renderer:
             ext = await session.get(Extension, extension_id)
             deadline = await session.get(Deadline, ext.deadline_id)
         lang = self.lang
-        what = pick(DEADLINE_WORDS.get(split_kind(deadline.kind)[0], (deadline.kind, deadline.kind)), lang)
+        what = pick(DEADLINE_WORDS.get(deadline.kind, (deadline.kind, deadline.kind)), lang)
         text = t("ext_request", lang, number=case.number, who=ext.requested_by_name, what=what,
                  old=self.local(deadline.due_at), new=self.local(ext.new_due), reason=ext.reason or "")
         keyboard = InlineKeyboardMarkup([[

@@ -359,6 +359,6 @@ async def walk_on_site_deadline(d: District, out: Transcript) -> None:
     await d.outbox_settled()
     out.flush()
     async with d.core.sessions() as session:
-        on_site = await session.scalar(select(Deadline).where(Deadline.kind == "checkin"))
+        on_site = await session.scalar(select(Deadline).where(Deadline.kind == "checkin", Deadline.call_id.is_(None)))
     print(f"   on-site deadline: {on_site.status} (at {on_site.closed_at.astimezone(d.cfg.tz):%H:%M}, by the street's "
           "own check-in); nobody nagged")

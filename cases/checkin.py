@@ -24,7 +24,8 @@ def meet_on_site(session: Session, case: Case, now: datetime, who: str, metres: 
     """Record the first on-site check-in and meet the case's on-site deadline. False when someone was
     already there (the first one stays on the case; every check-in is in the trace anyway)."""
     session.execute(update(Deadline).where(Deadline.case_id == case.id, Deadline.kind == "checkin",
-                                           Deadline.status == "open").values(status="met", closed_at=now))
+                                           Deadline.call_id.is_(None), Deadline.status == "open")
+                    .values(status="met", closed_at=now))
     if case.on_site_at is not None:
         return False
     case.on_site_at, case.on_site_by, case.on_site_m = now, who[:160], round(metres, 1)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases.policy import Category
 from cases.rota import Rota
+from cases.states import PER_CALL
 from cases.workdays import WorkCalendar
 from storage.models import Deadline, Event
 
@@ -115,13 +116,20 @@ class CoreBase:
         if shas and self.on_photos_dropped:
             await self.on_photos_dropped(shas)
 
-    def open_deadline(self, session: Session, case_id: int, kind: str, opened: datetime, due: datetime) -> Deadline:
+    def open_deadline(self, session: Session, case_id: int, kind: str, opened: datetime, due: datetime,
+                      call_id: int | None = None) -> Deadline:
         warn = self.settings.warn_at
         first = opened + (due - opened) * warn if 0 < warn < 1 and kind != "rating" else due
-        deadline = Deadline(case_id=case_id, kind=kind, opened_at=opened, due_at=due, status="open", level=0,
-                            warned=not (0 < warn < 1), next_at=first)
+        deadline = Deadline(case_id=case_id, kind=kind, call_id=call_id, opened_at=opened, due_at=due, status="open",
+                            level=0, warned=not (0 < warn < 1), next_at=first)
         session.add(deadline)
         return deadline
+
+    def open_call_deadlines(self, session: Session, call, now: datetime) -> None:
+        """Every call's two deadlines: answered within call_answer, on site by its checkin_due."""
+        answer, checkin = PER_CALL
+        self.open_deadline(session, call.case_id, answer, now, now + self.settings.call_answer, call.id)
+        self.open_deadline(session, call.case_id, checkin, now, call.checkin_due, call.id)
 
     def reporter_tag(self, user_id: int) -> str:
         # Stable per citizen (repeat reports are visible) but not reversible to the Telegram id.

@@ -13,7 +13,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
-from cases.states import split_kind
 from cases.verification import verifier_chat
 from storage.models import Call, Case, Deadline
 from storage.outbox import enqueue
@@ -82,11 +81,10 @@ class DeadlineMixin(CoreBase):
 
     def _unit_of(self, session: Session, d: Deadline, case: Case) -> tuple[str, int | None, tuple | None, str]:
         """Who owns a deadline: (unit name, its group, the person responsible (name, id), what is awaited)."""
-        what, call_id = split_kind(d.kind)
-        if call_id is not None:
-            call = session.get(Call, call_id)
+        if d.call_id is not None:
+            call = session.get(Call, d.call_id)
             zh, chat = self.settings.department_name(call.department), self.settings.department_chat(call.department)
-            return zh, chat, None, what
+            return zh, chat, None, d.kind
         chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
         if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it
             chat = verifier_chat(self.settings, self.grids, case) or chat
@@ -95,10 +93,9 @@ class DeadlineMixin(CoreBase):
 
     def _tracker_of(self, session: Session, d: Deadline) -> int | None:
         """A city unit's call deadline is also told to the district department tracking it."""
-        call_id = split_kind(d.kind)[1]
-        if call_id is None:
+        if d.call_id is None:
             return None
-        call = session.get(Call, call_id)
+        call = session.get(Call, d.call_id)
         return self.settings.tracker_chat(call.department)
 
     def _announce(self, session: Session, d: Deadline, step: int, now: datetime) -> None:
@@ -111,13 +108,13 @@ class DeadlineMixin(CoreBase):
                 "minutes": max(0, int((now - d.due_at).total_seconds() // 60))}
         lang = self.settings.group_lang
         if step == 0:
-            self.trace(session, case.id, now, "warned", "system", deadline=d.kind, unit=unit)
+            self.trace(session, case.id, now, "warned", "system", deadline=d.label, unit=unit)
             for group in (chat, tracker):
                 if group:
                     enqueue(session, now, group, "notice", case.id, key="dl_warn", lang=lang, args=args)
             return
         to = person if step == 1 else chain.get("deputy" if step == 2 else "chief") if step < 4 else None
-        self.trace(session, case.id, now, "lapsed" if step == 1 else "escalated", "system", deadline=d.kind,
+        self.trace(session, case.id, now, "lapsed" if step == 1 else "escalated", "system", deadline=d.label,
                    unit=unit, level=LEVELS[step], to=to[0] if to else None)
         if step in (2, 3) and to is None:  # the unit has no such leader: say so; the next level follows at once
             for group in (chat, tracker):
@@ -135,8 +132,7 @@ class DeadlineMixin(CoreBase):
                 enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
             return
         # The top of the chain: the command centre and the week's duty leaders; a difficult case (疑难件).
-        what = split_kind(d.kind)[0]
-        self.mark_difficult(session, case, now, f"{unit}「{what}」超时升级至顶层 / deadline at the top of its chain")
+        self.mark_difficult(session, case, now, f"{unit}「{d.kind}」超时升级至顶层 / deadline at the top of its chain")
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)
         for _name, user_id in self.settings.duty_on(now, case.street):

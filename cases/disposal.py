@@ -14,12 +14,11 @@ from cases.lifecycle import Outcome
 from cases.rounds import moved_on
 from cases.states import (
     LIVE_CALLS,
+    PER_CALL,
     Action,
     CallAction,
     CallStatus,
     allowed,
-    call_deadline,
-    call_deadlines,
     may,
     target,
 )
@@ -45,8 +44,10 @@ class DisposalMixin(CoreBase):
         return case, None
 
     def _close_deadlines(self, session: Session, case_id: int, kinds: tuple[str, ...], now: datetime,
-                         status: str = "met") -> None:
-        session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.kind.in_(kinds),
+                         status: str = "met", call_id: int | None = None) -> None:
+        """The case's own deadlines of these kinds, or with call_id, that call's."""
+        mine = Deadline.call_id.is_(None) if call_id is None else Deadline.call_id == call_id
+        session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.kind.in_(kinds), mine,
                                                Deadline.status == "open").values(status=status, closed_at=now))
 
     async def _write(self, tx) -> Outcome:
@@ -81,9 +82,7 @@ class DisposalMixin(CoreBase):
                 session.add(call)
                 session.flush()
                 dept_chat = self.settings.department_chat(key)
-                answer, checkin = call_deadlines(call.id)
-                self.open_deadline(session, case_id, answer, now, now + self.settings.call_answer)
-                self.open_deadline(session, case_id, checkin, now, checkin_due)
+                self.open_call_deadlines(session, call, now)
                 if dept_chat:
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
                 tracker = self.settings.tracker_chat(key)
@@ -125,7 +124,7 @@ class DisposalMixin(CoreBase):
                 status=target(CallAction.ANSWER), answered_by_name=user_name[:128], answered_at=now)).rowcount
             if not won:
                 return Outcome(False, "call_answered", case)
-            self._close_deadlines(session, case.id, (call_deadline(Kind.ANSWER, call_id),), now)
+            self._close_deadlines(session, case.id, (Kind.ANSWER,), now, call_id=call_id)
             self.trace(session, case.id, now, "answered", "department", user_id, chat_id, department=call.department)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
             args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name}
@@ -155,7 +154,7 @@ class DisposalMixin(CoreBase):
                 status=target(CallAction.CHECK_IN), checked_in_by_name=user_name[:128], checked_in_at=now,
                 checkin_distance_m=round(metres, 1), answered_at=call.answered_at or now,
                 answered_by_name=call.answered_by_name or user_name[:128]))
-            self._close_deadlines(session, case.id, call_deadlines(call_id), now)
+            self._close_deadlines(session, case.id, PER_CALL, now, call_id=call_id)
             # the first one on site, of anyone working the case, meets the case's on-site deadline too
             meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
@@ -182,7 +181,7 @@ class DisposalMixin(CoreBase):
             if refused:
                 return refused
             call.status, call.decline_reason = target(CallAction.DECLINE), reason.strip()[:250] or "not ours"
-            self._close_deadlines(session, case.id, call_deadlines(call_id), now, DS.CANCELLED)
+            self._close_deadlines(session, case.id, PER_CALL, now, DS.CANCELLED, call_id=call_id)
             self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department,
                        reason=call.decline_reason)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cases.core import CoreBase
 from cases.lifecycle import Outcome
 from cases.rounds import moved_on
-from cases.states import Action, DeadlineKind, call_deadline, call_deadlines, may, split_kind, target
+from cases.states import Action, DeadlineKind, may, target
 from storage.models import Call, Case, Deadline, Event, Extension
 from storage.outbox import enqueue
 
@@ -37,14 +37,15 @@ class EscalationMixin(CoreBase):
                 call = session.get(Call, target_id)
                 if call is None or self.settings.department_chat(call.department) != chat_id:
                     return Outcome(False, "not_your_group")
-                case, kind = session.get(Case, call.case_id), call_deadline(DeadlineKind.CHECKIN, call.id)
+                case, kind, call_id = session.get(Case, call.case_id), DeadlineKind.CHECKIN, call.id
             else:
                 # the case's own deadlines: its resolution, or its on-site arrival (limits.checkin)
-                case, kind = session.get(Case, target_id), "checkin" if target == "onsite" else "resolve"
+                case, kind, call_id = session.get(Case, target_id), "checkin" if target == "onsite" else "resolve", None
                 if case is None or self.settings.owner_chat(case) != chat_id:
                     return Outcome(False, "not_your_group")
-            deadline = session.scalar(select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == kind,
-                                                             Deadline.status == "open"))
+            deadline = session.scalar(select(Deadline).where(
+                Deadline.case_id == case.id, Deadline.kind == kind, Deadline.status == "open",
+                Deadline.call_id.is_(None) if call_id is None else Deadline.call_id == call_id))
             if deadline is None:
                 return Outcome(False, "no_deadline", case)
             used = session.scalar(select(func.count(Extension.id)).where(
@@ -81,8 +82,8 @@ class EscalationMixin(CoreBase):
                 return Outcome(False, "already_asked")
             ext.reason, ext.status = text[:500], "pending"
             deadline, case = session.get(Deadline, ext.deadline_id), session.get(Case, ext.case_id)
-            self.trace(session, case.id, now, "extension_asked", "department" if ":" in deadline.kind else "handler",
-                       ext.requested_by, chat_id, deadline=deadline.kind, new_due=ext.new_due.isoformat(),
+            self.trace(session, case.id, now, "extension_asked", "department" if deadline.call_id else "handler",
+                       ext.requested_by, chat_id, deadline=deadline.label, new_due=ext.new_due.isoformat(),
                        reason=ext.reason)
             for approver in self._approvers(case, deadline):
                 enqueue(session, now, approver, "extension_request", case.id, extension_id=ext.id,
@@ -94,13 +95,13 @@ class EscalationMixin(CoreBase):
         return outcome
 
     def _approvers(self, case: Case, deadline: Deadline) -> list[int]:
-        if ":" in deadline.kind:  # a call's deadline: the street that called decides
+        if deadline.call_id:  # a call's deadline: the street that called decides
             return [self.settings.owner_chat(case)]
         leaders = [uid for _name, uid in self.settings.duty_on(self.now(), case.street)]
         return leaders or ([self.settings.command_chat] if self.settings.command_chat else [])
 
     def _may_approve(self, case: Case, deadline: Deadline, user_id: int, chat_id: int) -> bool:
-        if ":" in deadline.kind:
+        if deadline.call_id:
             return self.settings.owner_chat(case) == chat_id
         return user_id in {uid for _n, uid in self.settings.duty_on(self.now(), case.street)} or \
             chat_id == self.settings.command_chat
@@ -126,11 +127,11 @@ class EscalationMixin(CoreBase):
             if approve:
                 # The deadline starts over at its new time: no warning owed, no level reached.
                 deadline.due_at, deadline.next_at, deadline.level, deadline.warned = ext.new_due, ext.new_due, 0, True
-                if (call_id := split_kind(deadline.kind)[1]) is not None:
-                    call = session.get(Call, call_id)
+                if deadline.call_id is not None:
+                    call = session.get(Call, deadline.call_id)
                     call.checkin_due = ext.new_due
             self.trace(session, case.id, now, "extended" if approve else "extension_refused", "approver", user_id,
-                       chat_id, deadline=deadline.kind, new_due=ext.new_due.isoformat(), by=user_name,
+                       chat_id, deadline=deadline.label, new_due=ext.new_due.isoformat(), by=user_name,
                        reason=ext.reason)
             args = {"number": case.number, "due": self._local(ext.new_due), "name": user_name}
             enqueue(session, now, ext.prompt_chat or chat_id, "notice", case.id,
@@ -200,9 +201,7 @@ class EscalationMixin(CoreBase):
                             created_at=now)
                 session.add(call)
                 session.flush()
-                answer, checkin = call_deadlines(call.id)
-                self.open_deadline(session, case_id, answer, now, now + self.settings.call_answer)
-                self.open_deadline(session, case_id, checkin, now, call.checkin_due)
+                self.open_call_deadlines(session, call, now)
                 if dept_chat := self.settings.department_chat(unit):
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
             else:

@@ -137,25 +137,8 @@ class DeadlineKind(StrEnum):
     RESOLVE = "resolve"  # 4 hours or 1 working day by category
     RATING = "rating"  # the citizen's rating window (not escalated)
     VERIFY = "verify"  # a grid worker's on-site verification
-    ANSWER = "answer"  # a called department answers (one per call)
-    CHECKIN = "checkin"  # a called department is on site (one per call)
+    ANSWER = "answer"  # a called department answers (a call's, with its call_id)
+    CHECKIN = "checkin"  # on site: the case's own (limits.checkin), or a called department's (with call_id)
 
 
-PER_CALL = (DeadlineKind.ANSWER, DeadlineKind.CHECKIN)
-
-
-def call_deadline(kind: DeadlineKind, call_id: int) -> str:
-    """The stored kind of a call's deadline: `answer:17`."""
-    assert kind in PER_CALL
-    return f"{kind}:{call_id}"
-
-
-def call_deadlines(call_id: int) -> tuple[str, str]:
-    """Both deadlines every call has: (answer, check in on site)."""
-    return call_deadline(DeadlineKind.ANSWER, call_id), call_deadline(DeadlineKind.CHECKIN, call_id)
-
-
-def split_kind(stored: str) -> tuple[DeadlineKind, int | None]:
-    """(kind, call id) of a stored deadline kind: ('answer', 17) or ('respond', None)."""
-    kind, _, call_id = stored.partition(":")
-    return DeadlineKind(kind), int(call_id) if call_id else None
+PER_CALL = (DeadlineKind.ANSWER, DeadlineKind.CHECKIN)  # both deadlines every call has

@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from cases.core import CoreBase
-from cases.states import split_kind
 from storage.models import Call, Case, Deadline, Event
 from storage.outbox import enqueue
 
@@ -47,9 +46,9 @@ class StatsMixin(CoreBase):
                 Deadline.status == "open", Deadline.due_at < now, Deadline.kind != "rating").order_by(Deadline.due_at))
             for deadline, case in late:
                 unit = case.street or "指挥中心"
-                what, call_id = split_kind(deadline.kind)
-                if call_id is not None:
-                    call = await session.get(Call, call_id)
+                what = deadline.kind
+                if deadline.call_id is not None:
+                    call = await session.get(Call, deadline.call_id)
                     unit = self.settings.department_name(call.department)
                 out.overdue[unit] += 1
                 out.overdue_cases.append((case.number, unit, str(what)))

@@ -123,7 +123,8 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, t
 
 def onsite_due(c, case):
     """The case's own on-site deadline (limits.checkin), while open and ahead: the call's natural time."""
-    due = next((d.due_at for d in case.deadlines if d.kind == "checkin" and d.status == "open"), None)
+    due = next((d.due_at for d in case.deadlines
+                if d.kind == "checkin" and d.call_id is None and d.status == "open"), None)
     return due if due and due > c.now() else None
 
 
@@ -253,7 +254,7 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     rows = [[key("e" + opt, c.settings.group_lang, buttons.EXTEND_BY_HOW_MUCH, target, target_id, opt)
              for opt in times]]
     case = await c.load_case(target_id) if target == "case" else None
-    if case and any(d.kind == "checkin" and d.status == "open" for d in case.deadlines):
+    if case and any(d.kind == "checkin" and d.call_id is None and d.status == "open" for d in case.deadlines):
         rows.append([InlineKeyboardButton("📍 " + pick(BUTTONS["onsite_e" + opt], c.settings.group_lang),
                                           callback_data=buttons.EXTEND_BY_HOW_MUCH.data("onsite", target_id, opt))
                      for opt in times])

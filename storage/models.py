@@ -235,8 +235,9 @@ class Deadline(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    # respond | assign | checkin | resolve (the case's), answer:ID | checkin:ID (a call's), rating
+    # respond | assign | checkin | resolve | verify | rating (the case's); answer | checkin (a call's, call_id)
     kind: Mapped[str] = mapped_column(String(24))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)  # a call's deadline
     opened_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | met | lapsed | cancelled
@@ -247,6 +248,11 @@ class Deadline(Base):
     next_at: Mapped[datetime | None]  # when this deadline next needs the scheduler (warning/lapse/escalation)
 
     case: Mapped[Case] = relationship(back_populates="deadlines")
+
+    @property
+    def label(self) -> str:
+        """The deadline as the trace names it: 'resolve', or 'answer:17' for call 17's."""
+        return f"{self.kind}:{self.call_id}" if self.call_id is not None else self.kind
 
     __table_args__ = (Index("ix_deadlines_open_due", "status", "due_at"),
                       Index("ix_deadlines_open_next", "status", "next_at"))

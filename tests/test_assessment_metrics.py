@@ -30,11 +30,11 @@ def case(i, street="鼓东街道", state="closed", rating="satisfied", reopens=0
 
 
 def deadline(case_id, kind, due_min, closed_min=None, status="met", level=0, call_id=None):
-    """A deadline row as stored: a call's are 'answer:ID' and 'checkin:ID'."""
-    stored = {"answer": f"answer:{call_id}", "checkin_call": f"checkin:{call_id}"}.get(kind, kind)
-    return {"case_id": case_id, "kind": stored, "opened_at": naive(T0), "due_at": naive(T0 + due_min * M),
-            "status": status, "closed_at": naive(T0 + closed_min * M) if closed_min else None, "level": level,
-            "warned": False}
+    """A deadline row as stored: a call's are 'answer' and 'checkin' with its call_id."""
+    stored = "checkin" if kind == "checkin_call" else kind
+    return {"case_id": case_id, "kind": stored, "call_id": call_id, "opened_at": naive(T0),
+            "due_at": naive(T0 + due_min * M), "status": status,
+            "closed_at": naive(T0 + closed_min * M) if closed_min else None, "level": level, "warned": False}
 
 
 def naive(t):

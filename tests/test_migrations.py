@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import create_engine, inspect, select, text
 
 from storage.db import Database, alembic_config, migrate, sync_url
 from storage.models import Case, Outbox
@@ -53,6 +53,45 @@ async def test_an_old_sqlite_file_migrates_forward_with_its_data(tmp_path):
         assert (row.status, row.chat_id, row.claimed_until) == ("pending", -1001, None)
     finally:
         await db.dispose()
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_calls_deadlines_move_their_call_id_from_the_kind_to_a_column_and_back(backend, tmp_path):
+    if backend == "postgresql" and not pg.URL:
+        pytest.skip("PostgreSQL half: set TEST_DATABASE_URL")
+    url = pg.create_database(migrated=False) if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"
+    try:
+        command.upgrade(alembic_config(url), "0016")  # deadlines as the last release wrote them
+        engine = create_engine(sync_url(url))
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO cases (id, number, state, category, description, lat, lon, place_source, routed_by, "
+                "reporter_id, reporter_lang, reporter_tag, created_at, updated_at, reopen_count, difficult) VALUES "
+                "(1, 'GL-20261123-0001', 'accepted', 'road_damage', '', 26.08, 119.29, 'location', 'polygon', 1001, "
+                "'zh', 'R-1', '2026-11-23 01:30:00', '2026-11-23 01:30:00', 0, false)"))
+            conn.execute(text(
+                "INSERT INTO calls (id, case_id, department, status, lat, lon, checkin_due, called_by, "
+                "called_by_name, created_at) VALUES (7, 1, 'city_mgmt', 'pending', 26.08, 119.29, "
+                "'2026-11-23 02:30:00', 1, 'h', '2026-11-23 01:35:00')"))
+            for kind in ("answer:7", "checkin:7", "checkin", "resolve"):
+                conn.execute(text("INSERT INTO deadlines (case_id, kind, due_at, status, level, warned) VALUES "
+                                  "(1, :kind, '2026-11-23 05:30:00', 'open', 0, false)"), {"kind": kind})
+
+        def stored():
+            with engine.connect() as conn:
+                columns = {c["name"] for c in inspect(conn).get_columns("deadlines")}
+                call = "call_id" if "call_id" in columns else "NULL"
+                return [tuple(r) for r in conn.execute(text(f"SELECT kind, {call} FROM deadlines ORDER BY id"))]
+
+        migrate(url)
+        assert stored() == [("answer", 7), ("checkin", 7), ("checkin", None), ("resolve", None)]
+        command.downgrade(alembic_config(url), "0016")
+        assert stored() == [("answer:7", None), ("checkin:7", None), ("checkin", None), ("resolve", None)]
+        engine.dispose()
+    finally:
+        if backend == "postgresql":
+            pg.drop_database(url)
 
 
 @pytest.mark.pg

@@ -38,7 +38,7 @@ async def test_a_department_on_site_in_time_meets_the_case_on_site_deadline(dist
     late = [x for x in texts(d, chat) + texts(d, d.cfg.command_center.chat_id) if "到场报到」" in x]
     assert late == [], late
     async with d.core.sessions() as s:
-        on_site = await s.scalar(select(Deadline).where(Deadline.kind == "checkin"))
+        on_site = await s.scalar(select(Deadline).where(Deadline.kind == "checkin", Deadline.call_id.is_(None)))
         assert on_site.status == "met" and on_site.level == 0
 
 
@@ -81,7 +81,8 @@ async def test_the_street_checks_in_itself_and_meets_the_one_hour_deadline(distr
         await fire(d)
     assert not [x for x in texts(d, chat) if "「到场" in x]
     async with d.core.sessions() as s:
-        assert (await s.scalar(select(Deadline).where(Deadline.kind == "checkin"))).status == "met"
+        own = await s.scalar(select(Deadline).where(Deadline.kind == "checkin", Deadline.call_id.is_(None)))
+        assert own.status == "met"
         events = {e.kind: e for e in await s.scalars(select(Event).order_by(Event.id))}
     assert events["on_site"].actor_id == handler.id and events["on_site"].data["distance_m"] < 40
     assert events["checkin_refused"].actor_role == "handler"

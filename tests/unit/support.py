@@ -44,8 +44,9 @@ def events(core, case_id: int, kind: str) -> list[Event]:
 
 
 def deadlines(core, case_id: int) -> dict[str, Deadline]:
-    """The case's deadlines by kind (the newest row of a kind wins: a reopened case opens new ones)."""
-    return {d.kind: d for d in rows(core, Deadline, Deadline.case_id == case_id)}
+    """The case's deadlines by label ('resolve', 'answer:17' for call 17's; the newest row of a label wins:
+    a reopened case opens new ones)."""
+    return {d.label: d for d in rows(core, Deadline, Deadline.case_id == case_id)}
 
 
 def outbox(core, after: int = 0) -> list[tuple]:

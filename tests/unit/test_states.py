@@ -11,13 +11,22 @@ from cases.states import (
     Action,
     CallAction,
     CaseState,
-    DeadlineKind,
-    call_deadline,
     may,
-    split_kind,
 )
-from storage.models import Call, Case
-from tests.unit.support import COMMAND, HANDLER, STREET, STREET_CHAT, called, case_row, photo, report
+from storage.models import Call, Case, Deadline
+from tests.unit.support import (
+    CITY_MGMT,
+    COMMAND,
+    HANDLER,
+    STREET,
+    STREET_CHAT,
+    called,
+    case_row,
+    deadlines,
+    photo,
+    report,
+    rows,
+)
 
 
 def force(core, model, row_id: int, **values) -> None:
@@ -94,7 +103,13 @@ async def test_a_department_answers_and_declines_only_a_live_call(core, clock, s
     assert declined.ok == (status in CALL_TRANSITIONS[CallAction.DECLINE].allowed), declined.key
 
 
-def test_a_calls_deadline_kind_is_written_and_read_in_one_place():
-    assert call_deadline(DeadlineKind.ANSWER, 17) == "answer:17"
-    assert split_kind("answer:17") == (DeadlineKind.ANSWER, 17)
-    assert split_kind("respond") == (DeadlineKind.RESPOND, None)
+async def test_a_calls_deadlines_name_their_call_and_the_cases_own_on_site_deadline_stays_apart(core, clock):
+    case, [call] = await called(core, clock)  # road damage: the case has its own on-site deadline too
+    stored = {(d.kind, d.call_id) for d in rows(core, Deadline, Deadline.case_id == case.id)}
+    assert stored == {("respond", None), ("checkin", None), ("resolve", None), ("answer", call.id),
+                      ("checkin", call.id)}
+    await core.answer_call(call.id, 6100, "Staff", CITY_MGMT)  # the call's answer, nothing of the case's
+    dl = deadlines(core, case.id)
+    assert (dl[f"answer:{call.id}"].status, dl[f"checkin:{call.id}"].status, dl["checkin"].status) == \
+        ("met", "open", "open")
+
