@@ -178,10 +178,10 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
                                                 core.open_deadline, core.ask_ratings, core.mark_difficult)
     app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
-    core.summary_parts = [app.bot_data["phonebacks"].summary_lines]  # extra lines of the daily summary
+    core.summary_parts = [app.bot_data["phonebacks"].summary]  # more of the daily summary, as data
     if settings.rota is not None:
-        async def on_duty(day: date) -> list[str]:
-            return settings.rota.summary_lines(day)
+        async def on_duty(day: date) -> dict:
+            return {"duty": settings.rota.tomorrow(day)}
         core.summary_parts.append(on_duty)
     await commands.register(app.bot, cfg.language)
     await app.start()

@@ -24,6 +24,7 @@ from ui import buttons
 from ui.keys import key
 from ui.limits import CAPTION, TEXT, fit_fields, fit_html
 from ui.names import street_name
+from ui.summary import summary_body
 from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 
 
@@ -190,7 +191,8 @@ class Renderer:
             OutboxKind.EXTENSION_REQUEST: self._extension_request, OutboxKind.DIFFICULT_CARD: self._difficult,
             OutboxKind.RATING_REQUEST: self._rating_request, OutboxKind.RATE_DEPARTMENT: self._mutual,
             OutboxKind.RATE_CALL: self._mutual, OutboxKind.VERIFY_CARD: self._verify_card,
-            OutboxKind.RECEIPT: self._receipt, OutboxKind.NOTICE: self._notice}
+            OutboxKind.RECEIPT: self._receipt, OutboxKind.NOTICE: self._notice,
+            OutboxKind.DAILY_SUMMARY: self._daily_summary}
         if missing := set(OutboxKind) - set(renderers) - {OutboxKind.CALLBACK}:  # callbacks: api/callbacks.py
             raise RuntimeError(f"outbox kinds without a renderer: {', '.join(sorted(missing))}")
         return renderers
@@ -246,6 +248,11 @@ class Renderer:
             buttons.WITHDRAW.caption(lang), callback_data=buttons.WITHDRAW.data(case.id))]]) \
             if may(Action.WITHDRAW, case.state) else None
         return [Step("text", lambda: self.send_text(row.chat_id, self.receipt_text(case, lang), withdraw))]
+
+    async def _daily_summary(self, row, _case: None) -> list[Step]:
+        lang, data = row.payload["lang"], row.payload["summary"]
+        text = t("daily_summary", lang, day=data["day"], body=summary_body(data, self.core.settings, lang))
+        return [Step("text", lambda: self.send_text(row.chat_id, text))]
 
     async def _notice(self, row, case: Case | None) -> list[Step]:
         lang, args = row.payload["lang"], dict(row.payload.get("args", {}))

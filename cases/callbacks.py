@@ -42,14 +42,10 @@ class PhoneBacks:
                 out += [(number, "unsatisfied") for number in numbers]
         return out
 
-    async def summary_lines(self, _day: date) -> list[str]:
+    async def summary(self, _day: date) -> dict:
+        """For the daily summary, as data: the first SHOWN cases owed a call-back, and how many in all."""
         due = await self.due()
-        if not due:
-            return []
-        words = {"unrated": "未评价 / not rated", "unsatisfied": "不满意 / not satisfied"}
-        return [f"回访清单 / phone-backs ({len(due)})："] + \
-            [f"{number} {words[why]}" for number, why in due[:SHOWN]] + \
-            ["用 /callback 编号 满意|基本满意|不满意 [备注] 记录回访结果。"]
+        return {"phonebacks": [list(x) for x in due[:SHOWN]], "phonebacks_total": len(due)}
 
     async def record(self, number: str, word: str, note: str, user_id: int, user_name: str,
                      chat_id: int) -> Outcome:

@@ -56,17 +56,12 @@ class Rota:
                     if duties and not any(d.covers(day) for d in duties)]
         return out
 
-    def summary_lines(self, day: date) -> list[str]:
-        """For the daily summary: who is on duty tomorrow, and a warning when nobody is."""
+    def tomorrow(self, day: date) -> dict:
+        """For the daily summary, as data: who is on duty the day after `day`, and the gaps that day."""
         tomorrow = day + timedelta(days=1)
-        names = [d.name for d in self.district_on(tomorrow)]
-        lines = [f"明日值班 / on duty {tomorrow.isoformat()}：区级 " + ("、".join(names) or "无 / nobody")]
-        for street in self.streets:
-            people = [d.name for d in self.street_on(street, tomorrow)]
-            lines.append(f"  {street}：" + ("、".join(people) or "无 / nobody"))
-        lines += [f"⚠️ {d.isoformat()} {street or '区级 / district'} 无人值班 / nobody on duty"
-                  for d, street in self.gaps(tomorrow, 1)]
-        return lines
+        return {"day": tomorrow.isoformat(), "district": [d.name for d in self.district_on(tomorrow)],
+                "streets": {street: [d.name for d in self.street_on(street, tomorrow)] for street in self.streets},
+                "gaps": [[d.isoformat(), street] for d, street in self.gaps(tomorrow, 1)]}
 
 
 def today(now: datetime, tz: ZoneInfo) -> date:

@@ -32,6 +32,7 @@ class OutboxKind(StrEnum):
     VERIFY_CARD = "verify_card"  # 核查结案: the verifiers' card
     RECEIPT = "receipt"  # the reporter's receipt
     NOTICE = "notice"  # one text by key, in the reader's language
+    DAILY_SUMMARY = "daily_summary"  # the command centre's day in numbers (ui/summary.py)
     CALLBACK = "callback"  # to an intake channel over HTTP (api/callbacks.py), never to Telegram
 
 

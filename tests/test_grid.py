@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.app import make_bind_code
 from emulator.images import jpeg
 from storage.models import Case, Event
+from ui.summary import summary_body
 
 GRID, STREET = "温泉街道01网格", "温泉街道"
 
@@ -119,7 +120,7 @@ async def test_a_grid_worker_reports_fast_from_the_grid_group_and_is_credited(di
 
     summary = await d.core.daily_summary(date(2026, 11, 23))
     assert summary.grid_reports == {GRID: 1}
-    assert f"网格员上报：{GRID} 1 件" in d.core.summary_text(summary)
+    assert f"网格员上报：{GRID} 1 件" in summary_body(summary.payload(), d.core.settings, "zh")
 
 
 async def test_a_worker_registered_by_code_reports_fast_in_private(district):

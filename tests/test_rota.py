@@ -1,6 +1,7 @@
 """The duty rota (两级巡查轮值): dated district and street leaders; gaps warned; the old flat list still works."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
@@ -9,6 +10,7 @@ from bot.config import Config, DutyCfg, PersonCfg, RotaCfg
 from cases.bootstrap import rota_from, start_up_warnings
 from cases.rota import Duty, Rota
 from emulator.scenario import District
+from ui.summary import duty_lines
 
 STREET = "温泉街道"
 
@@ -23,10 +25,13 @@ def test_a_duty_covers_its_dates_or_its_iso_weeks():
     assert rota.on_duty(date(2026, 12, 1), STREET) == [("B", 2)]
     assert (date(2026, 11, 25), STREET) in rota.gaps(date(2026, 11, 23), 14)
     assert (date(2026, 12, 7), None) in rota.gaps(date(2026, 11, 23), 15)
-    lines = rota.summary_lines(date(2026, 11, 23))
-    assert lines[0] == "明日值班 / on duty 2026-11-24：区级 A" and f"  {STREET}：C" in lines
+    settings = SimpleNamespace(street_names_en={STREET: "Wenquan"})
+    lines = duty_lines(rota.tomorrow(date(2026, 11, 23)), settings, "zh")
+    assert lines[0] == "明日值班 2026-11-24：区级 A" and f"  {STREET}：C" in lines
     assert not [x for x in lines if "⚠️" in x]
-    assert "⚠️ 2026-11-25 温泉街道 无人值班 / nobody on duty" in rota.summary_lines(date(2026, 11, 24))
+    assert "⚠️ 2026-11-25 温泉街道 无人值班" in duty_lines(rota.tomorrow(date(2026, 11, 24)), settings, "zh")
+    assert duty_lines(rota.tomorrow(date(2026, 11, 24)), settings, "en") == [
+        "On duty 2026-11-25: district A", "  Wenquan: nobody", "⚠️ 2026-11-25 Wenquan: nobody on duty"]
 
 
 def test_config_reads_dates_weeks_and_the_old_list(cfg):
@@ -87,7 +92,7 @@ async def test_difficult_cases_go_to_the_leaders_on_duty_that_day(rota_district,
     command = d.cfg.command_center.chat_id
     await d.app.job_queue.get_jobs_by_name("summary")[0].run(d.app)
     text = (await d.wait_text(command, "明日值班"))["text"]
-    assert "明日值班 / on duty 2026-11-24：区级 区领导 周二" in text and f"{STREET}：镇领导 温" in text
+    assert "明日值班 2026-11-24：区级 区领导 周二" in text and f"{STREET}：镇领导 温" in text
     # the leader on duty assigns; tomorrow's leader may not today
     q = await d.tap_last(d.emu.user(7301), 7301, "区建设局")
     assert (await answers(d, q))[0] == "已指定。"

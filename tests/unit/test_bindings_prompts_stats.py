@@ -1,8 +1,10 @@
 """Bindings by code, questions answered by reply, and the daily summary: the core alone."""
 
 from cases.binding import new_code
+from cases.stats import CENTRE
 from storage.models import Binding, GridWorker, Outbox
 from tests.unit.support import COMMAND, HANDLER, STREET, STREET_CHAT, called, outbox, report, rows
+from ui.summary import summary_body
 
 
 async def test_a_code_binds_a_group_once_and_wins_over_the_config(core):
@@ -49,12 +51,16 @@ async def test_the_daily_summary_counts_by_unit(core, clock):
     case, [call] = await called(core, clock, user=8003)
     clock.advance(hours=1, minutes=30)  # the call's answer is late (its check-in is not yet)
     summary = await core.daily_summary(clock.now().astimezone(core.settings.tz).date())
-    assert dict(summary.new) == {STREET: 2, "指挥中心": 1}
-    assert summary.overdue["区城管局"] == 1
-    assert ("GL-20261123-0003", "区城管局", "answer") in summary.overdue_cases
+    assert dict(summary.new) == {STREET: 2, CENTRE: 1}  # data: the command centre is named by ui/summary.py
+    assert summary.overdue_departments["city_mgmt"] == 1
+    assert ("GL-20261123-0003", "department", "city_mgmt", "answer") in summary.overdue_cases
     await core.send_daily_summary(summary.day)
-    assert outbox(core)[-1] == ("notice", COMMAND, "daily_summary")
-    assert "合计 | 3 | 0 |" in rows(core, Outbox)[-1].payload["args"]["body"]
+    assert outbox(core)[-1] == ("daily_summary", COMMAND, None)
+    data = rows(core, Outbox)[-1].payload["summary"]
+    zh, en = summary_body(data, core.settings, "zh"), summary_body(data, core.settings, "en")
+    assert "合计 | 3 | 0 |" in zh and "指挥中心 | 1 | 0 |" in zh and "区城管局 | 0 | 0 | 1 | 0" in zh
+    assert "GL-20261123-0003 区城管局 响应呼叫" in zh
+    assert "Total | 3 | 0 |" in en and "Command centre | 1 | 0 |" in en and "GL-20261123-0003" in en
 
 
 async def test_delivery_is_woken_after_a_commit_that_wrote_messages_only(core):
