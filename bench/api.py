@@ -30,7 +30,7 @@ import aiohttp
 from bench.reports import count, cpu_seconds, rss_mb
 from bench.setup import emulator_config, write_config
 from bot.config import load_config
-from emulator.scenario import District
+from demo.district import District
 from geo.streets import StreetIndex
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -179,7 +179,7 @@ def reading_alone(engine, period, now, tz) -> float:
 
 async def latency(path: Path, period_text: str) -> None:
     from cases.clock import FakeClock
-    from emulator.scenario import District
+    from demo.district import District
     cfg = load_config(ROOT / "config.yaml")
     work = path.resolve().parent
     cfg.database.url = f"sqlite+aiosqlite:///{path.resolve()}"

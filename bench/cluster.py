@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from bench.setup import emulator_config
 from bot.config import load_config
-from emulator.scenario import District, free_port
+from demo.district import District, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-" + secrets.token_hex(8)

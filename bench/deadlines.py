@@ -27,8 +27,8 @@ import yaml
 
 from bench.reports import ROOT, one_report, rss_mb
 from bot.config import load_config
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from geo.streets import StreetIndex
 from storage.db import migrate
 

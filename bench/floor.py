@@ -23,8 +23,8 @@ from pathlib import Path
 
 from bench.reports import ROOT, cpu_seconds, one_report
 from bot.config import load_config
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from geo.streets import StreetIndex
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench.setup import emulator_config, write_config
 from bot.config import load_config
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from geo.streets import StreetIndex
 
 ROOT = Path(__file__).resolve().parent.parent

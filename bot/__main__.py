@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("bot").exception("Frontline stopped")
             return 1
         return 0
-    from bot.demo import run_demo
+    from demo.walk import run_demo
     logging.getLogger().setLevel(logging.WARNING)
     try:
         return asyncio.run(run_demo(cfg, stay=args.stay))

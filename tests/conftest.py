@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import load_config
 from cases.clock import FakeClock
-from emulator.scenario import District
+from demo.district import District
 from tests import pg
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import ChannelCfg
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 
 KEY = "hotline-test-key-0123456789"
 CITY_KEY = "city-test-key-9876543210"

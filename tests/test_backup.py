@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from bot.backup import libpq_url
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from tests import pg
 from tests.conftest import ROOT
 

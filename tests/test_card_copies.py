@@ -100,7 +100,7 @@ async def test_a_copy_left_by_a_sigkill_right_after_the_card_arrived_still_works
     import yaml
 
     from bot.app import load_streets
-    from emulator.scenario import District
+    from demo.district import District
 
     from .conftest import ROOT
     d = District(cfg, tmp_path)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bot.app import settings_from
 from bot.config import PersonCfg
 from cases import Core
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from storage.db import open_database
 from storage.models import Case, Deadline, Event, Outbox
 

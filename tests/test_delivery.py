@@ -124,7 +124,7 @@ async def _rows_after_stop(d):
 
 
 async def test_start_up_survives_a_bot_api_that_is_briefly_down(cfg, clock, tmp_path):
-    from emulator.scenario import District
+    from demo.district import District
     d = District(cfg, tmp_path, clock=clock)
     await d.emu.start()
     d.emu.set_down(True)

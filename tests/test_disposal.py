@@ -356,7 +356,7 @@ async def many_departments(cfg, clock, tmp_path):
     """The demo district with 45 departments (Gulou has 96): the picker pages, and the selection's bit
     mask outgrows the 11 digits other button ids are held to."""
     from bot.config import DepartmentCfg
-    from emulator.scenario import District
+    from demo.district import District
     cfg.departments += [DepartmentCfg(key=f"unit{i}", zh=f"区单位{i}", en=f"Unit {i}", chat_id=-1009100000000 - i)
                         for i in range(6, 46)]
     async with District(cfg, tmp_path, clock=clock) as d:

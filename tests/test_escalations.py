@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import PersonCfg
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from storage.models import Call, Case, Deadline, Event
 
 STREET = "温泉街道"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
-from emulator.scenario import District
+from demo.district import District
 from ui.texts import lang_of
 
 

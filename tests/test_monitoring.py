@@ -12,8 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import health, logs
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from storage.models import ServiceState
 from storage.outbox import enqueue
 

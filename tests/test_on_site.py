@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from storage.models import Call, Case, Deadline, Event
 from tests.test_disposal import STREET, accepted_case, answers, call, check_in
 

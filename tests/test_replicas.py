@@ -19,8 +19,8 @@ from bot.app import build_application, start_bot, stop_bot
 from bot.outbox_claims import OutboxClaims
 from bot.replicas import UpdateGate
 from bot.shared_limits import SharedLimiter
+from demo.district import District, free_port
 from emulator.images import jpeg
-from emulator.scenario import District, free_port
 from storage.db import Database
 from storage.models import Case, Outbox
 from storage.outbox import enqueue

@@ -9,7 +9,7 @@ from bot.app import settings_from
 from bot.config import Config, DutyCfg, PersonCfg, RotaCfg
 from cases.bootstrap import rota_from, start_up_warnings
 from cases.rota import Duty, Rota
-from emulator.scenario import District
+from demo.district import District
 from ui.summary import duty_lines
 
 STREET = "温泉街道"

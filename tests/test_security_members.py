@@ -7,8 +7,8 @@ import copy
 
 from sqlalchemy import select
 
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from storage.models import Case, Extension
 
 from .test_escalations import STREET, accepted, answer_of, ask, called

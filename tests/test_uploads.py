@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from bot.transport import AiohttpRequest
-from emulator.scenario import District
+from demo.district import District
 from storage import media
 
 MB = 1024 * 1024

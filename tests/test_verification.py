@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 from storage.models import Case, Deadline, Event
 from tests.test_disposal import answers
 from tests.test_on_site import open_check_in, reply_to

@@ -9,8 +9,8 @@ import pytest
 
 from bot.app import build_application, start_bot
 from bot.config import ConfigError
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 
 SECRET = "s3cret-Token_1"
 

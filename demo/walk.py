@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cases.clock import FakeClock
+from demo.district import District
 from emulator.images import jpeg
-from emulator.scenario import District
 
 
 class Transcript:
