@@ -54,8 +54,8 @@ async def purge_media(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def daily_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
-    core = context.application.bot_data["core"]
-    await core.send_daily_summary(core.now().astimezone(core.settings.tz).date())
+    summaries = context.application.bot_data["summaries"]
+    await summaries.send_daily_summary(summaries.clock.now().astimezone(summaries.settings.tz).date())
 
 
 def arm(app: Application, sweep_every_s: float = 60, summary_at: str = "18:00") -> None:

@@ -35,6 +35,7 @@ from cases.callbacks import PhoneBacks
 from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
+from cases.stats import DailySummaries
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
 from geo.streets import StreetIndex
@@ -178,11 +179,12 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
                                                 core.open_deadline, core.ask_ratings, core.mark_difficult)
     app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
-    core.summary_parts = [app.bot_data["phonebacks"].summary]  # more of the daily summary, as data
+    parts = [app.bot_data["phonebacks"].summary]  # more of the daily summary, as data
     if settings.rota is not None:
         async def on_duty(day: date) -> dict:
             return {"duty": settings.rota.tomorrow(day)}
-        core.summary_parts.append(on_duty)
+        parts.append(on_duty)
+    app.bot_data["summaries"] = DailySummaries(db, core.clock, settings, core.outbox_written, parts)
     await commands.register(app.bot, cfg.language)
     await app.start()
     delivery.start()

@@ -7,9 +7,7 @@ from cases.escalations import EscalationMixin
 from cases.intake import IntakeMixin
 from cases.lifecycle import LifecycleMixin
 from cases.prompts import PromptMixin
-from cases.stats import StatsMixin
 
 
-class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, StatsMixin, EscalationMixin, BindingMixin,
-           PromptMixin):
+class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, EscalationMixin, BindingMixin, PromptMixin):
     pass

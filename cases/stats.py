@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from cases.core import CoreBase
 from storage.models import Call, Case, Deadline, Event
 from storage.outbox import enqueue
 
@@ -34,13 +34,21 @@ class DailySummary:
                 "overdue_cases": [list(x) for x in self.overdue_cases], "grid_reports": self.grid_reports}
 
 
-class StatsMixin(CoreBase):
+class DailySummaries:
+    """A service, not a mixin of Core: what it needs is given here, and other services add their own data
+    to the summary through `parts` (the phone-backs, tomorrow's duty rota)."""
+
+    def __init__(self, db, clock, settings, on_outbox: Callable[[], None],
+                 parts: list[Callable[[date], Awaitable[dict]]] | None = None):
+        self.db, self.clock, self.settings, self.on_outbox = db, clock, settings, on_outbox
+        self.parts = parts or []
+
     async def daily_summary(self, day: date) -> DailySummary:
-        tz, now = self.settings.tz, self.now()
+        tz, now = self.settings.tz, self.clock.now()
         start = datetime.combine(day, time(0), tzinfo=tz)
         end = start + timedelta(days=1)
         out = DailySummary(day)
-        async with self.sessions() as session:
+        async with self.db.sessions() as session:
             for case in await session.scalars(select(Case).where(Case.created_at >= start, Case.created_at < end)):
                 out.new[case.street or CENTRE] += 1
                 if case.reported_by_grid:  # a grid worker's report is credited to their grid
@@ -67,11 +75,11 @@ class StatsMixin(CoreBase):
     async def send_daily_summary(self, day: date) -> DailySummary:
         summary = await self.daily_summary(day)
         if self.settings.command_chat:
-            now, data = self.now(), summary.payload()
-            for part in getattr(self, "summary_parts", ()):  # other services' data (phone-backs, duty rota)
+            now, data = self.clock.now(), summary.payload()
+            for part in self.parts:
                 data.update(await part(day))
             await self.db.write(lambda session: enqueue(
                 session, now, self.settings.command_chat, "daily_summary", None, lang=self.settings.group_lang,
                 summary=data))
-            self._on_outbox()
+            self.on_outbox()
         return summary

@@ -118,7 +118,7 @@ async def test_a_grid_worker_reports_fast_from_the_grid_group_and_is_credited(di
     assert (case.reported_by_grid, case.description, case.reporter_id) == (GRID, "路口井盖松动", worker.id)
     assert (reported.actor_role, reported.data["grid"]) == ("grid_worker", GRID)
 
-    summary = await d.core.daily_summary(date(2026, 11, 23))
+    summary = await d.app.bot_data["summaries"].daily_summary(date(2026, 11, 23))
     assert summary.grid_reports == {GRID: 1}
     assert f"网格员上报：{GRID} 1 件" in summary_body(summary.payload(), d.core.settings, "zh")
 

@@ -1,7 +1,7 @@
 """Bindings by code, questions answered by reply, and the daily summary: the core alone."""
 
 from cases.binding import new_code
-from cases.stats import CENTRE
+from cases.stats import CENTRE, DailySummaries
 from storage.models import Binding, GridWorker, Outbox
 from tests.unit.support import COMMAND, HANDLER, STREET, STREET_CHAT, called, outbox, report, rows
 from ui.summary import summary_body
@@ -50,11 +50,12 @@ async def test_the_daily_summary_counts_by_unit(core, clock):
     await report(core, place=(26.095, 119.2185), user=8002)  # outside: the command centre's
     case, [call] = await called(core, clock, user=8003)
     clock.advance(hours=1, minutes=30)  # the call's answer is late (its check-in is not yet)
-    summary = await core.daily_summary(clock.now().astimezone(core.settings.tz).date())
+    summaries = DailySummaries(core.db, clock, core.settings, core.outbox_written)
+    summary = await summaries.daily_summary(clock.now().astimezone(core.settings.tz).date())
     assert dict(summary.new) == {STREET: 2, CENTRE: 1}  # data: the command centre is named by ui/summary.py
     assert summary.overdue_departments["city_mgmt"] == 1
     assert ("GL-20261123-0003", "department", "city_mgmt", "answer") in summary.overdue_cases
-    await core.send_daily_summary(summary.day)
+    await summaries.send_daily_summary(summary.day)
     assert outbox(core)[-1] == ("daily_summary", COMMAND, None)
     data = rows(core, Outbox)[-1].payload["summary"]
     zh, en = summary_body(data, core.settings, "zh"), summary_body(data, core.settings, "en")
