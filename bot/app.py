@@ -24,10 +24,12 @@ from bot.config import Config, ConfigError
 from bot.delivery import Delivery, RateLimiter
 from bot.flood import FloodRetry
 from bot.privacy import blind_grid_groups
+from bot.reports import deliver as report_deliver
 from bot.reports import schedule as report_schedule
 from bot.serving import start_updates, stop_updates
 from bot.transport import AiohttpRequest
 from bot.updates import PerChatUpdateProcessor
+from bot.uploads import receive_photo
 from cases import bootstrap as maps
 from cases.bootstrap import build_core, start_up_warnings
 from cases.bootstrap import settings_from as core_settings
@@ -72,7 +74,9 @@ def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter 
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
            .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30, **net))
            .get_updates_request(AiohttpRequest(connection_pool_size=1, **net)).rate_limiter(flood).build())
-    app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter)
+    # what handlers need from bot/ is given here, so that handlers/ never imports bot/
+    app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter, receive_photo=receive_photo,
+                        reports=report_deliver)
     add_handlers(app)
     return app
 

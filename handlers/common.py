@@ -6,7 +6,6 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.uploads import receive_photo
 from storage.media import StoredImage
 from ui.texts import lang_of
 
@@ -37,4 +36,5 @@ def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 async def store_photo(context, file_id: str, user_id: int, announced: int | None = None) -> StoredImage:
     """Check a photo (size, quota, bombs, corruption), download it to disk and keep the original.
     Raises MediaError."""
-    return await receive_photo(context, user_id, file_id, announced)
+    receive = context.application.bot_data["receive_photo"]  # bot/uploads, given: handlers do not import bot/
+    return await receive(context, user_id, file_id, announced)

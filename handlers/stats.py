@@ -8,22 +8,21 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from assessment.period import parse_period
-from bot.reports.deliver import post, produce, readers
 from handlers.common import config, core, lang
 from storage.models import Deadline
 from ui.texts import t
 
 
-def may_read(update: Update, cfg) -> bool:
-    chat, user = update.effective_chat, update.effective_user
+def may_read(update: Update, context) -> bool:
+    chat, user, cfg = update.effective_chat, update.effective_user, config(context)
     if chat.type == ChatType.PRIVATE:
-        return bool(user) and user.id in readers(cfg)
+        return bool(user) and user.id in reports(context).readers(cfg)
     return chat.id == cfg.command_center.chat_id
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lg, cfg, msg = lang(update, context), config(context), update.effective_message
-    if not may_read(update, cfg):
+    lg, msg = lang(update, context), update.effective_message
+    if not may_read(update, context):
         return await msg.reply_text(t("stats_not_allowed", lg))
     c = core(context)
     try:
@@ -31,8 +30,13 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except ValueError:
         return await msg.reply_text(t("stats_usage", lg))
     await msg.reply_text(t("stats_working", lg, period=period.label))
-    files = await produce(context.application, period)
-    await post(context.bot, update.effective_chat.id, files)
+    files = await reports(context).produce(context.application, period)
+    await reports(context).post(context.bot, update.effective_chat.id, files)
+
+
+def reports(context):
+    """bot/reports/deliver (readers, produce, post), given through bot_data: handlers do not import bot/."""
+    return context.application.bot_data["reports"]
 
 
 async def oversight_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
