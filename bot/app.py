@@ -37,6 +37,7 @@ from cases.callbacks import PhoneBacks
 from cases.checkin import OnSite
 from cases.clock import SystemClock
 from cases.core import Settings
+from cases.prompts import Prompts
 from cases.stats import DailySummaries
 from cases.verification import Verification
 from cases.workdays import WorkCalendar
@@ -179,6 +180,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     core.on_photos_dropped = retention.forget
     uploads = UploadQuota(db, app.bot_data["clock"], cfg.intake.max_upload_mb_per_hour * 1024 * 1024)
     app.bot_data.update(core=core, db=db, delivery=delivery, retention=retention, uploads=uploads)
+    app.bot_data["prompts"] = Prompts(db, core.clock)
     app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
     app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
                                                 core.open_deadline, core.ask_ratings, core.mark_difficult)

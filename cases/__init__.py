@@ -6,8 +6,7 @@ from cases.disposal import DisposalMixin
 from cases.escalations import EscalationMixin
 from cases.intake import IntakeMixin
 from cases.lifecycle import LifecycleMixin
-from cases.prompts import PromptMixin
 
 
-class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, EscalationMixin, BindingMixin, PromptMixin):
+class Core(IntakeMixin, LifecycleMixin, DisposalMixin, DeadlineMixin, EscalationMixin, BindingMixin):
     pass

@@ -9,11 +9,18 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cases.core import CoreBase
 from storage.models import Prompt
 
 
-class PromptMixin(CoreBase):
+class Prompts:
+    """A service, not a mixin of Core: the database and the clock are all it needs."""
+
+    def __init__(self, db, clock):
+        self.db, self.sessions, self.clock = db, db.sessions, clock
+
+    def now(self):
+        return self.clock.now()
+
     async def save_prompt(self, chat_id: int, message_id: int, kind: str, target_id: int, user_id: int,
                           data: dict | None = None) -> None:
         now = self.now()

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from cases.checkin import live_verdict, refusal
 from geo.distance import distance_m
-from handlers.common import core, lang, store_photo
+from handlers.common import core, lang, prompts, store_photo
 from handlers.taps import is_member
 from storage.media import MediaError
 from ui.ids import parse_id
@@ -49,11 +49,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) ->
     if c.settings.checkin_live:
         text += "\n" + t("ci_live_hint", lg)
     asked = await msg.reply_text(text, reply_markup=keyboard)
-    await c.save_prompt(msg.chat_id, asked.message_id, "checkin", target_id, user.id, {"what": what})
+    await prompts(context).save_prompt(msg.chat_id, asked.message_id, "checkin", target_id, user.id, {"what": what})
 
 
 async def intent_of(context, chat_id: int):
-    return await core(context).open_prompt(chat_id, "checkin")
+    return await prompts(context).open_prompt(chat_id, "checkin")
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -144,7 +144,7 @@ async def complete(context, intent, user_id: int, user_name: str, lat: float, lo
         outcome = await context.application.bot_data["verification"].on_site(
             intent.target_id, user_id, user_name, lat, lon, evidence)
     if outcome.key != "too_far":  # too far keeps the check-in open: they may walk closer and try again
-        await c.claim_prompt(intent.id)
+        await prompts(context).claim_prompt(intent.id)
     return outcome
 
 

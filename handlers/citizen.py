@@ -18,7 +18,7 @@ from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, Dra
 from cases.withdrawal import Withdrawal
 from geo.exif import gps_from_exif
 from handlers import checkin
-from handlers.common import config, core, edit_unless_same, lang, store_photo
+from handlers.common import config, core, edit_unless_same, lang, prompts, store_photo
 from handlers.owed import OWED
 from handlers.taps import Tap, tap
 from storage.media import MediaError
@@ -151,8 +151,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     c = core(context)
     view = await c.get_draft(user.id)
-    asked = await c.open_prompt(msg.chat_id, "comment") if view is None else None
-    if asked and await c.claim_prompt(asked.id):  # the text answers "any comment?" after a rating
+    asked = await prompts(context).open_prompt(msg.chat_id, "comment") if view is None else None
+    if asked and await prompts(context).claim_prompt(asked.id):  # the text answers "any comment?" after a rating
         outcome = await c.comment_rating(asked.target_id, user.id, msg.text)
         return await msg.reply_text(t(outcome.key, lg))
     if view is None:
@@ -274,15 +274,15 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
         skip = InlineKeyboardMarkup([[key("skip", lg, buttons.SKIP_COMMENT)]])
         asked = await query.message.reply_text(t("ask_comment", lg), reply_markup=skip)
         # the next text, if any, is the comment (the question is stored: a restart does not lose it)
-        await core(context).save_prompt(asked.chat_id, asked.message_id, "comment", case_id, user.id)
+        await prompts(context).save_prompt(asked.chat_id, asked.message_id, "comment", case_id, user.id)
 
 
 @tap(buttons.SKIP_COMMENT)
 async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
     query = tap.query
-    asked = await core(context).prompt_at(query.message.chat_id, query.message.message_id)
+    asked = await prompts(context).prompt_at(query.message.chat_id, query.message.message_id)
     if asked and asked.kind == "comment":
-        await core(context).claim_prompt(asked.id)
+        await prompts(context).claim_prompt(asked.id)
     await query.answer()
     await drop_buttons(update.callback_query)
 

@@ -14,6 +14,11 @@ def core(context: ContextTypes.DEFAULT_TYPE):
     return context.application.bot_data["core"]
 
 
+def prompts(context: ContextTypes.DEFAULT_TYPE):
+    """The questions the bot asked and awaits answers to (cases/prompts.Prompts)."""
+    return context.application.bot_data["prompts"]
+
+
 def config(context: ContextTypes.DEFAULT_TYPE):
     return context.application.bot_data["config"]
 

@@ -12,7 +12,7 @@ from cases.policy import parse_due
 from cases.rounds import moved_on
 from cases.states import Action, CallAction, may
 from handlers import acting
-from handlers.common import core, edit_unless_same, lang, store_photo
+from handlers.common import core, edit_unless_same, lang, prompts, store_photo
 from handlers.taps import Tap, tap
 from storage.media import MediaError
 from ui import buttons, picker
@@ -23,11 +23,11 @@ from ui.texts import BUTTONS, mention, pick, t
 async def ask(query, context, kind: str, target_id: int, text: str, data: dict | None = None) -> None:
     """Ask in the group for a reply (a reason, a time); the reply finishes the action (on_group_reply)."""
     c, chat_id = core(context), query.message.chat_id
-    if await c.prompt_open(chat_id, kind, target_id):
+    if await prompts(context).prompt_open(chat_id, kind, target_id):
         return await query.answer(t("prompt_asked", c.settings.group_lang))
     await query.answer()
     prompt = await force_reply(query, text)
-    await c.save_prompt(chat_id, prompt.message_id, kind, target_id, query.from_user.id, data)
+    await prompts(context).save_prompt(chat_id, prompt.message_id, kind, target_id, query.from_user.id, data)
 
 
 async def force_reply(query, text: str):
@@ -48,7 +48,7 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
         due = parse_due(msg.text, c.now(), c.settings.calendar, c.settings.tz)
         if due is None:  # the question stays open: they can reply again
             return await msg.reply_text(t("bad_time", lg))
-    if not await c.claim_prompt(prompt.id):
+    if not await prompts(context).claim_prompt(prompt.id):
         return await msg.reply_text(t("prompt_used", lg))
     if prompt.kind == "verify_no":  # what a verifier found not fixed
         from handlers.verification import on_reason
@@ -118,7 +118,7 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         await edit_unless_same(query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard))
     else:  # a reply with a location to this picker sets another meeting place
         asked = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
-        await c.save_prompt(chat_id, asked.message_id, "pick", case_id, tap.user.id)
+        await prompts(context).save_prompt(chat_id, asked.message_id, "pick", case_id, tap.user.id)
 
 
 def onsite_due(c, case):
@@ -138,7 +138,7 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
     keys = picker.departments_in(c.settings, mask)
     if not keys:
         return await query.answer(t("pick_one", lg), show_alert=True)
-    asked = await c.prompt_at(chat_id, query.message.message_id)
+    asked = await prompts(context).prompt_at(chat_id, query.message.message_id)
     place = asked.data.get("place") if asked and asked.kind == "pick" else None
     if when == "typed":
         return await ask(query, context, "time", case_id, t("ask_time", c.settings.group_lang),
@@ -189,12 +189,13 @@ async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, t
 async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A reply to a card: on a street card, a resolution (after photo + caption); on a call card, a note."""
     msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
-    prompt = await c.prompt_at(msg.chat_id, msg.reply_to_message.message_id)
+    prompt = await prompts(context).prompt_at(msg.chat_id, msg.reply_to_message.message_id)
     loc = msg.venue.location if msg.venue else msg.location
     if loc:  # a place for the call being prepared on this picker
         if prompt is None or prompt.kind != "pick":
             return await place_case(update, context, loc)
-        await c.set_prompt_place(prompt.id, loc.latitude, loc.longitude, msg.venue.title if msg.venue else None)
+        await prompts(context).set_prompt_place(prompt.id, loc.latitude, loc.longitude,
+                                                msg.venue.title if msg.venue else None)
         return await msg.reply_text(t("call_place_set", c.settings.group_lang))
     if msg.text and prompt and prompt.kind != "pick":
         return await on_prompt_reply(update, context, prompt)

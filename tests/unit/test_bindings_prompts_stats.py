@@ -1,6 +1,7 @@
 """Bindings by code, questions answered by reply, and the daily summary: the core alone."""
 
 from cases.binding import new_code
+from cases.prompts import Prompts
 from cases.stats import CENTRE, DailySummaries
 from storage.models import Binding, GridWorker, Outbox
 from tests.unit.support import COMMAND, HANDLER, STREET, STREET_CHAT, called, outbox, report, rows
@@ -33,16 +34,17 @@ async def test_a_worker_code_registers_a_grid_worker_in_a_private_chat(core):
 
 
 async def test_a_prompt_is_answered_once(core, clock):
-    await core.save_prompt(STREET_CHAT, 77, "not_ours", 1, HANDLER)
-    assert await core.prompt_open(STREET_CHAT, "not_ours", 1)
-    prompt = await core.prompt_at(STREET_CHAT, 77)
-    assert (await core.open_prompt(STREET_CHAT, "not_ours")).id == prompt.id
-    assert await core.claim_prompt(prompt.id)
-    assert not await core.claim_prompt(prompt.id)
-    assert not await core.prompt_open(STREET_CHAT, "not_ours", 1)
-    await core.save_prompt(STREET_CHAT, 78, "time", 1, HANDLER)
+    prompts = Prompts(core.db, clock)
+    await prompts.save_prompt(STREET_CHAT, 77, "not_ours", 1, HANDLER)
+    assert await prompts.prompt_open(STREET_CHAT, "not_ours", 1)
+    prompt = await prompts.prompt_at(STREET_CHAT, 77)
+    assert (await prompts.open_prompt(STREET_CHAT, "not_ours")).id == prompt.id
+    assert await prompts.claim_prompt(prompt.id)
+    assert not await prompts.claim_prompt(prompt.id)
+    assert not await prompts.prompt_open(STREET_CHAT, "not_ours", 1)
+    await prompts.save_prompt(STREET_CHAT, 78, "time", 1, HANDLER)
     clock.advance(minutes=11)
-    assert not await core.prompt_open(STREET_CHAT, "time", 1), "an old question may be asked again"
+    assert not await prompts.prompt_open(STREET_CHAT, "time", 1), "an old question may be asked again"
 
 
 async def test_the_daily_summary_counts_by_unit(core, clock):
