@@ -48,7 +48,7 @@ def localizer(tz, start: datetime, end: datetime) -> Callable[[datetime], dateti
         at += step
     if len(offsets) == 1:
         shift = offsets.pop()
-        return lambda value: value + shift
+        return lambda value: value and value + shift  # None stays None, as with local()
     return lambda value: local(value, tz)
 
 
@@ -119,12 +119,12 @@ class CallRow:
 
 @dataclass(slots=True)
 class DeadlineRow:
-    """Deadlines alike in everything a tally reads, counted (`n`): a month's 280,000 deadlines are a few
-    hundred of these, grouped by the database (docs/BENCHMARKS.md)."""
+    """Deadlines alike in everything a tally reads, counted (`n`): a month's 283,000 deadlines are ~1,900 of
+    these, grouped while they are read (`_grouped`; docs/BENCHMARKS.md)."""
     kind: str  # respond | assign | checkin | resolve | verify | answer | checkin_call
     status: str
     level: int
-    on_time: bool | None  # None: not judged (cancelled, or open and not yet due); see judge()
+    on_time: bool | None  # None: not judged (cancelled, or open and not yet due); see _DEADLINES
     street: str | None  # the case's street, grid cell and handler
     grid: str | None
     handler: str | None
@@ -132,16 +132,6 @@ class DeadlineRow:
     department: str | None  # the call's department (None: the call is gone)
     who: str | None  # the call's staff who answered (answer) or checked in (checkin_call)
     n: int = 1
-
-
-def judge(status: str, due: datetime, closed: datetime | None, now: datetime) -> bool | None:
-    """On time: met at or before due. Late: met after it, lapsed, or open past it. (The same rule runs
-    in SQL in load(), over the stored text, which sorts as time does.)"""
-    if status == "met":
-        return closed <= due
-    if status == "lapsed" or (status == "open" and now > due):
-        return False
-    return None
 
 
 @dataclass
@@ -160,7 +150,8 @@ _CALLS = ("SELECT id, case_id, department, status, created_at, answered_at, chec
           f"checked_in_by_name, street_rating, department_rating FROM calls WHERE case_id {_IN}")
 _EXTENDED = f"SELECT DISTINCT case_id FROM extensions WHERE status = 'approved' AND case_id {_IN}"
 # The period's deadlines, driven from its cases (the created_at index, then each case's deadlines), each
-# judged as of :now: judge() in SQL, over the stored times, which sort as time does.
+# judged as of :now over the stored times, which sort as time does (docs/METRICS.md, Deadlines): on time
+# when met at or before due; late when met after it, lapsed, or open past it; otherwise not judged.
 _DEADLINES = ("SELECT d.id, d.case_id, d.kind, d.call_id, d.status, COALESCE(d.level, 0), CASE WHEN d.status = "
               "'met' THEN (CASE WHEN d.closed_at <= d.due_at THEN 1 ELSE 0 END) WHEN d.status = 'lapsed' OR "
               "(d.status = 'open' AND d.due_at < :now) THEN 0 END FROM cases c JOIN deadlines d ON d.case_id = c.id "

@@ -24,7 +24,7 @@ def meet_on_site(session: Session, case: Case, now: datetime, who: str, metres: 
     """Record the first on-site check-in and meet the case's on-site deadline. False when someone was
     already there (the first one stays on the case; every check-in is in the trace anyway)."""
     session.execute(update(Deadline).where(Deadline.case_id == case.id, Deadline.kind == "checkin",
-                                           Deadline.call_id.is_(None), Deadline.status == "open")
+                                           Deadline.belongs_to(None), Deadline.status == "open")
                     .values(status="met", closed_at=now))
     if case.on_site_at is not None:
         return False

@@ -46,9 +46,9 @@ class DisposalMixin(CoreBase):
     def _close_deadlines(self, session: Session, case_id: int, kinds: tuple[str, ...], now: datetime,
                          status: str = "met", call_id: int | None = None) -> None:
         """The case's own deadlines of these kinds, or with call_id, that call's."""
-        mine = Deadline.call_id.is_(None) if call_id is None else Deadline.call_id == call_id
-        session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.kind.in_(kinds), mine,
-                                               Deadline.status == "open").values(status=status, closed_at=now))
+        session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.kind.in_(kinds),
+                                               Deadline.belongs_to(call_id), Deadline.status == "open")
+                        .values(status=status, closed_at=now))
 
     async def _write(self, tx) -> Outcome:
         outcome = await self.db.write(tx)

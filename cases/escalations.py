@@ -45,7 +45,7 @@ class EscalationMixin(CoreBase):
                     return Outcome(False, "not_your_group")
             deadline = session.scalar(select(Deadline).where(
                 Deadline.case_id == case.id, Deadline.kind == kind, Deadline.status == "open",
-                Deadline.call_id.is_(None) if call_id is None else Deadline.call_id == call_id))
+                Deadline.belongs_to(call_id)))
             if deadline is None:
                 return Outcome(False, "no_deadline", case)
             used = session.scalar(select(func.count(Extension.id)).where(

@@ -121,10 +121,15 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         await prompts(context).save_prompt(chat_id, asked.message_id, "pick", case_id, tap.user.id)
 
 
+def open_onsite(case):
+    """The case's own on-site deadline (limits.checkin) while it is open, not a call's."""
+    return next((d for d in case.deadlines if d.kind == "checkin" and d.call_id is None and d.status == "open"),
+                None)
+
+
 def onsite_due(c, case):
-    """The case's own on-site deadline (limits.checkin), while open and ahead: the call's natural time."""
-    due = next((d.due_at for d in case.deadlines
-                if d.kind == "checkin" and d.call_id is None and d.status == "open"), None)
+    """The case's own on-site deadline, while open and ahead: the call's natural time."""
+    due = (d := open_onsite(case)) and d.due_at
     return due if due and due > c.now() else None
 
 
@@ -255,7 +260,7 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     rows = [[key("e" + opt, c.settings.group_lang, buttons.EXTEND_BY_HOW_MUCH, target, target_id, opt)
              for opt in times]]
     case = await c.load_case(target_id) if target == "case" else None
-    if case and any(d.kind == "checkin" and d.call_id is None and d.status == "open" for d in case.deadlines):
+    if case and open_onsite(case):
         rows.append([InlineKeyboardButton("📍 " + pick(BUTTONS["onsite_e" + opt], c.settings.group_lang),
                                           callback_data=buttons.EXTEND_BY_HOW_MUCH.data("onsite", target_id, opt))
                      for opt in times])

@@ -249,6 +249,11 @@ class Deadline(Base):
 
     case: Mapped[Case] = relationship(back_populates="deadlines")
 
+    @staticmethod
+    def belongs_to(call_id: int | None):
+        """SQL condition: the case's own deadlines (call_id None), or that call's."""
+        return Deadline.call_id.is_(None) if call_id is None else Deadline.call_id == call_id
+
     @property
     def label(self) -> str:
         """The deadline as the trace names it: 'resolve', or 'answer:17' for call 17's."""

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from ui import buttons
 from ui.keys import key
+from ui.names import department_name
 from ui.texts import t
 
 PAGE_SIZE = 10  # departments on one page
@@ -24,8 +25,7 @@ def departments_in(settings, mask: int) -> list[str]:
 
 def department_names(settings) -> list[str]:
     """The departments' names in the groups' language, in config order (bit i of a picker's mask)."""
-    en = settings.group_lang == "en"
-    return [d.en if en else d.zh for d in settings.departments.values()]
+    return [department_name(settings, k, settings.group_lang) for k in settings.departments]
 
 
 def pages(settings) -> int:

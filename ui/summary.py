@@ -3,7 +3,7 @@ with the phone-backs and tomorrow's duty rota as data); this writes them in the 
 
 from __future__ import annotations
 
-from ui.names import street_name
+from ui.names import department_name, street_name
 from ui.texts import DEADLINE_WORDS, pick
 
 CENTRE = ("指挥中心", "Command centre")  # the unit of a case no street holds (cases/stats.CENTRE)
@@ -26,36 +26,33 @@ WORDS = {
 }
 
 
+def _w(key: str, lang: str, **args) -> str:
+    return pick(WORDS[key], lang).format(**args)
+
+
 def summary_body(data: dict, settings, lang: str) -> str:
     """data: DailySummary.payload() plus the services' parts; settings: the core's (unit names)."""
-    def w(key: str, **args) -> str:
-        return pick(WORDS[key], lang).format(**args)
-
     def street(name: str) -> str:
         return street_name(settings, name, lang) if name else pick(CENTRE, lang)
-
-    def department(key: str) -> str:
-        dept = settings.departments.get(key)
-        return (dept.en if lang == "en" and dept.en else dept.zh) if dept else key
 
     rows: dict[str, list[int]] = {}  # unit in words -> new, resolved, overdue, reopened
     for i, field in enumerate(("new", "resolved", "overdue", "reopened")):
         for unit, n in data.get(field, {}).items():
             rows.setdefault(street(unit), [0, 0, 0, 0])[i] += n
     for key, n in data.get("overdue_departments", {}).items():
-        rows.setdefault(department(key), [0, 0, 0, 0])[2] += n
-    lines = [w("head")] + [" | ".join([unit, *map(str, v)]) for unit, v in sorted(rows.items())]
-    lines.append(" | ".join([w("total"), *(str(sum(v[i] for v in rows.values())) for i in range(4))]))
+        rows.setdefault(department_name(settings, key, lang), [0, 0, 0, 0])[2] += n
+    lines = [_w("head", lang)] + [" | ".join([unit, *map(str, v)]) for unit, v in sorted(rows.items())]
+    lines.append(" | ".join([_w("total", lang), *(str(sum(v[i] for v in rows.values())) for i in range(4))]))
     if grids := data.get("grid_reports"):
-        lines.append(w("grid") + "，".join(f"{g} {n} {w('cases')}" for g, n in sorted(grids.items())))
+        lines.append(_w("grid", lang) + "，".join(f"{g} {n} {_w('cases', lang)}" for g, n in sorted(grids.items())))
     if late := data.get("overdue_cases"):
-        lines.append(w("overdue"))
-        lines += [f"{number} {street(unit) if side == 'street' else department(unit)} "
+        lines.append(_w("overdue", lang))
+        lines += [f"{number} {street(unit) if side == 'street' else department_name(settings, unit, lang)} "
                   f"{pick(DEADLINE_WORDS.get(kind, (kind, kind)), lang)}" for number, side, unit, kind in late[:30]]
     if data.get("phonebacks"):
-        lines.append(w("phonebacks", n=data["phonebacks_total"]))
-        lines += [f"{number} {w(why)}" for number, why in data["phonebacks"]]
-        lines.append(w("how"))
+        lines.append(_w("phonebacks", lang, n=data["phonebacks_total"]))
+        lines += [f"{number} {_w(why, lang)}" for number, why in data["phonebacks"]]
+        lines.append(_w("how", lang))
     if duty := data.get("duty"):
         lines += duty_lines(duty, settings, lang)
     return "\n".join(lines)
@@ -63,11 +60,10 @@ def summary_body(data: dict, settings, lang: str) -> str:
 
 def duty_lines(duty: dict, settings, lang: str) -> list[str]:
     """Tomorrow's rota (cases/rota.Rota.tomorrow): who is on duty, and a warning for a day without anyone."""
-    nobody = pick(WORDS["nobody"], lang)
-    lines = [pick(WORDS["duty"], lang).format(day=duty["day"], names="、".join(duty["district"]) or nobody)]
-    lines += [pick(WORDS["street_duty"], lang).format(street=street_name(settings, s, lang),
-                                                     names="、".join(names) or nobody)
+    nobody = _w("nobody", lang)
+    lines = [_w("duty", lang, day=duty["day"], names="、".join(duty["district"]) or nobody)]
+    lines += [_w("street_duty", lang, street=street_name(settings, s, lang), names="、".join(names) or nobody)
               for s, names in duty["streets"].items()]
-    lines += [pick(WORDS["gap"], lang).format(day=day, unit=street_name(settings, s, lang) if s else
-                                              pick(WORDS["district"], lang)) for day, s in duty["gaps"]]
+    lines += [_w("gap", lang, day=day, unit=street_name(settings, s, lang) if s else _w("district", lang))
+              for day, s in duty["gaps"]]
     return lines

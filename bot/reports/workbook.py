@@ -88,10 +88,7 @@ def write(r: Report, path: Path) -> Path:
     found_cases = itertools.chain([["类型", "类别", "街镇", "案件编号"]], (
         [kind, r.category(cat), street, number] for kind, cat, street, _, _, numbers in found for number in numbers))
     wb.create_sheet("案件清单")  # sheet 9: written by fastsheet (large)
-    extended, shift = r.current.trace.extended, localizer(r.ctx.tz, r.period.bounds(r.ctx.tz)[0], r.now)
-
-    def when(t):
-        return None if t is None else shift(t)
+    extended, when = r.current.trace.extended, localizer(r.ctx.tz, r.period.bounds(r.ctx.tz)[0], r.now)
     cases = itertools.chain([["编号", "街镇", "网格", "类别", "状态", "收件时间", "接单时间", "办结时间", "结案时间",
                               "群众评价", "重办次数", "疑难", "延期", "经办", "纬度", "经度"]], (
               [c.number, c.unit, c.grid, r.category(c.category), STATES.get(c.state, c.state),
