@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine
 
 from assessment import recurring
 from assessment.league import Row, league
@@ -30,7 +33,7 @@ class Report:
     period: Period
     now: datetime
     current: Assessment
-    previous: Assessment  # its trace is dropped once tallied
+    previous: Assessment  # tallies only: no trace, persons or call records
     leagues: dict[str, list[Row]]  # street | department | grid
     rising: list[recurring.Rising]
     top_category: dict[str, tuple[str, list[str]]]
@@ -44,21 +47,52 @@ class Report:
         return self.ctx.dept_names.get(key, key)
 
 
-def build(conn, period: Period, now: datetime, ctx: Context) -> Report:
-    """conn: a synchronous SQLAlchemy connection. Reads the period and the one before it."""
-    def assessed(p: Period) -> Assessment:
-        start, end = p.bounds(ctx.tz)
-        return assess(load(conn, start, end, now), ctx.tz, ctx.dept_names, ctx.chains)
+@dataclass
+class Before:
+    """What a report keeps of the period before: its unit tallies and its cases per category. Small and
+    picklable, so another process can make it while this one reads the period itself."""
+    assessment: Assessment  # without its trace, persons and call records
+    categories: Counter
 
-    previous = assessed(period.previous())  # first, so its rows are gone before the period's are read
-    before = Counter(c.category for c in previous.trace.cases)
-    previous.trace = None  # only its tallies are shown: let the rows go (memory on a large month)
-    current = assessed(period)
-    w, floors = ctx.cfg.weights, ctx.cfg.floors
-    leagues = {"street": league(current.streets, w["street"], floors, previous.streets),
-               "department": league(current.departments, w["department"], floors, previous.departments),
-               "grid": league(current.grids, w["grid"], floors, previous.grids)}
+
+def assessed(conn, p: Period, now: datetime, ctx: Context) -> Assessment:
+    start, end = p.bounds(ctx.tz)
+    return assess(load(conn, start, end, now), ctx.tz, ctx.dept_names, ctx.chains)
+
+
+def before(conn, period: Period, now: datetime, ctx: Context) -> Before:
+    """The period before `period`, tallied and stripped to what a report shows of it."""
+    a = assessed(conn, period.previous(), now, ctx)
+    categories = Counter(c.category for c in a.trace.cases)
+    a.trace, a.persons, a.calls = None, [], []  # let the rows go: memory on a large month
+    return Before(a, categories)
+
+
+def before_at(url: str, period: Period, now: datetime, ctx: Context) -> Before:
+    """before() on its own connection (url: a synchronous SQLAlchemy URL), for a helper process."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return before(conn, period, now, ctx)
+    finally:
+        engine.dispose()
+
+
+def build(conn, period: Period, now: datetime, ctx: Context,
+          previous: Callable[[], Before] | None = None) -> Report:
+    """conn: a synchronous SQLAlchemy connection. Reads the period; `previous` gives the period before once
+    this one is tallied (e.g. a result made by another process meanwhile); without it, it is read here
+    first, so its rows are gone before the period's are read."""
+    if previous is None:
+        made = before(conn, period, now, ctx)
+        previous = lambda: made  # noqa: E731
+    current = assessed(conn, period, now, ctx)
+    previous = previous()
+    w, floors, prev = ctx.cfg.weights, ctx.cfg.floors, previous.assessment
+    leagues = {"street": league(current.streets, w["street"], floors, prev.streets),
+               "department": league(current.departments, w["department"], floors, prev.departments),
+               "grid": league(current.grids, w["grid"], floors, prev.grids)}
     cases = current.trace.cases
-    return Report(period, now, current, previous, leagues, recurring.rising(cases, before),
+    return Report(period, now, current, prev, leagues, recurring.rising(cases, previous.categories),
                   recurring.top_category(cases),
                   recurring.repeated_places(cases, ctx.cfg.repeat_radius_m, ctx.cfg.repeat_min_cases), ctx)

@@ -10,8 +10,9 @@ generate: a fast bulk generator (sqlite3 executemany on the migrated schema, not
 their deadlines (respond, resolve, check-in for some categories; answer and check-in per call), mostly
 met, some late, a few still open; ratings, reopenings, mutual ratings. No events: reports do not read them.
 
-report: builds the monthly report (reading, tallies, five charts, the workbook) once in this process and
-prints the wall time of each part and the process's peak RSS (ru_maxrss).
+report: writes the monthly report (reading, tallies, five charts, the workbook) once, as the bot does
+(bot/reports/files.write_report: a helper process takes the month before, then the charts), and prints the
+wall time of each part, the CPU time and the peak RSS of both processes.
 
 latency: starts the real bot (PTB Application, in this process) against the emulator on that database,
 asks `/stats PERIOD` in the command centre group, and while the report is made, has a citizen send
@@ -133,34 +134,28 @@ def generate(path: Path, n: int, months: int, seed: int = 7) -> None:
 
 
 def report(path: Path, period_text: str) -> None:
-    from sqlalchemy import create_engine
-
-    from assessment.report import build
-    from bot.reports import charts, text, workbook
-    from bot.reports.files import context_from
+    from bot.reports.files import write_report
     cfg = load_config(ROOT / "config.yaml")
     period = parse_period(period_text, date(2026, 12, 3))
     now = datetime(2026, 12, 1, tzinfo=UTC)
     out = Path(tempfile.mkdtemp(prefix="assess-bench-"))
-    t0 = time.perf_counter()
-    engine = create_engine(f"sqlite:///{path.resolve()}")
-    with engine.connect() as conn:
-        r = build(conn, period, now, context_from(cfg))
-    t1 = time.perf_counter()
-    charts.render_all(r, out)
-    t2 = time.perf_counter()
-    workbook.write(r, out / "book.xlsx")
-    t3 = time.perf_counter()
-    text.summary(r)
-    t4 = time.perf_counter()
+    times: dict[str, float] = {}
+    cpu, t0 = time.process_time(), time.perf_counter()
+    files = write_report(f"sqlite:///{path.resolve()}", cfg, period, now, out, times)
+    took, cpu = time.perf_counter() - t0, time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    floor = reading_alone(engine, period, now, r.ctx.tz)
+    helper = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = files.report
+    from sqlalchemy import create_engine
+    floor = reading_alone(create_engine(f"sqlite:///{path.resolve()}"), period, now, r.ctx.tz)
     print(f"monthly report {period.label}: {r.current.district.received} cases in the month "
           f"({r.previous.district.received} in the month before), {len(r.current.calls)} calls")
-    print(f"  read + tally (both months) {t1 - t0:.2f}s, charts {t2 - t1:.2f}s, workbook {t3 - t2:.2f}s, "
-          f"text {t4 - t3:.3f}s; total {t4 - t0:.2f}s; peak RSS {rss:.0f} MB")
-    print(f"  floor: the same rows read alone {floor:.2f}s (both months); with the charts and the workbook "
-          f"{floor + t3 - t1:.2f}s before any tallying")
+    print(f"  read + tally {times['read + tally']:.2f}s (the month before in the helper), workbook "
+          f"{times['workbook']:.2f}s (charts in the helper meanwhile), files {times['files']:.2f}s; "
+          f"total {took:.2f}s")
+    print(f"  CPU: this process {cpu:.2f}s, helper {helper.ru_utime + helper.ru_stime:.2f}s; peak RSS: this "
+          f"process {rss:.0f} MB, helper {helper.ru_maxrss / 1024:.0f} MB")
+    print(f"  floor: the rows of both months read alone, one after the other, {floor:.2f}s")
 
 
 def reading_alone(engine, period, now, tz) -> float:

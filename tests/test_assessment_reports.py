@@ -113,3 +113,30 @@ def test_a_cell_of_case_numbers_stays_within_excels_limit():
     assert len(cell) <= MAX_CELL and cell.endswith("（共5000件，全部见「共性问题案件」）")
     assert cell.split(" …")[0].split(" ") == numbers[:len(cell.split(" …")[0].split(" "))]
     assert listed(numbers[:3]) == " ".join(numbers[:3])
+
+
+def test_the_month_before_made_by_the_helper_process_is_the_one_made_here(tmp_path):
+    """write_report has a helper process tally the month before (and draw the charts) while it reads the
+    month itself: the report is the one build() makes alone in this process."""
+    from sqlalchemy import create_engine
+
+    from assessment.report import build
+    from bot.reports.files import context_from, shared
+    cfg, path = load_config(ROOT / "config.yaml"), tmp_path / "two.sqlite3"
+    mix = {**MIX, "categories": {"garbage": 0.5, "road_damage": 0.5}, "answer_late": {"*": 0.5}}
+    asyncio.run(simulate(cfg, str(path), 2, 16, 3, date(2026, 10, 31), mix, settle=timedelta(days=1)))
+    period, now, url = parse_period("2026-11", date(2026, 12, 1)), datetime(2026, 12, 1, tzinfo=UTC), f"sqlite:///{path}"
+    assert shared(url) and not shared("sqlite://") and not shared("sqlite+aiosqlite:///:memory:")
+    files = write_report(url, cfg, period, now, tmp_path / "out")
+    with create_engine(url).connect() as conn:
+        alone = build(conn, period, now, context_from(cfg))
+    made = files.report
+    assert made.previous.district.received == alone.previous.district.received > 0
+    assert made.current.district.received == alone.current.district.received > 0
+    for unit in ("streets", "departments", "grids"):
+        assert {k: vars(t) for k, t in getattr(made.previous, unit).items()} == \
+            {k: vars(t) for k, t in getattr(alone.previous, unit).items()}
+    assert [(r.unit, r.rank, r.change, r.score) for rows in made.leagues.values() for r in rows] == \
+        [(r.unit, r.rank, r.change, r.score) for rows in alone.leagues.values() for r in rows]
+    assert [(x.category, x.now, x.before) for x in made.rising] == [(x.category, x.now, x.before) for x in alone.rising]
+    assert len(files.charts) == 5 and all(p.stat().st_size > 10_000 for p in files.charts)

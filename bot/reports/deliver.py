@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot.reports.files import ReportFiles, write_report_files
 
 log = logging.getLogger(__name__)
 LIMIT = 4000  # Telegram's message limit is 4096 characters
+NICE = 10  # the report process's priority below the bot's (and its helper's, which inherits it)
 
 
 def readers(cfg) -> set[int]:
@@ -38,7 +40,9 @@ async def produce(app, period: Period) -> ReportFiles:
     (docs/BENCHMARKS.md). Spawned, not forked: the bot has threads (the database writer) a fork would copy."""
     cfg, core = app.bot_data["config"], app.bot_data["core"]
     args = (cfg.database.url, cfg, period, core.now(), out_dir(cfg, period))
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Niced: the report and its helper may take both cores for seconds; the bot's own work comes first.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice,
+                             initargs=(NICE,)) as pool:
         return await asyncio.get_running_loop().run_in_executor(pool, write_report_files, *args)
 
 
