@@ -121,13 +121,14 @@ def test_the_month_before_made_by_the_helper_process_is_the_one_made_here(tmp_pa
     from sqlalchemy import create_engine
 
     from assessment.report import build
-    from bot.reports.files import context_from, shared
+    from bot.reports.files import context_from, shared, worth_a_helper
     cfg, path = load_config(ROOT / "config.yaml"), tmp_path / "two.sqlite3"
     mix = {**MIX, "categories": {"garbage": 0.5, "road_damage": 0.5}, "answer_late": {"*": 0.5}}
     asyncio.run(simulate(cfg, str(path), 2, 16, 3, date(2026, 10, 31), mix, settle=timedelta(days=1)))
     period, now, url = parse_period("2026-11", date(2026, 12, 1)), datetime(2026, 12, 1, tzinfo=UTC), f"sqlite:///{path}"
     assert shared(url) and not shared("sqlite://") and not shared("sqlite+aiosqlite:///:memory:")
-    files = write_report(url, cfg, period, now, tmp_path / "out")
+    assert worth_a_helper(url, period, context_from(cfg), 8) and not worth_a_helper(url, period, context_from(cfg), 9)
+    files = write_report(url, cfg, period, now, tmp_path / "out", helper_from=8)
     with create_engine(url).connect() as conn:
         alone = build(conn, period, now, context_from(cfg))
     made = files.report
