@@ -48,7 +48,7 @@ class Simulator:
         self.queue: list = []
         self.seq = 0
         self.geoms = dict(zip(core.streets.names, core.streets.geometries, strict=True))
-        self.streets = [s for s, chat in self.s.street_chats.items() if chat and s in self.geoms]
+        self.streets = [s for s, chat in self.core.directory.street_chats.items() if chat and s in self.geoms]
         self.hotspots = {s: [self._point(s) for _ in range(3)] for s in self.streets}
         self.stats: dict[str, int] = {}
 
@@ -122,7 +122,8 @@ class Simulator:
     def _handler(self, case) -> tuple[int, str, int]:
         unit = case.grid or case.street
         k = self.rng.randrange(3)
-        return 20_000_000 + zlib.crc32(f"{unit}{k}".encode()) % 1_000_000, f"{unit}经办{k + 1}", self.s.owner_chat(case)
+        user = 20_000_000 + zlib.crc32(f"{unit}{k}".encode()) % 1_000_000
+        return user, f"{unit}经办{k + 1}", self.core.directory.owner_chat(case)
 
     async def accept(self, case_id: int, user: int) -> None:
         case = await self.core.load_case(case_id)
@@ -156,7 +157,7 @@ class Simulator:
 
     def _staff(self, department: str) -> tuple[int, str, int | None]:
         k = self.rng.randrange(2)
-        zh, chat = self.s.department_name(department), self.s.department_chat(department)
+        zh, chat = self.s.department_name(department), self.core.directory.department_chat(department)
         return 30_000_000 + zlib.crc32(f"{department}{k}".encode()) % 1_000_000, f"{zh}队员{k + 1}", chat
 
     async def answer(self, call_id: int) -> None:
@@ -185,7 +186,7 @@ class Simulator:
             if call.status == "declined":
                 continue
             await self.core.rate_department(call.id, chat, uid, self._pick(self.mix.street_ratings))
-            dept_chat = self.s.department_chat(call.department)
+            dept_chat = self.core.directory.department_chat(call.department)
             await self.core.rate_call(call.id, dept_chat, uid, self._pick(self.mix.department_ratings))
         rating = self._pick(self.mix.ratings)
         if rating != "none":

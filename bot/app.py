@@ -181,9 +181,10 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     uploads = UploadQuota(db, app.bot_data["clock"], cfg.intake.max_upload_mb_per_hour * 1024 * 1024)
     app.bot_data.update(core=core, db=db, delivery=delivery, retention=retention, uploads=uploads)
     app.bot_data["prompts"] = Prompts(db, core.clock)
-    app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.outbox_written)
-    app.bot_data["verification"] = Verification(db, core.clock, core.settings, grids, core.outbox_written,
-                                                core.open_deadline, core.ask_ratings, core.mark_difficult)
+    app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.directory, core.outbox_written)
+    app.bot_data["verification"] = Verification(db, core.clock, core.settings, core.directory, grids,
+                                                core.outbox_written, core.open_deadline, core.ask_ratings,
+                                                core.mark_difficult)
     app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
     parts = [app.bot_data["phonebacks"].summary]  # more of the daily summary, as data
     if settings.rota is not None:
@@ -198,14 +199,22 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
         from api.server import ApiServer
         app.bot_data["api"] = ApiServer(core, cfg)
         await app.bot_data["api"].start()
-    app.create_task(blind_grid_groups(app.bot, core.settings.grid_chats), name="privacy-check")
+    app.create_task(blind_grid_groups(app.bot, core.directory.grid_chats), name="privacy-check")
     # After start: APScheduler drops a "run now" of a job added before it started (it computes the
     # first run from the start time), and deadlines that lapsed while we were down must fire now.
     scheduler.arm(app, summary_at=cfg.escalation.summary_time)
     app.job_queue.run_repeating(checkin.sweep_live, interval=15, first=15, name="live_checkins",
                                 job_kwargs=scheduler.LATE_OK)  # live locations a minute on site, without an update
     report_schedule.arm(app)  # 监督考核: weekly / monthly / half-yearly reports
+    # Bindings made by another process (a replica, the API) reach the buttons' membership checks too.
+    app.job_queue.run_repeating(refresh_directory, interval=core.directory.max_age.total_seconds(),
+                                name="directory", job_kwargs=scheduler.LATE_OK)
     await start_updates(app, poll_timeout)  # polling, or the webhook (bot/serving.py)
+
+
+async def refresh_directory(context) -> None:
+    core = context.bot_data["core"]
+    await core.db.write(core.directory.refresh)
 
 
 async def stop_bot(app: Application) -> None:

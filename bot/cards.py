@@ -334,7 +334,7 @@ class Renderer:
         returned_by = await self.core.returned_by(case.id) if kind == "routing" else None
         comment = await reopen_comment(self.core.sessions, case.id) if kind == "street" and case.reopen_count else None
         calls = await self.core.calls_of(case.id)
-        owner = self.core.settings.owner_chat(case)
+        owner = self.core.directory.owner_chat(case)
         for card in cards:
             limit = CAPTION if card.caption else TEXT
             if kind == "street" and card.chat_id != owner:  # a group that handed the case back

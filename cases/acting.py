@@ -27,7 +27,7 @@ async def take_over(core, case_id: int, user_id: int, user_name: str, chat_id: i
         case = session.get(Case, case_id)
         if case is None:
             return Outcome(False, "stale")
-        if core.settings.owner_chat(case) != chat_id:
+        if core.directory.owner_chat(case) != chat_id:
             return Outcome(False, "not_your_group", case)
         if not may(Action.TAKE_OVER, case.state):
             return Outcome(False, "wrong_state", case)

@@ -19,28 +19,12 @@ new_code = bindguard.new_code  # `python -m bot bind-code` (bot/app.py)
 
 class BindingMixin(CoreBase):
     async def load_bindings(self) -> None:
-        """At start: bindings made with /bind (or removed with /unbind) win over config.yaml's chat ids."""
-        async with self.sessions() as session:
-            for b in await session.scalars(select(Binding)):
-                self._apply_binding(b.kind, b.target, b.chat_id)
-            for w in await session.scalars(select(GridWorker)):
-                if w.revoked_at is not None:
-                    self.settings.grid_workers.pop(w.user_id, None)
-                elif w.grid in self.settings.grid_chats:
-                    self.settings.grid_workers[w.user_id] = w.grid
-
-    def _apply_binding(self, kind: str, target: str, chat_id: int | None) -> None:
-        if kind == "street" and target in self.settings.street_chats:
-            self.settings.street_chats[target] = chat_id
-        elif kind == "department" and target in self.settings.departments:
-            self.settings.departments[target] = self.settings.departments[target]._replace(chat=chat_id)
-        elif kind == "grid" and target in self.settings.grid_chats:
-            self.settings.grid_chats[target] = chat_id
+        """At start: bindings made with /bind (or removed with /unbind) win over config.yaml's chat ids.
+        Later reads happen by themselves (cases/directory.py)."""
+        await self.db.write(self.directory.load)
 
     def bound_chat(self, kind: str, target: str) -> int | None:
-        if kind == "department":
-            return self.settings.department_chat(target)
-        return {"street": self.settings.street_chats, "grid": self.settings.grid_chats}.get(kind, {}).get(target)
+        return self.directory.chat_of(kind, target)
 
     def unit_name(self, kind: str, target: str) -> str:
         return self.dept_name(target) if kind == "department" else target
@@ -93,9 +77,9 @@ class BindingMixin(CoreBase):
         if outcome.key == "bound":
             kind, target = outcome.bound
             if kind == "worker":
-                self.settings.grid_workers[user_id] = target
+                self.directory.register(user_id, target)
             else:
-                self._apply_binding(kind, target, chat_id)
+                self.directory.bind(kind, target, chat_id)
         return outcome
 
     async def decide_rebind(self, request_id: int, approve: bool, user_id: int, chat_id: int) -> Outcome:
@@ -132,7 +116,7 @@ class BindingMixin(CoreBase):
         if outcome.ok:
             self.outbox_written()
             if moved:
-                self._apply_binding(*outcome.bound, moved[0])
+                self.directory.bind(*outcome.bound, moved[0])
         return outcome
 
     async def unbind(self, kind: str, target: str, user_id: int, chat_id: int) -> Outcome:
@@ -140,7 +124,7 @@ class BindingMixin(CoreBase):
         now, lg = self.now(), self.settings.group_lang
         if chat_id != self.settings.command_chat:
             return Outcome(False, "not_your_group")
-        if kind not in ("street", "department", "grid") or not self._known(kind, target):
+        if not self.directory.knows(kind, target):
             return Outcome(False, "unbind_unknown")
         old = self.bound_chat(kind, target)
 
@@ -152,12 +136,8 @@ class BindingMixin(CoreBase):
             return Outcome(True, "unbound", bound=(kind, target))
         outcome = await self.db.write(tx)
         self.outbox_written()
-        self._apply_binding(kind, target, None)
+        self.directory.bind(kind, target, None)
         return outcome
-
-    def _known(self, kind: str, target: str) -> bool:
-        return target in {"street": self.settings.street_chats, "department": self.settings.departments,
-                          "grid": self.settings.grid_chats}[kind]
 
     async def revoke_worker(self, worker_id: int, user_id: int | None = None, chat_id: int | None = None) -> Outcome:
         """A grid worker loses the fast flow and their grid at once (`/revoke ID` in the command centre,
@@ -167,7 +147,7 @@ class BindingMixin(CoreBase):
             return Outcome(False, "not_your_group")
 
         def tx(session: Session) -> Outcome:
-            grid = bindguard.revoke(session, worker_id, self.settings.grid_workers.get(worker_id), user_id, now)
+            grid = bindguard.revoke(session, worker_id, self.directory.grid_workers.get(worker_id), user_id, now)
             if grid is None:
                 return Outcome(False, "not_a_worker")
             draft = session.get(Draft, worker_id)
@@ -176,22 +156,22 @@ class BindingMixin(CoreBase):
             return Outcome(True, "worker_revoked", bound=("worker", grid))
         outcome = await self.db.write(tx)
         if outcome.ok:
-            self.settings.grid_workers.pop(worker_id, None)
+            self.directory.drop_worker(worker_id)
         return outcome
 
     def _active_grid(self, session: Session, user_id: int) -> str | None:
         """In a transaction: the grid a report is credited to (none once revoked)."""
-        grid = self.settings.grid_workers.get(user_id)
+        grid = self.directory.grid_workers.get(user_id)
         return None if grid is None or bindguard.revoked(session, user_id) else grid
 
     async def worker_grid(self, user_id: int) -> str | None:
         """The grid of an active grid worker; a revocation made by another process counts at once."""
-        grid = self.settings.grid_workers.get(user_id)
+        grid = self.directory.grid_workers.get(user_id)
         if grid is None:
             return None
         async with self.sessions() as session:
             gone = await session.scalar(select(GridWorker.revoked_at).where(GridWorker.user_id == user_id))
         if gone is not None:
-            self.settings.grid_workers.pop(user_id, None)
+            self.directory.drop_worker(user_id)
             return None
         return grid

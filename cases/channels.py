@@ -65,6 +65,7 @@ class ChannelIntake:
         self.clock = clock or core.clock
         self.settings = settings or core.settings
         self.streets = streets or core.streets
+        self.directory = core.directory  # which group serves which street, as every process sees it
         self._rearm: asyncio.TimerHandle | None = None
         self._wake: asyncio.TimerHandle | None = None
         self._waiting: list[tuple[ChannelRequest, asyncio.Future]] = []
@@ -188,7 +189,7 @@ class ChannelIntake:
             pointed = req.lat is not None
             match = self.streets.locate(req.lat, req.lon) if pointed else None
             street = match.street if match else None
-            street_chat = s.street_chats.get(street) if street else None
+            street_chat = core.directory.street_chat(street)
             grid = core._grid_for(req.service_code, req.lat, req.lon) if street_chat else None
             case = Case(
                 category=req.service_code, description=req.description.strip(),
@@ -231,7 +232,7 @@ class ChannelIntake:
         if case.state == CaseState.ROUTED:
             core.trace(session, case.id, now, "routed", "system", street=case.street, how=case.routed_by,
                        distance_m=round(match.distance_m, 1), **({"grid": case.grid} if case.grid else {}))
-            enqueue(session, now, s.owner_chat(case), "street_card", case.id)
+            enqueue(session, now, core.directory.owner_chat(case), "street_card", case.id)
         else:
             why = "address only" if match is None else "no street group" if match.street else "outside every street"
             core.trace(session, case.id, now, "to_command", "system", reason=why,
@@ -261,7 +262,7 @@ class ChannelIntake:
             return Outcome(False, "bad_place")
         now = self.clock.now()
         match = self.streets.locate(lat, lon)
-        street_chat = self.settings.street_chats.get(match.street) if match.street else None
+        street_chat = self.directory.street_chats.get(match.street) if match.street else None
 
         def tx(session: Session) -> Outcome:
             case = session.get(Case, case_id)

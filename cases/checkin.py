@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase, Settings
+from cases.directory import Directory
 from cases.lifecycle import Outcome
 from cases.states import Action, may
 from geo.distance import distance_m
@@ -40,8 +41,9 @@ def forget_on_site(case: Case) -> None:
 class OnSite:
     """The street's (or grid's) own people check in on site from the case card's 📍 button."""
 
-    def __init__(self, db, clock, settings: Settings, committed: Callable[[], None]):
+    def __init__(self, db, clock, settings: Settings, directory: Directory, committed: Callable[[], None]):
         self.db, self.clock, self.settings, self.committed = db, clock, settings, committed
+        self.directory = directory
 
     async def street_check_in(self, case_id: int, user_id: int, user_name: str, lat: float, lon: float,
                               evidence: dict | None = None) -> Outcome:
@@ -62,7 +64,7 @@ class OnSite:
             CoreBase.trace(session, case.id, now, "on_site", "handler", user_id, None, name=user_name[:128],
                            distance_m=round(metres, 1), first=first, **(evidence or {}))
             case.updated_at = now
-            owner = self.settings.owner_chat(case)
+            owner = self.directory.owner_chat(case)
             if owner:
                 enqueue(session, now, owner, "refresh_card", case.id, card="street")
                 enqueue(session, now, owner, "notice", case.id, key="s_on_site", lang=self.settings.group_lang,

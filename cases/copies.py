@@ -35,8 +35,9 @@ class Copy:
 
 
 class CardCopies:
-    def __init__(self, db, clock, settings, on_outbox: Callable[[], None] = lambda: None):
+    def __init__(self, db, clock, settings, directory, on_outbox: Callable[[], None] = lambda: None):
         self.db, self.clock, self.settings, self.on_outbox = db, clock, settings, on_outbox
+        self.directory = directory  # cases/directory.py
 
     async def record(self, chat_id: int, message_id: int, caption: bool, found: Copy) -> bool:
         """Record the message as a copy of its card if it is one in the right group; True if recorded."""
@@ -67,7 +68,7 @@ class CardCopies:
     def _card_kind(self, session: Session, case: Case, chat_id: int, found: Copy) -> tuple[str | None, int | None]:
         """The Card.kind the copy is (and its call, for a call card), or None if it cannot be this chat's."""
         if found.kind in ("street", "routing"):
-            owner = self.settings.owner_chat(case) if found.kind == "street" else self.settings.command_chat
+            owner = self.directory.owner_chat(case) if found.kind == "street" else self.settings.command_chat
             same = found.target_id in (None, case.id)
             return (found.kind, None) if same and owner == chat_id else (None, None)
         if found.kind not in ("call", "track"):
@@ -76,8 +77,8 @@ class CardCopies:
         for call in calls:  # its buttons name the call; a card without buttons, the newest of this group's
             if found.target_id not in (None, call.id):
                 continue
-            chat = self.settings.department_chat(call.department) if found.kind == "call" \
-                else self.settings.tracker_chat(call.department)
+            chat = self.directory.department_chat(call.department) if found.kind == "call" \
+                else self.directory.tracker_chat(call.department)
             if chat == chat_id:
                 return f"{found.kind}{call.id}", call.id
         return None, None

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cases.directory import Directory
 from cases.policy import Category
 from cases.rota import Rota
 from cases.states import PER_CALL
@@ -30,6 +31,8 @@ class Department(NamedTuple):
 @dataclass
 class Settings:
     categories: dict[str, Category]
+    # The groups and grid workers as config.yaml gives them; what counts now (with /bind) is the core's
+    # Directory (cases/directory.py), read from the database by every process.
     street_chats: dict[str, int | None]  # street name -> group chat id (None: not bound yet)
     command_chat: int | None
     tz: ZoneInfo
@@ -68,24 +71,9 @@ class Settings:
             return self.duty_leaders
         return self.rota.on_duty(when.astimezone(self.tz).date(), street)
 
-    def owner_chat(self, case) -> int | None:
-        """The group that handles a case: its grid cell's when a grid category sent it there, else its street's."""
-        if case.grid:
-            return self.grid_chats.get(case.grid)
-        return self.street_chats.get(case.street) if case.street else None
-
-    def department_chat(self, key: str) -> int | None:
-        """A department's group (None: unknown, or not bound yet)."""
-        dept = self.departments.get(key)
-        return dept.chat if dept else None
-
     def department_name(self, key: str) -> str:
         dept = self.departments.get(key)
         return dept.zh if dept else key
-
-    def tracker_chat(self, department: str) -> int | None:
-        tracker = self.trackers.get(department)
-        return self.department_chat(tracker) if tracker else None
 
 
 class CoreBase:
@@ -96,6 +84,8 @@ class CoreBase:
         self.on_deadlines: Callable[[], None] = lambda: None  # the scheduler re-arms itself
         self.clock = clock
         self.settings = settings
+        self.directory = Directory(settings, clock)  # which group serves which unit: read again when stale
+        db.before_write.append(self.directory.refresh)  # ... at the start of any write transaction
         self.streets = streets  # geo.streets.StreetIndex
         self.grids = grids  # the optional grid cell layer, also a StreetIndex
         self._on_outbox = on_outbox or (lambda: None)

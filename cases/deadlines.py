@@ -83,11 +83,11 @@ class DeadlineMixin(CoreBase):
         """Who owns a deadline: (unit name, its group, the person responsible (name, id), what is awaited)."""
         if d.call_id is not None:
             call = session.get(Call, d.call_id)
-            zh, chat = self.settings.department_name(call.department), self.settings.department_chat(call.department)
+            zh, chat = self.settings.department_name(call.department), self.directory.department_chat(call.department)
             return zh, chat, None, d.kind
-        chat = self.settings.owner_chat(case) if case.street else self.settings.command_chat
+        chat = self.directory.owner_chat(case) if case.street else self.settings.command_chat
         if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it
-            chat = verifier_chat(self.settings, self.grids, case) or chat
+            chat = verifier_chat(self.settings, self.directory, self.grids, case) or chat
         person = (case.handler_name, case.handler_id) if case.handler_id and d.kind != "verify" else None
         return case.street or "指挥中心", chat, person, d.kind
 
@@ -96,7 +96,7 @@ class DeadlineMixin(CoreBase):
         if d.call_id is None:
             return None
         call = session.get(Call, d.call_id)
-        return self.settings.tracker_chat(call.department)
+        return self.directory.tracker_chat(call.department)
 
     def _announce(self, session: Session, d: Deadline, step: int, now: datetime) -> None:
         case = session.get(Case, d.case_id)

@@ -37,7 +37,7 @@ class DisposalMixin(CoreBase):
         case = session.get(Case, case_id)
         if case is None:
             return None, Outcome(False, "stale")
-        if self.settings.owner_chat(case) != chat_id:
+        if self.directory.owner_chat(case) != chat_id:
             return None, Outcome(False, "not_your_group", case)
         if not may(action, case.state):
             return None, Outcome(False, "wrong_state", case)
@@ -81,11 +81,11 @@ class DisposalMixin(CoreBase):
                             created_at=now)
                 session.add(call)
                 session.flush()
-                dept_chat = self.settings.department_chat(key)
+                dept_chat = self.directory.department_chat(key)
                 self.open_call_deadlines(session, call, now)
                 if dept_chat:
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
-                tracker = self.settings.tracker_chat(key)
+                tracker = self.directory.tracker_chat(key)
                 if tracker:  # a city unit: the district department tracking it follows the call up
                     enqueue(session, now, tracker, "call_card", case_id, call_id=call.id, tracking=True)
             self.trace(session, case_id, now, "called", "handler", user_id, chat_id, departments=new,
@@ -101,7 +101,7 @@ class DisposalMixin(CoreBase):
         call = session.get(Call, call_id)
         if call is None:
             return None, None, Outcome(False, "stale")
-        if self.settings.department_chat(call.department) != chat_id:  # an unknown department has no group
+        if self.directory.department_chat(call.department) != chat_id:  # an unknown department has no group
             return None, None, Outcome(False, "not_your_group")
         if not may(action, call.status):
             return None, None, Outcome(False, "call_" + call.status)
@@ -109,7 +109,7 @@ class DisposalMixin(CoreBase):
 
     def _followers(self, case: Case, call: Call) -> list[int]:
         """Who hears how a call goes: the calling street, and a city unit's tracking department."""
-        chats = [self.settings.owner_chat(case), self.settings.tracker_chat(call.department)]
+        chats = [self.directory.owner_chat(case), self.directory.tracker_chat(call.department)]
         return [c for c in chats if c]
 
     async def answer_call(self, call_id: int, user_id: int, user_name: str, chat_id: int) -> Outcome:
@@ -159,7 +159,7 @@ class DisposalMixin(CoreBase):
             meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
                        department=call.department, distance_m=round(metres, 1), **(evidence or {}))
-            dept_chat = self.settings.department_chat(call.department)
+            dept_chat = self.directory.department_chat(call.department)
             if dept_chat:
                 enqueue(session, now, dept_chat, "refresh_call", case.id, call_id=call_id)
             args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name,
@@ -185,7 +185,7 @@ class DisposalMixin(CoreBase):
             self.trace(session, case.id, now, "declined", "department", user_id, chat_id, department=call.department,
                        reason=call.decline_reason)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
-            enqueue(session, now, self.settings.owner_chat(case), "declined_notice", case.id,
+            enqueue(session, now, self.directory.owner_chat(case), "declined_notice", case.id,
                     call_id=call_id)
             return Outcome(True, "declined", case)
         return await self._write(tx)
@@ -197,7 +197,7 @@ class DisposalMixin(CoreBase):
         def tx(session: Session) -> Outcome:
             call = session.get(Call, call_id)
             case = session.get(Case, call.case_id) if call else None
-            if case is None or self.settings.owner_chat(case) != chat_id:
+            if case is None or self.directory.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             if call.status != CallStatus.DECLINED:
                 return Outcome(False, "stale", case)
@@ -220,7 +220,7 @@ class DisposalMixin(CoreBase):
                 return refused
             self.trace(session, case.id, now, "note", "department", user_id, chat_id, department=call.department,
                        text=text[:500])
-            enqueue(session, now, self.settings.owner_chat(case), "notice", case.id, key="s_note",
+            enqueue(session, now, self.directory.owner_chat(case), "notice", case.id, key="s_note",
                     lang=self.settings_lang(), args={"number": case.number, "name": user_name, "text": text[:500],
                                                      "department": self.dept_name(call.department)})
             return Outcome(True, "noted", case)
@@ -250,7 +250,8 @@ class DisposalMixin(CoreBase):
             self._close_deadlines(session, case_id, ("respond", "assign", "checkin", "resolve"), now)
             self.trace(session, case_id, now, "resolved", "handler", user_id, chat_id, note=note[:1000])
             enqueue(session, now, chat_id, "refresh_card", case_id, card="street")
-            if hold_for_verification(session, case, now, self.settings, self.grids, self.open_deadline):
+            if hold_for_verification(session, case, now, self.settings, self.directory, self.grids,
+                                     self.open_deadline):
                 return Outcome(True, "resolved_verify", case)  # 核查结案: on-site verification first
             self.ask_ratings(session, case, now)
             return Outcome(True, "resolved", case)
@@ -262,11 +263,11 @@ class DisposalMixin(CoreBase):
         this_round = case.reopen_count  # the rating buttons belong to this round (cases/rounds.py)
         enqueue(session, now, case.reporter_id, "rating_request", case.id, lang=case.reporter_lang, round=this_round)
         calls = session.scalars(select(Call).where(Call.case_id == case.id, Call.status != CallStatus.DECLINED)).all()
-        owner = self.settings.owner_chat(case)
+        owner = self.directory.owner_chat(case)
         for call in calls:  # mutual rating (双向评价): each side rates the other, per call
             if owner:
                 enqueue(session, now, owner, "rate_department", case.id, call_id=call.id, round=this_round)
-            dept_chat = self.settings.department_chat(call.department)
+            dept_chat = self.directory.department_chat(call.department)
             if dept_chat:
                 enqueue(session, now, dept_chat, "rate_call", case.id, call_id=call.id, round=this_round)
 
@@ -287,7 +288,7 @@ class DisposalMixin(CoreBase):
                 return Outcome(False, "old_round", case)
             if not may(Action.REOPEN, case.state):  # the same state allows CLOSE
                 return Outcome(False, "already_rated", case)
-            street_chat = self.settings.owner_chat(case)
+            street_chat = self.directory.owner_chat(case)
             if street_chat:  # the card's last word for this round: the outcome (old rounds' cards too)
                 enqueue(session, now, street_chat, "refresh_card", case_id, card="street", old_rounds=True)
             self._close_deadlines(session, case_id, ("rating",), now)
@@ -332,11 +333,11 @@ class DisposalMixin(CoreBase):
             case.rating_comment, case.updated_at = text, now
             self.trace(session, case_id, now, "rating_comment", "citizen", user_id, user_id,
                        rating=last.data["rating"], text=text)
-            enqueue(session, now, self.settings.owner_chat(case), "notice", case_id, key="s_comment",
+            enqueue(session, now, self.directory.owner_chat(case), "notice", case_id, key="s_comment",
                     lang=self.settings_lang(), args={"number": case.number, "rating": last.data["rating"],
                                                      "text": text})
             if last.data["rating"] == "unsatisfied":  # the reopened card says why it came back
-                enqueue(session, now, self.settings.owner_chat(case), "refresh_card", case_id, card="street")
+                enqueue(session, now, self.directory.owner_chat(case), "refresh_card", case_id, card="street")
             return Outcome(True, "comment_saved", case)
         return await self._write(tx)
 
@@ -355,8 +356,8 @@ class DisposalMixin(CoreBase):
                     self.trace(session, case.id, now, "closed", "system", rating="none")
                     enqueue(session, now, case.reporter_id, "notice", case.id, key="n_closed_unrated",
                             lang=case.reporter_lang, args={"number": case.number})
-                    if self.settings.owner_chat(case):  # the card shows it closed
-                        enqueue(session, now, self.settings.owner_chat(case), "refresh_card", case.id, card="street")
+                    if self.directory.owner_chat(case):  # the card shows it closed
+                        enqueue(session, now, self.directory.owner_chat(case), "refresh_card", case.id, card="street")
             return len(due)
         n = await self.db.write(tx)
         if n:
@@ -384,8 +385,8 @@ class DisposalMixin(CoreBase):
             if call is None:
                 return Outcome(False, "stale")
             case = session.get(Case, call.case_id)
-            owner = self.settings.owner_chat(case) if by_street else \
-                self.settings.department_chat(call.department)
+            owner = self.directory.owner_chat(case) if by_street else \
+                self.directory.department_chat(call.department)
             if owner != chat_id:
                 return Outcome(False, "not_your_group", case)
             if moved_on(case, round_):

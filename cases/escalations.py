@@ -35,13 +35,13 @@ class EscalationMixin(CoreBase):
         def tx(session: Session) -> Outcome:
             if target == "call":
                 call = session.get(Call, target_id)
-                if call is None or self.settings.department_chat(call.department) != chat_id:
+                if call is None or self.directory.department_chat(call.department) != chat_id:
                     return Outcome(False, "not_your_group")
                 case, kind, call_id = session.get(Case, call.case_id), DeadlineKind.CHECKIN, call.id
             else:
                 # the case's own deadlines: its resolution, or its on-site arrival (limits.checkin)
                 case, kind, call_id = session.get(Case, target_id), "checkin" if target == "onsite" else "resolve", None
-                if case is None or self.settings.owner_chat(case) != chat_id:
+                if case is None or self.directory.owner_chat(case) != chat_id:
                     return Outcome(False, "not_your_group")
             deadline = session.scalar(select(Deadline).where(
                 Deadline.case_id == case.id, Deadline.kind == kind, Deadline.status == "open",
@@ -96,13 +96,13 @@ class EscalationMixin(CoreBase):
 
     def _approvers(self, case: Case, deadline: Deadline) -> list[int]:
         if deadline.call_id:  # a call's deadline: the street that called decides
-            return [self.settings.owner_chat(case)]
+            return [self.directory.owner_chat(case)]
         leaders = [uid for _name, uid in self.settings.duty_on(self.now(), case.street)]
         return leaders or ([self.settings.command_chat] if self.settings.command_chat else [])
 
     def _may_approve(self, case: Case, deadline: Deadline, user_id: int, chat_id: int) -> bool:
         if deadline.call_id:
-            return self.settings.owner_chat(case) == chat_id
+            return self.directory.owner_chat(case) == chat_id
         return user_id in {uid for _n, uid in self.settings.duty_on(self.now(), case.street)} or \
             chat_id == self.settings.command_chat
 
@@ -165,7 +165,7 @@ class EscalationMixin(CoreBase):
 
         def tx(session: Session) -> Outcome:
             case = session.get(Case, case_id)
-            if case is None or self.settings.owner_chat(case) != chat_id:
+            if case is None or self.directory.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             if case.difficult:
                 return Outcome(False, "already_difficult", case)
@@ -189,12 +189,12 @@ class EscalationMixin(CoreBase):
                 return Outcome(False, "not_duty_leader")
             if self._assigned(session, case_id):
                 return Outcome(False, "already_assigned", case)
-            if unit in self.settings.street_chats:
+            if unit in self.directory.street_chats:
                 case.street, case.grid, case.state, case.routed_by = unit, None, target(Action.ASSIGN), "manual"
                 case.handler_id = case.handler_name = case.accepted_at = None
                 case.updated_at = now
                 self.open_deadline(session, case_id, "respond", now, now + timedelta(minutes=10))
-                enqueue(session, now, self.settings.street_chats[unit], "street_card", case_id)
+                enqueue(session, now, self.directory.street_chats[unit], "street_card", case_id)
             elif unit in self.settings.departments:
                 call = Call(case_id=case_id, department=unit, status="pending", lat=case.lat, lon=case.lon,
                             checkin_due=now + timedelta(hours=1), called_by=user_id, called_by_name=user_name[:128],
@@ -202,7 +202,7 @@ class EscalationMixin(CoreBase):
                 session.add(call)
                 session.flush()
                 self.open_call_deadlines(session, call, now)
-                if dept_chat := self.settings.department_chat(unit):
+                if dept_chat := self.directory.department_chat(unit):
                     enqueue(session, now, dept_chat, "call_card", case_id, call_id=call.id)
             else:
                 return Outcome(False, "stale", case)

@@ -65,7 +65,7 @@ class IntakeMixin(CoreBase):
                 if not create:
                     raise IntakeError("stale")
                 # A grid worker's draft takes the fast path: no note or confirm step (see FAST_STEPS).
-                fast = user_id in self.settings.grid_workers and not bindguard.revoked(session, user_id)
+                fast = user_id in self.directory.grid_workers and not bindguard.revoked(session, user_id)
                 draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={"fast": True} if fast else {},
                               updated_at=now)
                 session.add(draft)
@@ -203,7 +203,7 @@ class IntakeMixin(CoreBase):
         data, place = draft.data, draft.data["place"]
         match = self.streets.locate(place["lat"], place["lon"])
         street = match.street
-        street_chat = self.settings.street_chats.get(street) if street else None
+        street_chat = self.directory.street_chats.get(street) if street else None
         grid = self._grid_for(data["category"], place["lat"], place["lon"]) if street_chat else None
         case = Case(
             number=self._next_number(session, now), category=data["category"],
@@ -229,7 +229,7 @@ class IntakeMixin(CoreBase):
         if street_chat:
             self.trace(session, case.id, now, "routed", "system", street=street,
                        how=case.routed_by, distance_m=round(match.distance_m, 1), **({"grid": grid} if grid else {}))
-            enqueue(session, now, self.settings.owner_chat(case), "street_card", case.id)
+            enqueue(session, now, self.directory.owner_chat(case), "street_card", case.id)
         else:
             self.trace(session, case.id, now, "to_command", "system", nearest=match.street,
                        distance_m=round(match.distance_m, 1),
@@ -246,7 +246,7 @@ class IntakeMixin(CoreBase):
         if self.grids is None or self.settings.categories[category].route_to != "grid":
             return None
         match = self.grids.locate(lat, lon)
-        return match.street if match.inside and self.settings.grid_chats.get(match.street) else None
+        return match.street if match.inside and self.directory.grid_chats.get(match.street) else None
 
     def _deadlines(self, category, start: datetime) -> dict[str, datetime]:
         s = self.settings

@@ -73,7 +73,7 @@ class LifecycleMixin(CoreBase):
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
-            if self.settings.owner_chat(case) != chat_id:
+            if self.directory.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             # The WHERE on state makes a double tap, or two members at once, accept only once.
             won = session.execute(
@@ -102,7 +102,7 @@ class LifecycleMixin(CoreBase):
         now = self.now()
         if chat_id != self.settings.command_chat:
             return Outcome(False, "not_your_group")
-        street_chat = self.settings.street_chats.get(street)
+        street_chat = self.directory.street_chats.get(street)
         if street_chat is None:
             return Outcome(False, "street_unbound")
 
@@ -133,7 +133,7 @@ class LifecycleMixin(CoreBase):
             case = session.get(Case, case_id)
             if case is None:
                 return Outcome(False, "stale")
-            if self.settings.owner_chat(case) != chat_id:
+            if self.directory.owner_chat(case) != chat_id:
                 return Outcome(False, "not_your_group", case)
             street = case.street  # the UPDATE below clears it on the loaded object too
             won = session.execute(update(Case).where(Case.id == case_id, Case.state.in_(allowed(Action.HAND_BACK)))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases.checkin import forget_on_site
 from cases.core import CoreBase, Settings
+from cases.directory import Directory
 from cases.lifecycle import Outcome
 from cases.states import Action, allowed, may, target
 from geo.distance import distance_m
@@ -21,7 +22,7 @@ from storage.models import Case, Deadline, Event
 from storage.outbox import enqueue
 
 
-def verifier_chat(settings: Settings, grids, case: Case) -> int | None:
+def verifier_chat(settings: Settings, directory: Directory, grids, case: Case) -> int | None:
     """Who verifies: the grid cell's group (the case's own cell, else the one holding its place), or the
     street's group when the category says street or the cell has no group."""
     category = settings.categories.get(case.category)
@@ -30,16 +31,16 @@ def verifier_chat(settings: Settings, grids, case: Case) -> int | None:
         if grid is None and grids is not None:
             match = grids.locate(case.lat, case.lon)
             grid = match.street if match.inside else None
-        if grid and settings.grid_chats.get(grid):
-            return settings.grid_chats[grid]
-    return settings.street_chats.get(case.street) if case.street else None
+        if grid and directory.grid_chats.get(grid):
+            return directory.grid_chats[grid]
+    return directory.street_chat(case.street)
 
 
-def hold_for_verification(session: Session, case: Case, now: datetime, settings: Settings, grids,
-                          open_deadline) -> bool:
+def hold_for_verification(session: Session, case: Case, now: datetime, settings: Settings, directory: Directory,
+                          grids, open_deadline) -> bool:
     """Part of the resolving transaction: a category that verifies keeps the case in `verifying`."""
     category = settings.categories.get(case.category)
-    chat = verifier_chat(settings, grids, case) if category and category.verify else None
+    chat = verifier_chat(settings, directory, grids, case) if category and category.verify else None
     if chat is None:
         return False
     case.state = target(Action.HOLD)
@@ -55,14 +56,14 @@ class Verification:
     """The verifier's side: on site, then ✅ done or ❌ not done. Dependencies are given explicitly:
     `open_deadline`, `ask_ratings` and `mark_difficult` are the core's, each part of the caller's transaction."""
 
-    def __init__(self, db, clock, settings: Settings, grids, committed: Callable[[], None],
+    def __init__(self, db, clock, settings: Settings, directory: Directory, grids, committed: Callable[[], None],
                  open_deadline, ask_ratings, mark_difficult):
-        self.db, self.clock, self.settings, self.grids = db, clock, settings, grids
+        self.db, self.clock, self.settings, self.directory, self.grids = db, clock, settings, directory, grids
         self.committed, self.open_deadline = committed, open_deadline
         self.ask_ratings, self.mark_difficult = ask_ratings, mark_difficult
 
     def chat_for(self, case: Case) -> int | None:
-        return verifier_chat(self.settings, self.grids, case)
+        return verifier_chat(self.settings, self.directory, self.grids, case)
 
     async def _write(self, tx) -> Outcome:
         outcome = await self.db.write(tx)
@@ -129,7 +130,7 @@ class Verification:
             self._close(session, case_id, now)
             CoreBase.trace(session, case_id, now, "verified", "verifier", user_id, chat_id, name=user_name[:128])
             self.ask_ratings(session, case, now)
-            enqueue(session, now, self.settings.owner_chat(case), "notice", case_id, key="s_verified",
+            enqueue(session, now, self.directory.owner_chat(case), "notice", case_id, key="s_verified",
                     lang=self.settings.group_lang, args={"number": case.number, "name": user_name})
             return Outcome(True, "verified_tap", case)
         return await self._write(tx)
@@ -162,7 +163,7 @@ class Verification:
                            by="verification")
             if case.reopen_count >= 2:  # failed twice: the duty leaders look at it
                 self.mark_difficult(session, case, now, "两次重办 / reopened twice")
-            owner = self.settings.owner_chat(case)
+            owner = self.directory.owner_chat(case)
             enqueue(session, now, owner, "notice", case_id, key="s_verify_failed", lang=self.settings.group_lang,
                     args={"number": case.number, "name": user_name, "reason": reason,
                           "handler": case.handler_name or "—"})

@@ -27,8 +27,9 @@ class Withdrawn:
 
 
 class Withdrawal:
-    def __init__(self, db, clock, settings, outbox_written: Callable[[], None]):
+    def __init__(self, db, clock, settings, directory, outbox_written: Callable[[], None]):
         self.db, self.clock, self.settings, self.outbox_written = db, clock, settings, outbox_written
+        self.directory = directory  # cases/directory.py
 
     async def withdraw(self, number: str, user_id: int, chat_id: int) -> Withdrawn:
         now = self.clock.now()
@@ -47,7 +48,7 @@ class Withdrawal:
             session.add(Event(case_id=case.id, at=now, kind="withdrawn", actor_role="citizen", actor_id=user_id,
                               chat_id=chat_id, data={}))
             session.refresh(case)
-            owner = self.settings.owner_chat(case)
+            owner = self.directory.owner_chat(case)
             if owner:
                 enqueue(session, now, owner, "refresh_card", case.id, card="street")
             if self.settings.command_chat:  # a routing card, if the case was waiting there

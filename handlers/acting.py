@@ -26,7 +26,7 @@ async def allowed(update: Update, context, case) -> bool:
     """True for the case's handler, the group's administrators, and any member before acceptance.
     Otherwise say who handles it and offer to take it over (a button only the asker can use)."""
     user, chat_id = update.effective_user, update.effective_chat.id
-    if case is None or core(context).settings.owner_chat(case) != chat_id:
+    if case is None or core(context).directory.owner_chat(case) != chat_id:
         return True  # not this group's case: the action's own checks refuse it, nothing is revealed here
     if acting.may_act(case, user.id, False) or await is_admin(context, chat_id, user.id):
         return True

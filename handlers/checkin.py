@@ -27,10 +27,10 @@ def _group_of(context, what: str, case, call) -> int | None:
     """The group whose members may check in for this target."""
     c = core(context)
     if what == "call":
-        return c.settings.department_chat(call.department) if call else None
+        return c.directory.department_chat(call.department) if call else None
     if what == "verify":
         return context.application.bot_data["verification"].chat_for(case)
-    return c.settings.owner_chat(case)
+    return c.directory.owner_chat(case)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:

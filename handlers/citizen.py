@@ -293,7 +293,7 @@ async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: T
     c, case = core(context), await core(context).load_case(tap.values[0])
     if case is None or case.reporter_id != tap.user.id:
         return await tap.query.answer(t("stale", tap.lg))
-    done = await Withdrawal(c.db, c.clock, c.settings, c.outbox_written).withdraw(
+    done = await Withdrawal(c.db, c.clock, c.settings, c.directory, c.outbox_written).withdraw(
         case.number, tap.user.id, tap.chat_id)
     await tap.query.answer(t(done.key, tap.lg, number=done.number), show_alert=True)
     if done.key in ("withdrawn", "withdraw_too_late"):  # either way the button has done its work
@@ -305,6 +305,6 @@ async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lg, c = lang(update, context), core(context)
     if len(context.args or []) != 1:
         return await update.effective_message.reply_text(t("withdraw_usage", lg))
-    done = await Withdrawal(c.db, c.clock, c.settings, c.outbox_written).withdraw(
+    done = await Withdrawal(c.db, c.clock, c.settings, c.directory, c.outbox_written).withdraw(
         context.args[0], update.effective_user.id, update.effective_chat.id)
     await update.effective_message.reply_text(t(done.key, lg, number=done.number))

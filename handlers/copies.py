@@ -71,7 +71,7 @@ async def _adopt(context: ContextTypes.DEFAULT_TYPE, msg: Message | None, data: 
         return
     found = read_copy(msg, data)
     if found:
-        await CardCopies(c.db, c.clock, c.settings, c.outbox_written).record(
+        await CardCopies(c.db, c.clock, c.settings, c.directory, c.outbox_written).record(
             msg.chat_id, msg.message_id, bool(msg.photo), found)
 
 

@@ -104,12 +104,12 @@ async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         round_ = tap.values[1]
         return await query.answer(t("old_round" if moved_on(case, round_) else "resolve_how", lg), show_alert=True)
     if tap.button is buttons.NOT_OURS:  # not ours: ask why, then hand it back (on the reply)
-        if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.HAND_BACK, case.state):
+        if case is None or c.directory.owner_chat(case) != chat_id or not may(Action.HAND_BACK, case.state):
             return await query.answer(t("stale", lg))
         return await ask(query, context, "not_ours", case.id, t("ask_not_ours", c.settings.group_lang,
                                                                    number=case.number))
     case_id, mask, page = tap.values[0], tap.values[1], tap.values[2] or 0
-    if case is None or c.settings.owner_chat(case) != chat_id or not may(Action.CALL, case.state):
+    if case is None or c.directory.owner_chat(case) != chat_id or not may(Action.CALL, case.state):
         return await query.answer(t("stale", lg))
     await query.answer()
     text = picker.text(c.settings, case.number, mask, page)
@@ -173,7 +173,7 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
         return await _answer(query, lg, await c.answer_call(tap.values[0], user.id, user.full_name, chat_id))
     call = await c.load_call(tap.values[0])  # not ours: ask why, then decline (on the reply)
     case = await c.load_case(call.case_id) if call else None
-    if case is None or c.settings.department_chat(call.department) != chat_id:
+    if case is None or c.directory.department_chat(call.department) != chat_id:
         return await query.answer(t("stale", lg))
     if not may(CallAction.DECLINE, call.status):
         return await query.answer(t("call_" + call.status, lg))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class Database:
         _sqlite_pragmas(self.sync_engine, url)
         self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        # Run at the start of every write transaction, in it (the core's Directory reads the bindings
+        # again there when its view is stale, so a transaction routes by what other processes bound).
+        self.before_write: list[Callable[[Session], None]] = []
         # SQLite reads run on the event loop's thread: in WAL mode a reader never waits for the
         # writer, and an indexed lookup takes less time than handing it to a thread and back (aiosqlite
         # made ~4 such trips per query). A server database is read through the async engine.
@@ -88,6 +92,8 @@ class Database:
 
     def _transaction(self, fn, args):
         with self._sync_sessions.begin() as session:
+            for first in self.before_write:
+                first(session)
             return fn(session, *args)
 
     async def dispose(self) -> None:

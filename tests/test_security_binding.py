@@ -84,7 +84,7 @@ async def test_only_the_creator_or_an_administrator_binds_a_group(district):
     assert await d.wait_text(-1009604, "只有群主或管理员可以绑定本群")
     await emu.send_text(creator, -1009604, f"/bind {code}")  # the member's try did not use the code up
     assert await d.wait_text(-1009604, "本群已绑定：鼓东街道01网格")
-    assert d.core.settings.grid_chats["鼓东街道01网格"] == -1009604
+    assert d.core.directory.grid_chats["鼓东街道01网格"] == -1009604
 
 
 async def test_a_rebind_waits_for_the_command_centre_and_tells_both_groups(district):
@@ -105,7 +105,7 @@ async def test_a_rebind_waits_for_the_command_centre_and_tells_both_groups(distr
     q = await d.tap_last(officer, command, "拒绝")
     assert await answer_of(d, q) == "已拒绝。"
     assert await d.wait_text(-1009606, "指挥中心未同意")
-    assert d.core.settings.street_chats[STREET] == old
+    assert d.core.directory.street_chats[STREET] == old
     # asked again and confirmed: the old group and the command centre are told
     await emu.send_text(admin, -1009606, f"/bind {await code_now(d)}")
     await d.wait_text(-1009606, "需要指挥中心确认", after=2)
@@ -139,7 +139,7 @@ async def test_unbind_from_the_command_centre(district):
     async with d.core.sessions() as s:
         assert (await s.scalar(select(Case))).state == "unrouted"
     await d.restart_bot()  # the unbinding lives in the database: config.yaml's chat id does not come back
-    assert d.core.settings.street_chats[STREET] is None
+    assert d.core.directory.street_chats[STREET] is None
     # a new group binds at once (nothing to move away from)
     admin = emu.user(6608, "New admin")
     emu.group(-1009608, "温泉新群", admins=[admin])
@@ -187,7 +187,7 @@ async def test_revoke_a_grid_worker_from_the_command_centre_and_the_command_line
     await d.tap_last(mate, mate.id, "垃圾堆放")
     assert await d.wait_button(mate.id, "跳过")
     await d.restart_bot()
-    assert worker.id not in d.core.settings.grid_workers and mate.id not in d.core.settings.grid_workers
+    assert worker.id not in d.core.directory.grid_workers and mate.id not in d.core.directory.grid_workers
 
 
 async def test_a_rebind_request_not_decided_within_the_code_ttl_lapses(district):
@@ -200,4 +200,4 @@ async def test_a_rebind_request_not_decided_within_the_code_ttl_lapses(district)
     d.clock.advance(hours=24, minutes=1)
     q = await d.tap_last(d.staff[command][0], command, "确认改绑")
     assert await answer_of(d, q) == "这个按钮已失效。"
-    assert d.core.settings.street_chats[STREET] == old
+    assert d.core.directory.street_chats[STREET] == old

@@ -110,12 +110,17 @@ def test_who_verifies(cfg):
     from cases.verification import verifier_chat
     for c in cfg.categories:
         c.verify = {"road_damage": "grid", "garbage": "street"}.get(c.key)
+    from datetime import UTC, datetime
+
+    from cases.clock import FakeClock
+    from cases.directory import Directory
     settings, grids = settings_from(cfg), load_grids(cfg)
+    directory = Directory(settings, FakeClock(datetime(2026, 11, 23, tzinfo=UTC)))
     inside = grids.representative_point(GRID)
     bare = grids.representative_point("温泉街道04网格")  # a cell with no group
     case = SimpleNamespace(category="road_damage", grid=None, street=STREET, lat=inside[0], lon=inside[1])
-    assert verifier_chat(settings, grids, case) == settings.grid_chats[GRID]
+    assert verifier_chat(settings, directory, grids, case) == directory.grid_chats[GRID]
     case.lat, case.lon = bare
-    assert verifier_chat(settings, grids, case) == settings.street_chats[STREET]
+    assert verifier_chat(settings, directory, grids, case) == directory.street_chats[STREET]
     case.category, case.lat, case.lon = "garbage", *inside
-    assert verifier_chat(settings, grids, case) == settings.street_chats[STREET]
+    assert verifier_chat(settings, directory, grids, case) == directory.street_chats[STREET]

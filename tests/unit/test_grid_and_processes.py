@@ -6,7 +6,18 @@ from cases.bootstrap import build_core
 from cases.intake import CONFIRM
 from storage.db import Database
 from storage.models import Event, Outbox
-from tests.unit.support import STREET, STREET_CHAT, case_row, events, last_outbox_id, outbox, photo, report, rows
+from tests.unit.support import (
+    COMMAND,
+    STREET,
+    STREET_CHAT,
+    case_row,
+    events,
+    last_outbox_id,
+    outbox,
+    photo,
+    report,
+    rows,
+)
 
 GRID, GRID_CHAT, WORKER = "温泉街道01网格", -1003000000001, 6001
 
@@ -58,5 +69,34 @@ async def test_two_processes_on_one_database_fire_each_step_once(core, cfg, cloc
         kinds = [e.kind for e in rows(core, Event)]
         assert (kinds.count("lapsed"), kinds.count("escalated"), kinds.count("difficult")) == (1, 3, 1)
         assert len([r for r in outbox(core) if r[2] == "dl_level4"]) == 1
+    finally:
+        await other.db.dispose()
+
+
+async def test_a_binding_made_in_one_process_is_used_by_another(core, cfg, clock):
+    """Replicas (and the API) each hold a Directory: a /bind, /unbind or worker code in one process is
+    read by the other's next transaction once its view is max_age old; its own binding counts at once."""
+    from cases.binding import new_code
+    other = build_core(cfg, Database(str(core.db.sync_engine.url).replace("sqlite:", "sqlite+aiosqlite:")), clock,
+                       core.streets, core.grids)
+    try:
+        await other.load_bindings()
+        code = await core.db.write(lambda s: new_code(s, "street", STREET, core.now()))
+        asked = await core.bind(code, -42, 1)
+        assert (await core.decide_rebind(asked.request_id, True, 4999, COMMAND)).key == "rebind_confirmed"
+        assert core.directory.street_chat(STREET) == -42
+        assert other.directory.street_chat(STREET) == STREET_CHAT  # younger than max_age: not read again yet
+        clock.advance(seconds=other.directory.max_age.total_seconds())
+        mark = last_outbox_id(core)
+        await report(other, "garbage")  # the other process routes the next report by the new binding
+        assert outbox(core, mark)[0] == ("street_card", -42, None)
+        assert other.directory.street_chat(STREET) == -42
+        # a worker registered in one process gets the fast path in the other; an unbind reaches it too
+        worker = await core.db.write(lambda s: new_code(s, "worker", GRID, core.now()))
+        assert (await core.bind(worker, 6100, 6100, private=True)).ok
+        assert (await core.unbind("street", STREET, 4999, COMMAND)).key == "unbound"
+        clock.advance(seconds=other.directory.max_age.total_seconds())
+        await other.db.write(other.directory.refresh)  # what the bot's "directory" job does
+        assert other.directory.grid_workers[6100] == GRID and other.directory.street_chat(STREET) is None
     finally:
         await other.db.dispose()

@@ -95,7 +95,7 @@ async def test_a_department_answers_and_declines_only_a_live_call(core, clock, s
     case, calls = await called(core, clock)
     call = calls[0]
     force(core, Call, call.id, status=status)
-    chat = core.settings.department_chat(call.department)
+    chat = core.directory.department_chat(call.department)
     answered = await core.answer_call(call.id, 6001, "城管", chat)
     assert answered.ok == (status in CALL_TRANSITIONS[CallAction.ANSWER].allowed), answered.key
     force(core, Call, call.id, status=status)
