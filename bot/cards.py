@@ -23,7 +23,7 @@ from storage.outbox import OutboxKind
 from ui import buttons
 from ui.keys import key
 from ui.limits import CAPTION, TEXT, fit_fields, fit_html
-from ui.names import street_name
+from ui.names import department_name, street_name, unit_name
 from ui.summary import summary_body
 from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
 
@@ -254,8 +254,21 @@ class Renderer:
         text = t("daily_summary", lang, day=data["day"], body=summary_body(data, self.core.settings, lang))
         return [Step("text", lambda: self.send_text(row.chat_id, text))]
 
+    def in_words(self, args: dict, lang: str) -> dict:
+        """The core's data in the reader's words: a unit by kind and key, a time in the district's zone.
+        Rows written before the core gave data (a unit's Chinese name, a time written out) stay as they are."""
+        if "unit_kind" in args:
+            args["unit"] = unit_name(self.core.settings, args.pop("unit_kind"), args["unit"], lang)
+            if "name" in args and args["name"] is None:  # the unit itself is called on
+                args["name"] = args["unit"]
+        if "department" in args and args["department"] in self.core.settings.departments:
+            args["department"] = department_name(self.core.settings, args["department"], lang)
+        if isinstance(args.get("due"), str) and "T" in args["due"]:
+            args["due"] = self.local(datetime.fromisoformat(args["due"]))
+        return args
+
     async def _notice(self, row, case: Case | None) -> list[Step]:
-        lang, args = row.payload["lang"], dict(row.payload.get("args", {}))
+        lang, args = row.payload["lang"], self.in_words(dict(row.payload.get("args", {})), row.payload["lang"])
         if "what" in args:  # a deadline's kind, in words
             args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
         if "rating" in args:  # a citizen's rating, in words
@@ -509,9 +522,19 @@ class Renderer:
             key("refuse", lang, buttons.REFUSE, ext.id, round_)]])
         return await self.send_text(chat_id, text, keyboard)
 
-    async def difficult_card(self, chat_id: int, case: Case, reason: str) -> list[int]:
+    def reason_text(self, reason: dict | str, lang: str) -> str:
+        """Why a case is difficult, from the core's {"why": …}; a reason written out (older rows) as it is."""
+        if not isinstance(reason, dict):
+            return reason
+        args = self.in_words(dict(reason), lang)
+        if "what" in args:
+            args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
+        return t(f"why_{args.pop('why')}", lang, **args)
+
+    async def difficult_card(self, chat_id: int, case: Case, reason: dict | str) -> list[int]:
         lang = self.lang
-        text = t("difficult_card", lang, number=case.number, reason=reason, street=case.street or "—",
+        text = t("difficult_card", lang, number=case.number, reason=self.reason_text(reason, lang),
+                 street=case.street or "—",
                  category=self.category_name(case.category, lang), place=f"{case.lat:.5f}, {case.lon:.5f}")
         units = [(name, buttons.ASSIGN.data(case.id, ("s", i)))
                  for i, name in enumerate(self.core.settings.street_chats)]

@@ -8,17 +8,29 @@ two processes on one database fire each step once, and a crash after the claim l
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
+from cases.stats import CENTRE
 from cases.verification import verifier_chat
 from storage.models import Call, Case, Deadline
 from storage.outbox import enqueue
 
 LEVELS = {1: "lapsed", 2: "deputy", 3: "chief", 4: "command"}
 BATCH = 500
+
+
+class Owner(NamedTuple):
+    """Who owns a deadline: `chain` names the unit in settings.chains (a street, a department's 中文名,
+    CENTRE); `kind` and `key` name it for the words (street name or CENTRE, department key)."""
+    chain: str
+    kind: str  # street | department
+    key: str
+    chat: int | None
+    person: tuple | None  # (name, user id) of the one responsible, when there is one
 
 
 class DeadlineMixin(CoreBase):
@@ -69,7 +81,7 @@ class DeadlineMixin(CoreBase):
         return len(rows) if len(rows) == BATCH else fired
 
     def _leader_missing(self, session: Session, d: Deadline, step: int) -> bool:
-        unit = self._unit_of(session, d, session.get(Case, d.case_id))[0]
+        unit = self._unit_of(session, d, session.get(Case, d.case_id)).chain
         return self.settings.chains.get(unit, {}).get("deputy" if step == 2 else "chief") is None
 
     def _next_at(self, due: datetime, warned: bool, level: int) -> datetime | None:
@@ -79,17 +91,17 @@ class DeadlineMixin(CoreBase):
             return due + self.settings.escalate_after[level]
         return None  # the top of the chain: nothing more to fire
 
-    def _unit_of(self, session: Session, d: Deadline, case: Case) -> tuple[str, int | None, tuple | None, str]:
-        """Who owns a deadline: (unit name, its group, the person responsible (name, id), what is awaited)."""
+    def _unit_of(self, session: Session, d: Deadline, case: Case) -> Owner:
+        """Who owns a deadline, its group, and the person responsible."""
         if d.call_id is not None:
             call = session.get(Call, d.call_id)
-            zh, chat = self.settings.department_name(call.department), self.directory.department_chat(call.department)
-            return zh, chat, None, d.kind
+            return Owner(self.settings.department_name(call.department), "department", call.department,
+                         self.directory.department_chat(call.department), None)
         chat = self.directory.owner_chat(case) if case.street else self.settings.command_chat
         if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it
             chat = verifier_chat(self.settings, self.directory, self.grids, case) or chat
         person = (case.handler_name, case.handler_id) if case.handler_id and d.kind != "verify" else None
-        return case.street or "指挥中心", chat, person, d.kind
+        return Owner(case.street or CENTRE, "street", case.street or CENTRE, chat, person)
 
     def _tracker_of(self, session: Session, d: Deadline) -> int | None:
         """A city unit's call deadline is also told to the district department tracking it."""
@@ -100,12 +112,14 @@ class DeadlineMixin(CoreBase):
 
     def _announce(self, session: Session, d: Deadline, step: int, now: datetime) -> None:
         case = session.get(Case, d.case_id)
-        unit, chat, person, what = self._unit_of(session, d, case)
+        owner = self._unit_of(session, d, case)
+        unit, chat, person = owner.chain, owner.chat, owner.person
         tracker = self._tracker_of(session, d)
         chain = self.settings.chains.get(unit, {})
-        args = {"number": case.number, "unit": unit, "what": what,
-                "due": d.due_at.astimezone(self.settings.tz).strftime("%m-%d %H:%M"),
-                "minutes": max(0, int((now - d.due_at).total_seconds() // 60))}
+        # Data for the words (ui/): the unit by kind and key, the time as it is; the reader's language
+        # names them (an English group reads the street's English name, the due time in the district's zone).
+        args = {"number": case.number, "unit": owner.key, "unit_kind": owner.kind, "what": d.kind,
+                "due": d.due_at.isoformat(), "minutes": max(0, int((now - d.due_at).total_seconds() // 60))}
         lang = self.settings.group_lang
         if step == 0:
             self.trace(session, case.id, now, "warned", "system", deadline=d.label, unit=unit)
@@ -122,7 +136,7 @@ class DeadlineMixin(CoreBase):
                     enqueue(session, now, group, "notice", case.id, key=f"dl_no_leader{step}", lang=lang, args=args)
             return
         if step < 4:
-            name = to[0] if to else unit
+            name = to[0] if to else None  # None: the unit itself is called on, by its name
             mention = {"mention_id": to[1]} if to and to[1] else {}  # rendered as a tg://user mention
             for group in (chat, tracker):
                 if group:
@@ -132,7 +146,8 @@ class DeadlineMixin(CoreBase):
                 enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
             return
         # The top of the chain: the command centre and the week's duty leaders; a difficult case (疑难件).
-        self.mark_difficult(session, case, now, f"{unit}「{d.kind}」超时升级至顶层 / deadline at the top of its chain")
+        self.mark_difficult(session, case, now, {"why": "top_of_chain", "unit": owner.key, "unit_kind": owner.kind,
+                                                 "what": d.kind})
         if self.settings.command_chat:
             enqueue(session, now, self.settings.command_chat, "notice", case.id, key="dl_level4", lang=lang, args=args)
         for _name, user_id in self.settings.duty_on(now, case.street):

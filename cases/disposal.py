@@ -127,7 +127,7 @@ class DisposalMixin(CoreBase):
             self._close_deadlines(session, case.id, (Kind.ANSWER,), now, call_id=call_id)
             self.trace(session, case.id, now, "answered", "department", user_id, chat_id, department=call.department)
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
-            args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name}
+            args = {"number": case.number, "department": call.department, "name": user_name}
             for chat in self._followers(case, call):
                 enqueue(session, now, chat, "notice", case.id, key="s_answered", lang=self.settings_lang(), args=args)
             return Outcome(True, "answered", case)
@@ -162,7 +162,7 @@ class DisposalMixin(CoreBase):
             dept_chat = self.directory.department_chat(call.department)
             if dept_chat:
                 enqueue(session, now, dept_chat, "refresh_call", case.id, call_id=call_id)
-            args = {"number": case.number, "department": self.dept_name(call.department), "name": user_name,
+            args = {"number": case.number, "department": call.department, "name": user_name,
                     "m": round(metres)}
             for chat in self._followers(case, call):
                 enqueue(session, now, chat, "notice", case.id, key="s_checked_in", lang=self.settings_lang(),
@@ -203,8 +203,8 @@ class DisposalMixin(CoreBase):
                 return Outcome(False, "stale", case)
             if case.difficult:
                 return Outcome(False, "already_difficult", case)
-            reason = f"{self.dept_name(call.department)} 退回有争议 / disputed 'not ours'"
-            self.mark_difficult(session, case, now, reason, user_id, chat_id)
+            self.mark_difficult(session, case, now, {"why": "disputed", "department": call.department}, user_id,
+                                chat_id)
             return Outcome(True, "difficult_sent", case)
         outcome = await self.db.write(tx)
         if outcome.ok:
@@ -222,7 +222,7 @@ class DisposalMixin(CoreBase):
                        text=text[:500])
             enqueue(session, now, self.directory.owner_chat(case), "notice", case.id, key="s_note",
                     lang=self.settings_lang(), args={"number": case.number, "name": user_name, "text": text[:500],
-                                                     "department": self.dept_name(call.department)})
+                                                     "department": call.department})
             return Outcome(True, "noted", case)
         return await self._write(tx)
 
@@ -304,7 +304,7 @@ class DisposalMixin(CoreBase):
                         self.open_deadline(session, case_id, kind, now, due)
                 self.trace(session, case_id, now, "reopened", "citizen", user_id, user_id, count=case.reopen_count)
                 if case.reopen_count >= 2:  # failed twice: the duty leaders look at it
-                    self.mark_difficult(session, case, now, "两次重办 / reopened twice")
+                    self.mark_difficult(session, case, now, {"why": "reopened_twice"})
                 enqueue(session, now, street_chat, "street_card", case_id)
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_reopened",
                         lang=case.reporter_lang, args={"number": case.number})

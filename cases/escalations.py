@@ -133,7 +133,7 @@ class EscalationMixin(CoreBase):
             self.trace(session, case.id, now, "extended" if approve else "extension_refused", "approver", user_id,
                        chat_id, deadline=deadline.label, new_due=ext.new_due.isoformat(), by=user_name,
                        reason=ext.reason)
-            args = {"number": case.number, "due": self._local(ext.new_due), "name": user_name}
+            args = {"number": case.number, "due": ext.new_due.isoformat(), "name": user_name}
             enqueue(session, now, ext.prompt_chat or chat_id, "notice", case.id,
                     key="ext_approved" if approve else "ext_refused", lang=self.settings.group_lang, args=args)
             return Outcome(True, "ext_done", case)
@@ -142,13 +142,11 @@ class EscalationMixin(CoreBase):
             self.outbox_written()
         return outcome
 
-    def _local(self, when: datetime) -> str:
-        return when.astimezone(self.settings.tz).strftime("%m-%d %H:%M")
-
     # ---- difficult cases ------------------------------------------------------------------------
-    def mark_difficult(self, session: Session, case: Case, now: datetime, reason: str, actor_id: int | None = None,
+    def mark_difficult(self, session: Session, case: Case, now: datetime, reason: dict, actor_id: int | None = None,
                        chat_id: int | None = None) -> None:
-        """Part of the caller's transaction: flag the case and hand it to the duty leaders, once."""
+        """Part of the caller's transaction: flag the case and hand it to the duty leaders, once.
+        reason: {"why": top_of_chain | handler | reopened_twice | disputed, and what its words need}."""
         self.trace(session, case.id, now, "difficult", "handler" if actor_id else "system", actor_id, chat_id,
                    reason=reason)
         if case.difficult:
@@ -169,7 +167,7 @@ class EscalationMixin(CoreBase):
                 return Outcome(False, "not_your_group", case)
             if case.difficult:
                 return Outcome(False, "already_difficult", case)
-            self.mark_difficult(session, case, now, "经办人标记 / marked by the handler", user_id, chat_id)
+            self.mark_difficult(session, case, now, {"why": "handler"}, user_id, chat_id)
             return Outcome(True, "difficult_sent", case)
         outcome = await self.db.write(tx)
         if outcome.ok:
@@ -210,7 +208,8 @@ class EscalationMixin(CoreBase):
                        note="值班领导指定责任单位，决定具有约束力 / binding decision of the duty leader")
             for to_chat in {self.settings.command_chat, chat_id} - {None}:
                 enqueue(session, now, to_chat, "notice", case_id, key="assigned", lang=self.settings.group_lang,
-                        args={"number": case.number, "unit": self._unit_name(unit), "name": user_name})
+                        args={"number": case.number, "unit": unit, "name": user_name,
+                              "unit_kind": "street" if unit in self.directory.street_chats else "department"})
             return Outcome(True, "assigned_tap", case)
         outcome = await self.db.write(tx)
         if outcome.ok:
@@ -220,6 +219,3 @@ class EscalationMixin(CoreBase):
     def _assigned(self, session: Session, case_id: int) -> bool:
         return bool(session.scalar(select(func.count(Event.id)).where(Event.case_id == case_id,
                                                                        Event.kind == "assigned")))
-
-    def _unit_name(self, unit: str) -> str:
-        return self.settings.department_name(unit)

@@ -162,7 +162,7 @@ class Verification:
             CoreBase.trace(session, case_id, now, "reopened", "verifier", user_id, chat_id, count=case.reopen_count,
                            by="verification")
             if case.reopen_count >= 2:  # failed twice: the duty leaders look at it
-                self.mark_difficult(session, case, now, "两次重办 / reopened twice")
+                self.mark_difficult(session, case, now, {"why": "reopened_twice"})
             owner = self.directory.owner_chat(case)
             enqueue(session, now, owner, "notice", case_id, key="s_verify_failed", lang=self.settings.group_lang,
                     args={"number": case.number, "name": user_name, "reason": reason,

@@ -204,3 +204,26 @@ async def test_the_handler_is_mentioned_in_the_group_and_nagged_privately(distri
     links = [e for e in nag.get("entities", []) if e["type"] == "text_link"]
     assert links and links[0]["url"] == f"tg://user?id={handler.id}"
     assert any("请关注：诉求" in (m.get("text") or "") for m in d.emu.messages(handler.id))
+
+
+async def test_an_english_district_reads_the_nags_and_the_difficult_card_in_english(cfg, clock, tmp_path):
+    """The core gives the unit by kind and key and the due time as it is; the words are the group's: the
+    street's English name, the time in the district's zone, why the case is difficult."""
+    cfg.language = "en"
+    cfg.escalation.duty_leaders = [PersonCfg(name="Lin", user_id=7103)]
+    d = District(cfg, tmp_path, clock=clock)
+    d.emu.user(7103, "Lin")
+    async with d:
+        await d.report(d.citizen(9104), jpeg(), *d.core.streets.representative_point(STREET), category="垃圾堆放")
+        d.clock.advance(minutes=45)  # nobody accepted: every level of respond is due at once
+        await fire(d)
+        async with d.core.sessions() as s:
+            due = (await s.scalar(select(Deadline).where(Deadline.kind == "respond"))).due_at
+        local = (due + LOCAL).strftime("%m-%d %H:%M")
+        nag = next(x for x in texts(d, d.street_chat(STREET)) if x.startswith("⏰"))
+        assert f"Wenquan is late to respond (due {local}); Wenquan, please act now." in nag
+        top = next(x for x in texts(d, d.cfg.command_center.chat_id) if x.startswith("🚨"))
+        assert "Wenquan is 35 min late to respond; escalated to the command centre" in top
+        card = next(x for x in texts(d, 7103) if "Difficult case" in x)
+        assert "Why: Wenquan: “respond” late up to the top of its chain" in card
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in nag + top)

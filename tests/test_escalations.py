@@ -123,7 +123,7 @@ async def test_a_difficult_case_is_assigned_by_the_duty_leader(d):
     q = await d.tap_last(d.handler_of(STREET), chat, "疑难件")
     assert await answer_of(d, q) == "已列为疑难件，提交值班领导。"
     card = await d.wait_button(7103, "区建设局")
-    assert "疑难件" in card["text"] and "marked by the handler" in card["text"]
+    assert "疑难件" in card["text"] and "原因：经办人标记" in card["text"]  # the group's language only
     assert await d.wait_button(d.cfg.command_center.chat_id, "区建设局")
     officer = d.staff[d.cfg.command_center.chat_id][0]
     q = await d.tap_last(officer, d.cfg.command_center.chat_id, "区建设局")
@@ -151,7 +151,7 @@ async def test_reopened_twice_becomes_difficult(d):
         await d.wait_text(citizen.id, "已重新办理您的诉求", after=len(d.emu.messages(citizen.id)) - 1)
         await d.outbox_settled()
     card = await d.wait_button(7103, "区城管局")
-    assert "reopened twice" in card["text"]
+    assert "原因：两次重办" in card["text"]
 
 
 async def test_a_disputed_not_ours_becomes_difficult(d):

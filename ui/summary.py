@@ -3,10 +3,9 @@ with the phone-backs and tomorrow's duty rota as data); this writes them in the 
 
 from __future__ import annotations
 
-from ui.names import department_name, street_name
+from ui.names import CENTRE, department_name, street_name
 from ui.texts import DEADLINE_WORDS, pick
 
-CENTRE = ("指挥中心", "Command centre")  # the unit of a case no street holds (cases/stats.CENTRE)
 WORDS = {
     "head": ("单位 | 新增 | 办结 | 超时 | 重办", "Unit | New | Resolved | Overdue | Reopened"),
     "total": ("合计", "Total"),

@@ -162,6 +162,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "already_asked": ("理由已提交。", "Reason already given."),
     "too_many_extensions": ("该时限延期次数已达上限。", "This deadline has been extended the maximum number of times."),
     "no_deadline": ("没有可延期的时限。", "No deadline to extend."),
+    # Why a case became difficult (cases: mark_difficult's reason["why"]).
+    "why_top_of_chain": ("{unit}「{what}」超时升级至顶层", "{unit}: “{what}” late up to the top of its chain"),
+    "why_handler": ("经办人标记", "marked by the handler"),
+    "why_reopened_twice": ("两次重办", "reopened twice"),
+    "why_disputed": ("{department} 退回有争议", "{department}'s “not ours” is disputed"),
     "difficult_card": ("❗ 疑难件 {number}\n原因：{reason}\n街镇：{street}\n类别：{category}\n位置：{place}\n请值班领导指定责任单位：", "❗ Difficult case {number}\nWhy: {reason}\nStreet: {street}\nCategory: {category}\nPlace: {place}\nDuty leader, name the responsible unit:"),
     "difficult_sent": ("已列为疑难件，提交值班领导。", "Marked difficult and passed to the duty leaders."),
     "already_difficult": ("已是疑难件。", "Already a difficult case."),

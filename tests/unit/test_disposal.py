@@ -214,7 +214,7 @@ async def test_not_satisfied_reopens_with_fresh_deadlines_and_twice_is_difficult
     await core.rate(case.id, CITIZEN, "unsatisfied")
     row = case_row(core, case.id)
     assert (row.state, row.reopen_count, row.difficult) == ("accepted", 2, True)
-    assert events(core, case.id, "difficult")[0].data == {"reason": "两次重办 / reopened twice"}
+    assert events(core, case.id, "difficult")[0].data == {"reason": {"why": "reopened_twice"}}
     assert outbox(core, mark) == [("refresh_card", STREET_CHAT, None), ("difficult_card", COMMAND, None),
                                   ("difficult_card", DUTY_LEADER, None),
                                   ("street_card", STREET_CHAT, None), ("notice", CITIZEN, "n_reopened")]

@@ -5,7 +5,7 @@ nagged at once, then its deputy (+10 min), chief (+20), the command centre (+30)
 user 7001 and its chief 7002; the week's duty leader is 7003.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from storage.models import Call, Deadline, Event, Extension, Outbox
 from tests.unit.support import (
@@ -53,7 +53,10 @@ async def test_an_unanswered_call_climbs_every_step_of_the_chain(core, clock):
     assert steps(core, case.id, kind) == [("warned", None, None)]
     d = deadlines(core, case.id)[kind]
     assert (d.warned, d.level, d.next_at) == (True, 0, start + timedelta(minutes=10))
-    assert rows(core, Outbox, Outbox.id > mark)[0].payload["args"]["unit"] == "区城管局"
+    args = rows(core, Outbox, Outbox.id > mark)[0].payload["args"]
+    # data, not words: the unit by kind and key, the due time as it is (ui/ names and formats them)
+    assert (args["unit_kind"], args["unit"], args["what"]) == ("department", "city_mgmt", "answer")
+    assert datetime.fromisoformat(args["due"]) == d.due_at
 
     clock.set(start + timedelta(minutes=10))  # lapsed: the department is nagged
     mark = last_outbox_id(core)
@@ -242,7 +245,7 @@ async def test_a_handler_flags_a_difficult_case_once(core):
     assert (await core.flag_difficult(case.id, HANDLER, STREET_CHAT)).key == "difficult_sent"
     assert (await core.flag_difficult(case.id, HANDLER, STREET_CHAT)).key == "already_difficult"
     assert outbox(core, mark) == [("difficult_card", COMMAND, None), ("difficult_card", DUTY_LEADER, None)]
-    assert rows(core, Outbox, Outbox.id > mark)[0].payload["reason"] == "经办人标记 / marked by the handler"
+    assert rows(core, Outbox, Outbox.id > mark)[0].payload["reason"] == {"why": "handler"}
     assert [(e.actor_role, e.actor_id) for e in events(core, case.id, "difficult")] == [("handler", HANDLER)]
 
 
