@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
@@ -20,6 +20,7 @@ from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may
 from storage.media import original_path, stripped_copy
 from storage.models import Card, Case, Deadline, Extension, Photo
 from storage.outbox import OutboxKind
+from storage.placed import CardPlaced, Sent, StaffFileIds
 from ui import buttons
 from ui.keys import key
 from ui.limits import CAPTION, TEXT, fit_fields, fit_html
@@ -30,8 +31,10 @@ from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES,
 
 @dataclass
 class Step:
+    """One message of an outbox row. `run` sends it and returns its message ids, or a storage.placed.Sent
+    with what the database learns from it (the delivery worker writes that with the step's progress)."""
     name: str
-    run: Callable[[], Awaitable[object]]
+    run: Callable[[], Awaitable[list[int] | Sent]]
 
 
 class Renderer:
@@ -166,16 +169,12 @@ class Renderer:
             return photo.staff_file_id
         return stripped_copy(original_path(self.cfg.media.dir, photo.sha256)).read_bytes()
 
-    async def remember_staff_ids(self, photos: list[Photo], messages: list[Message]) -> None:
+    @staticmethod
+    def staff_ids(photos: list[Photo], messages: list[Message]) -> list[StaffFileIds]:
+        """The file ids Telegram gave the stripped copies just sent, to send them by id next time."""
         learned = {p.id: m.photo[-1].file_id for p, m in zip(photos, messages, strict=False)
                    if p.needs_strip and not p.staff_file_id and m.photo}
-        if not learned:
-            return
-
-        def tx(session):
-            for photo_id, file_id in learned.items():
-                session.execute(update(Photo).where(Photo.id == photo_id).values(staff_file_id=file_id))
-        await self.core.db.write(tx)
+        return [StaffFileIds(learned)] if learned else []
 
     # ---- steps per outbox kind -----------------------------------------------------------------
     async def steps(self, row) -> list[Step]:
@@ -290,27 +289,25 @@ class Renderer:
         if not photos:  # a case filed through the API without a photo
             async def card():
                 msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=False)
-                return [msg.message_id]
+                return Sent([msg.message_id], [CardPlaced(case.id, kind, chat_id, msg.message_id, False)])
         elif len(photos) == 1:
             async def card():
                 msg = await self.bot.send_photo(chat_id, self.photo_input(photos[0]), caption=text,
                                                 parse_mode="HTML", reply_markup=keyboard)
-                await self.remember_staff_ids(photos, [msg])
-                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=True, round_=case.reopen_count)
-                return [msg.message_id]
+                return Sent([msg.message_id], [*self.staff_ids(photos, [msg]),
+                                               CardPlaced(case.id, kind, chat_id, msg.message_id, True,
+                                                          case.reopen_count)])
         else:
             async def album():
                 media = [InputMediaPhoto(self.photo_input(p)) for p in photos]
                 msgs = await self.bot.send_media_group(chat_id, media)
-                await self.remember_staff_ids(photos, list(msgs))
-                return [m.message_id for m in msgs]
+                return Sent([m.message_id for m in msgs], self.staff_ids(photos, list(msgs)))
             steps.append(Step("album", album))
 
             async def card():
                 msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-                await self.save_card(case.id, kind, chat_id, msg.message_id, caption=False, round_=case.reopen_count)
-                return [msg.message_id]
+                return Sent([msg.message_id], [CardPlaced(case.id, kind, chat_id, msg.message_id, False,
+                                                          case.reopen_count)])
         steps.append(Step("card", card))
 
         async def place():
@@ -321,16 +318,6 @@ class Renderer:
         if case.place_source != "address":  # an address with no point yet: the card says it, no map
             steps.append(Step("place", place))
         return steps
-
-    async def save_card(self, case_id: int, kind: str, chat_id: int, message_id: int, caption: bool,
-                        round_: int = 0) -> None:
-        """Remember where a card is. Every message is a row: a card sent twice (a timed-out send that
-        had arrived) has two, and a reopened case's new card sits beside its old rounds' ones."""
-        def tx(session):
-            if session.scalar(select(Card.id).where(Card.chat_id == chat_id, Card.message_id == message_id)) is None:
-                session.add(Card(case_id=case_id, kind=kind, chat_id=chat_id, message_id=message_id,
-                                 caption=caption, round=round_))
-        await self.core.db.write(tx)
 
     async def refresh(self, case: Case, kind: str, message_id: int | None = None,
                       old_rounds: bool = False) -> list[int]:
@@ -451,9 +438,8 @@ class Renderer:
             msg = await self.bot.send_photo(chat_id, self.photo_input(photo),
                                             caption=self.call_text(case, call, tracking),
                                             parse_mode="HTML", reply_markup=keyboard)
-            await self.save_card(case.id, f"{'track' if tracking else 'call'}{call.id}", chat_id, msg.message_id,
-                                 caption=True)
-            return [msg.message_id]
+            kind = f"{'track' if tracking else 'call'}{call.id}"
+            return Sent([msg.message_id], [CardPlaced(case.id, kind, chat_id, msg.message_id, True)])
 
         async def place():  # where to meet: the case's place unless the handler set another
             same = (call.lat, call.lon) == (case.lat, case.lon)

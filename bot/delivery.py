@@ -24,6 +24,7 @@ from bot.outbox_claims import OutboxClaims
 from bot.shared_limits import SharedLimiter
 from storage.models import Outbox
 from storage.outbox import CHANNEL_CHAT
+from storage.placed import Sent
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ class Delivery:
             log.exception("cannot render outbox row %s", row.id)
             await self._finish(row, "failed", f"render: {exc!r}")
             return 0
-        done = list(row.payload.get("done", []))
+        done, learned = list(row.payload.get("done", [])), []
         for step in steps:
             if step.name in done:
                 continue
@@ -235,7 +236,8 @@ class Delivery:
                 return wait
             self.limiter.reserve(time.monotonic())
             try:
-                ids = await self._timed(row.chat_id, step)
+                sent = await self._timed(row.chat_id, step)
+                ids, learned = (sent.message_ids, sent.learned) if isinstance(sent, Sent) else (sent, [])
             except RetryAfter as exc:
                 seconds = flood_seconds(exc.retry_after)
                 self.limiter.pause(row.chat_id, seconds, time.monotonic())
@@ -244,7 +246,7 @@ class Delivery:
                 return await self._retry(row, done, f"timed out at step {step.name}: may have been delivered")
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
-                    ids = []  # the card already shows this state
+                    ids, learned = [], []  # the card already shows this state
                 else:
                     await self._finish(row, "failed", f"400 at {step.name}: {exc.message}", done)
                     return 0
@@ -260,8 +262,9 @@ class Delivery:
             done.append(step.name)
             row.message_ids = [*row.message_ids, *(ids or [])]
             if len(done) < len(steps):  # the last step's progress is saved with the row's end
-                await self._save_progress(row, done)
-        await self._finish(row, "sent", None, done)
+                await self._save_progress(row, done, learned)
+                learned = []
+        await self._finish(row, "sent", None, done, learned)
         return 0
 
     async def _timed(self, chat_id: int, step):
@@ -274,12 +277,17 @@ class Delivery:
             if self.shared:
                 await self.shared.sent(chat_id)
 
-    async def _update(self, row_id: int, **values) -> None:
-        await self.db.write(lambda session: session.execute(update(Outbox).where(Outbox.id == row_id).values(**values)))
+    async def _update(self, row_id: int, learned=(), **values) -> None:
+        """The row's progress, and what its last step taught the database (where a card is), together."""
+        def tx(session):
+            session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+            for fact in learned:
+                fact.write(session)
+        await self.db.write(tx)
 
-    async def _save_progress(self, row: Outbox, done: list[str]) -> None:
+    async def _save_progress(self, row: Outbox, done: list[str], learned=()) -> None:
         row.payload = {**row.payload, "done": done}
-        await self._update(row.id, payload=row.payload, message_ids=row.message_ids, **self.claims.renewed())
+        await self._update(row.id, learned, payload=row.payload, message_ids=row.message_ids, **self.claims.renewed())
 
     async def _retry(self, row: Outbox, done: list[str], why: str, delay: float | None = None,
                      count: bool = True) -> float:
@@ -295,11 +303,12 @@ class Delivery:
         log.warning("outbox %s: %s; retry in %.1fs", row.id, why, delay)
         return delay
 
-    async def _finish(self, row: Outbox, status: str, why: str | None, done: list[str] | None = None) -> None:
+    async def _finish(self, row: Outbox, status: str, why: str | None, done: list[str] | None = None,
+                      learned=()) -> None:
         values = {"status": status, "sent_at": datetime.now(UTC), "message_ids": row.message_ids,
                   "log": [*row.log, why] if why else row.log, **self.claims.released()}
         if done is not None:
             values["payload"] = {**row.payload, "done": done}
-        await self._update(row.id, **values)
+        await self._update(row.id, learned, **values)
         if status == "failed":
             log.error("outbox %s failed: %s", row.id, why)

@@ -7,6 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
+from storage.placed import CardPlaced, Sent
 from ui import buttons
 from ui.keys import key
 from ui.texts import BUTTONS, pick, t
@@ -34,6 +35,5 @@ def verify_steps(renderer, chat_id: int, case) -> list:
             [key("verify_done", lang, buttons.VERIFY, case.id, True),
              key("verify_not_done", lang, buttons.VERIFY, case.id, False)]])
         msg = await renderer.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
-        await renderer.save_card(case.id, "verify", chat_id, msg.message_id, caption=False)
-        return [msg.message_id]
+        return Sent([msg.message_id], [CardPlaced(case.id, "verify", chat_id, msg.message_id, False)])
     return [Step("photos", photos), Step("card", card)]

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bot.delivery import RateLimiter
 from emulator.images import jpeg
-from storage.models import Outbox
+from storage.models import Card, Outbox
+from storage.placed import CardPlaced, Sent
 
 STREET = "温泉街道"
 
@@ -170,3 +171,34 @@ async def test_a_chat_keeps_its_order_while_its_first_message_waits_to_be_retrie
 
 def _number(receipt: dict) -> str:
     return re.search(r"GL-\d{8}-\d{4}", receipt["text"]).group(0)
+
+
+async def test_a_cards_place_is_written_with_its_step_and_kept_when_a_later_step_fails(district):
+    """Rendering writes nothing: the card step returns where the card went, and the delivery worker
+    writes it in the transaction that records the step done. A venue refused for good (403) after it
+    fails the row, not the card: the card's place is known, so its buttons and refreshes work."""
+    d, emu = district, district.emu
+    emu.fail_next("sendVenue", status=403, count=1)
+    await d.report(d.citizen(4005), jpeg(), *d.core.streets.representative_point(STREET))
+    chat = d.street_chat(STREET)
+    card_row = next(r for r in await d.outbox_settled() if r.kind == "street_card")
+    assert card_row.status == "failed" and card_row.payload["done"] == ["card"]
+    card = next(m for m in emu.messages(chat) if m.get("photo"))
+    async with d.core.sessions() as s:
+        cards = (await s.scalars(select(Card).where(Card.chat_id == chat))).all()
+    assert [(c.kind, c.message_id, c.caption) for c in cards] == [("street", card["message_id"], True)]
+    await d.tap_last(d.handler_of(STREET), chat, "接单")  # the card found by its place answers the tap
+    await d.wait_button(chat, "办结")
+    # Rendering and sending the card again, with the database closed to writes: it says where the card went.
+    renderer = d.app.bot_data["delivery"].renderer
+
+    async def no_writes(*_args):
+        raise AssertionError("rendering wrote to the database")
+    d.core.db.write = no_writes
+    try:
+        step = next(s for s in await renderer.steps(card_row) if s.name == "card")
+        sent = await step.run()
+    finally:
+        del d.core.db.write
+    assert isinstance(sent, Sent)
+    assert sent.learned == [CardPlaced(card_row.case_id, "street", chat, sent.message_ids[0], True, 0)]
