@@ -13,6 +13,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -56,6 +57,7 @@ from handlers import (
     taps,
     verification,  # noqa: F401 (registers its buttons' handler)
 )
+from handlers.context import Services
 from storage.db import open_database
 from storage.media import tag_secret
 from storage.retention import Retention
@@ -74,7 +76,8 @@ def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter 
     app = (ApplicationBuilder().token(token).base_url(cfg.telegram.base_url)
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
            .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30, **net))
-           .get_updates_request(AiohttpRequest(connection_pool_size=1, **net)).rate_limiter(flood).build())
+           .get_updates_request(AiohttpRequest(connection_pool_size=1, **net)).rate_limiter(flood)
+           .context_types(ContextTypes(bot_data=Services)).build())  # handlers read bot_data typed
     # what handlers need from bot/ is given here, so that handlers/ never imports bot/
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter, receive_photo=receive_photo,
                         reports=report_deliver)

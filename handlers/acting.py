@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
-from telegram.ext import ContextTypes
 
 from cases import acting
 from handlers.common import core, lang
+from handlers.context import Context
 from handlers.taps import Tap, is_member, tap
 from ui import buttons
 from ui.keys import key
@@ -50,7 +50,7 @@ async def may_answer(update: Update, context, asked_by: int | None) -> bool:
 
 
 @tap(buttons.TAKE_OVER)
-async def on_take_over(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_take_over(update: Update, context: Context, tap: Tap) -> None:
     """O:case:user — the member who was offered it takes the case over."""
     query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
     case_id, offered_to = tap.values

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
-from telegram.ext import ContextTypes
 
 from handlers.common import core, lang
+from handlers.context import Context
 from handlers.taps import Tap, is_member, tap
 from ui import buttons
 from ui.keys import key
@@ -20,7 +20,7 @@ def _private(update: Update) -> bool:
     return update.effective_chat.type == "private"
 
 
-async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bind(update: Update, context: Context) -> None:
     """/bind CODE: in a group, the group becomes a street's, department's or grid cell's; in a private
     chat, a worker code registers the sender as a grid worker (codes from `python -m bot bind-code`)."""
     lg, msg, user, c = lang(update, context), update.effective_message, update.effective_user, core(context)
@@ -54,7 +54,7 @@ async def ask_command_centre(context, request_id: int, name: str, old: int | Non
 
 
 @tap(buttons.REBIND, member=True)
-async def on_rebind_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_rebind_decision(update: Update, context: Context, tap: Tap) -> None:
     """bd:REQUEST:1 confirms, bd:REQUEST:0 refuses; only members of the command centre's group."""
     query, lg = tap.query, tap.lg
     request_id, yes = tap.values
@@ -72,7 +72,7 @@ async def _in_command_centre(update: Update, context) -> bool:
     return True
 
 
-async def unbind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unbind(update: Update, context: Context) -> None:
     """/unbind street|department|grid NAME (the command centre)."""
     lg, msg, c = lang(update, context), update.effective_message, core(context)
     if not await _in_command_centre(update, context):
@@ -86,7 +86,7 @@ async def unbind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(t(outcome.key, lg, name=name))
 
 
-async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def revoke(update: Update, context: Context) -> None:
     """/revoke USER_ID (the command centre): the grid worker loses the fast flow at once."""
     lg, msg, c = lang(update, context), update.effective_message, core(context)
     if not await _in_command_centre(update, context):

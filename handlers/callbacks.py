@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from handlers.common import core, lang
+from handlers.context import Context
 from handlers.taps import is_member
 from ui.texts import t
 
 
-async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def callback(update: Update, context: Context) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     args = context.args or []
     if len(args) < 2:
@@ -18,7 +18,7 @@ async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     command = core(context).settings.command_chat
     if not command or not await is_member(context, command, user.id):
         return await msg.reply_text(t("callback_not_command", lg))
-    outcome = await context.application.bot_data["phonebacks"].record(
+    outcome = await context.bot_data.phonebacks.record(
         args[0], args[1], " ".join(args[2:]), user.id, user.full_name, msg.chat_id)
     number = outcome.case.number if outcome.case else args[0]
     await msg.reply_text(t(outcome.key, lg, number=number))

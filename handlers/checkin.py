@@ -6,11 +6,11 @@ can prove is judged in cases/checkin.py."""
 from __future__ import annotations
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import ContextTypes
 
 from cases.checkin import live_verdict, refusal
 from geo.distance import distance_m
 from handlers.common import core, lang, prompts, store_photo
+from handlers.context import Context
 from handlers.taps import is_member
 from storage.media import MediaError
 from ui.ids import parse_id
@@ -20,7 +20,7 @@ LINKS = {"ci": "call", "cs": "street", "cv": "verify"}
 
 
 def onsite(context):
-    return context.application.bot_data["onsite"]
+    return context.bot_data.onsite
 
 
 def _group_of(context, what: str, case, call) -> int | None:
@@ -29,11 +29,11 @@ def _group_of(context, what: str, case, call) -> int | None:
     if what == "call":
         return c.directory.department_chat(call.department) if call else None
     if what == "verify":
-        return context.application.bot_data["verification"].chat_for(case)
+        return context.bot_data.verification.chat_for(case)
     return c.directory.owner_chat(case)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
+async def start(update: Update, context: Context, arg: str) -> None:
     msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
     what, target_id = LINKS[arg[:2]], parse_id(arg[2:])  # checked by the caller
     case, call = await onsite(context).place_of(what, target_id)
@@ -56,7 +56,7 @@ async def intent_of(context, chat_id: int):
     return await prompts(context).open_prompt(chat_id, "checkin")
 
 
-async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def on_photo(update: Update, context: Context) -> bool:
     """A photo on site, asked for before the location when disposal.checkin_photo is on. True when the
     photo was this check-in's (else it is a citizen's report photo)."""
     c = core(context)
@@ -79,7 +79,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return True
 
 
-async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE, intent) -> None:
+async def on_location(update: Update, context: Context, intent) -> None:
     msg, lg, c = update.effective_message, lang(update, context), core(context)
     live = bool(msg.location and msg.location.live_period)
     why = refusal(c.settings, forwarded=msg.forward_origin is not None, venue=msg.venue is not None, live=live)
@@ -99,7 +99,7 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE, intent
     await msg.reply_text(t("ci_live_wait", lg, m=round(metres)))
 
 
-async def on_live_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_live_update(update: Update, context: Context) -> None:
     """An edited live location: kept on site for its first minute, the check-in counts; left, it fails."""
     msg, lg, c = update.edited_message, lang(update, context), core(context)
     intent = await intent_of(context, msg.chat_id)
@@ -141,7 +141,7 @@ async def complete(context, intent, user_id: int, user_name: str, lat: float, lo
     elif what == "street":
         outcome = await onsite(context).street_check_in(intent.target_id, user_id, user_name, lat, lon, evidence)
     else:
-        outcome = await context.application.bot_data["verification"].on_site(
+        outcome = await context.bot_data.verification.on_site(
             intent.target_id, user_id, user_name, lat, lon, evidence)
     if outcome.key != "too_far":  # too far keeps the check-in open: they may walk closer and try again
         await prompts(context).claim_prompt(intent.id)
@@ -154,7 +154,7 @@ def result_text(c, outcome, lg: str) -> str:
     return t("checked_in", lg, m=round(outcome.distance_m)) if outcome.ok else t(outcome.key, lg)
 
 
-async def sweep_live(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sweep_live(context: Context) -> None:
     """A phone standing still may send no update after the first minute: a live location whose last known
     place was on site a minute after it started counts then (a job every 15 s)."""
     c = core(context)

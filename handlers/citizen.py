@@ -12,13 +12,13 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import ContextTypes
 
 from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, DraftView, IntakeError
 from cases.withdrawal import Withdrawal
 from geo.exif import gps_from_exif
 from handlers import checkin
 from handlers.common import config, core, edit_unless_same, lang, prompts, store_photo
+from handlers.context import Context
 from handlers.owed import OWED
 from handlers.taps import Tap, tap
 from storage.media import MediaError
@@ -83,7 +83,7 @@ async def refuse(update: Update, lg: str, error) -> None:
     await update.effective_message.reply_text(t(error.key, lg, **error.args_), parse_mode="HTML")
 
 
-async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_photo(update: Update, context: Context) -> None:
     msg, lg = update.effective_message, lang(update, context)
     if msg.chat.type == "private" and await checkin.on_photo(update, context):  # a photo on site, asked for
         return
@@ -92,7 +92,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                      announced=size.file_size)
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_document(update: Update, context: Context) -> None:
     msg, lg = update.effective_message, lang(update, context)
     doc = msg.document
     name = (doc.file_name or "").lower()
@@ -117,7 +117,7 @@ async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool,
     try:
         view = await c.add_photo(user.id, msg.chat_id, lg, photo, exif_place, caption=msg.caption)
     except IntakeError as exc:
-        await context.application.bot_data["retention"].forget([stored.sha256])  # kept for nothing
+        await context.bot_data.retention.forget([stored.sha256])  # kept for nothing
         return await refuse(update, lg, exc)
     # An album arrives as one update per photo: answer its first photo only.
     group = msg.media_group_id
@@ -129,7 +129,7 @@ async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool,
     await prompt(update, view, context)
 
 
-async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_place(update: Update, context: Context) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     venue = msg.venue
     loc = venue.location if venue else msg.location
@@ -147,7 +147,7 @@ async def on_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await prompt(update, view, context)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     c = core(context)
     view = await c.get_draft(user.id)
@@ -165,7 +165,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await prompt(update, view, context)
 
 
-async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other(update: Update, context: Context) -> None:
     """Stickers, voice, video...: say what works, keep the draft."""
     user, lg = update.effective_user, lang(update, context)
     view = await core(context).get_draft(user.id)
@@ -176,7 +176,7 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @tap(buttons.CATEGORY, buttons.SKIP_NOTE, buttons.EXIF, buttons.EDIT, buttons.EDIT_PART, buttons.CANCEL,
      buttons.CONFIRM)
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_tap(update: Update, context: Context, tap: Tap) -> None:
     """Buttons in the private chat: category, skip, exif yes/no, confirm, edit, cancel."""
     query, user, lg, button = tap.query, tap.user, tap.lg, tap.button
     chat_id, c = tap.chat_id, core(context)
@@ -229,7 +229,7 @@ async def drop_buttons(query) -> None:
         await edit_unless_same(query.edit_message_reply_markup(None))  # already gone after a double tap
 
 
-async def my_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_cases(update: Update, context: Context) -> None:
     lg = lang(update, context)
     cases = await core(context).cases_of(update.effective_user.id)
     if not cases:
@@ -241,7 +241,7 @@ async def my_cases(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
 
 
-async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_case(update: Update, context: Context) -> None:
     lg, c = lang(update, context), core(context)
     if len(context.args or []) != 1:
         return await update.effective_message.reply_text(t("case_usage", lg))
@@ -264,7 +264,7 @@ async def show_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @tap(buttons.RATE)
-async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_rating(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg = tap.query, tap.user, tap.lg
     case_id, rating, round_ = tap.values
     outcome = await core(context).rate(case_id, user.id, rating, round_)
@@ -278,7 +278,7 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
 
 
 @tap(buttons.SKIP_COMMENT)
-async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_skip_comment(update: Update, context: Context, tap: Tap) -> None:
     query = tap.query
     asked = await prompts(context).prompt_at(query.message.chat_id, query.message.message_id)
     if asked and asked.kind == "comment":
@@ -288,7 +288,7 @@ async def on_skip_comment(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
 
 
 @tap(buttons.WITHDRAW)
-async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_withdraw(update: Update, context: Context, tap: Tap) -> None:
     """The receipt's button: the same as /withdraw NUMBER, for the case the receipt is about."""
     c, case = core(context), await core(context).load_case(tap.values[0])
     if case is None or case.reporter_id != tap.user.id:
@@ -300,7 +300,7 @@ async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: T
         await drop_buttons(tap.query)
 
 
-async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def withdraw(update: Update, context: Context) -> None:
     """/withdraw NUMBER: the reporter pulls back a report no street has accepted yet."""
     lg, c = lang(update, context), core(context)
     if len(context.args or []) != 1:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from cases import Core
+from cases.prompts import Prompts
+from handlers.context import Context
 from storage.media import StoredImage
 from ui.texts import lang_of
 
 
-def core(context: ContextTypes.DEFAULT_TYPE):
-    return context.application.bot_data["core"]
+def core(context: Context) -> Core:
+    return context.bot_data.core
 
 
-def prompts(context: ContextTypes.DEFAULT_TYPE):
+def prompts(context: Context) -> Prompts:
     """The questions the bot asked and awaits answers to (cases/prompts.Prompts)."""
-    return context.application.bot_data["prompts"]
+    return context.bot_data.prompts
 
 
-def config(context: ContextTypes.DEFAULT_TYPE):
-    return context.application.bot_data["config"]
+def config(context: Context):
+    return context.bot_data.config
 
 
 async def edit_unless_same(edit) -> None:
@@ -33,7 +35,7 @@ async def edit_unless_same(edit) -> None:
             raise
 
 
-def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def lang(update: Update, context: Context) -> str:
     user = update.effective_user
     return lang_of(user.language_code if user else None, config(context).language)
 
@@ -41,5 +43,5 @@ def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 async def store_photo(context, file_id: str, user_id: int, announced: int | None = None) -> StoredImage:
     """Check a photo (size, quota, bombs, corruption), download it to disk and keep the original.
     Raises MediaError."""
-    receive = context.application.bot_data["receive_photo"]  # bot/uploads, given: handlers do not import bot/
+    receive = context.bot_data.receive_photo  # bot/uploads, given: handlers do not import bot/
     return await receive(context, user_id, file_id, announced)

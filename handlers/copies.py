@@ -12,10 +12,10 @@ import re
 from functools import cache
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
 from cases.copies import CardCopies, Copy
 from handlers.common import core
+from handlers.context import Context
 from ui.buttons import ANSWER, CARD_BUTTONS
 from ui.ids import parse_id
 from ui.texts import TEXTS
@@ -63,7 +63,7 @@ def read_copy(msg: Message, data: str | None) -> Copy | None:
     return found
 
 
-async def _adopt(context: ContextTypes.DEFAULT_TYPE, msg: Message | None, data: str | None) -> None:
+async def _adopt(context: Context, msg: Message | None, data: str | None) -> None:
     if msg is None or msg.chat.type not in ("group", "supergroup"):
         return
     c = core(context)
@@ -75,13 +75,13 @@ async def _adopt(context: ContextTypes.DEFAULT_TYPE, msg: Message | None, data: 
             msg.chat_id, msg.message_id, bool(msg.photo), found)
 
 
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_tap(update: Update, context: Context) -> None:
     query = update.callback_query
     message = query.message if isinstance(query.message, Message) else None  # not an inaccessible one
     await _adopt(context, message, query.data)
 
 
-async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reply(update: Update, context: Context) -> None:
     replied = update.effective_message.reply_to_message
     if replied and replied.from_user and replied.from_user.id == context.bot.id:
         await _adopt(context, replied, None)

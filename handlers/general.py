@@ -6,9 +6,9 @@ import logging
 
 from telegram import ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from handlers.common import core, lang
+from handlers.context import Context
 from ui.ids import parse_id
 from ui.texts import t
 
@@ -19,7 +19,7 @@ def _private(update: Update) -> bool:
     return bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     lg = lang(update, context)
     arg = (context.args or [""])[0]
     if _private(update) and arg[:2] in ("ci", "cs", "cv"):  # a deep link from a card: check in on site
@@ -31,13 +31,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos), parse_mode="HTML")
 
 
-async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_(update: Update, context: Context) -> None:
     lg = lang(update, context)
     await update.effective_message.reply_text(t("help" if _private(update) else "group_help", lg),
                                               parse_mode="HTML")
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: Context) -> None:
     lg = lang(update, context)
     # In a group, only a draft started in that group (a grid worker's) is this /cancel's to drop.
     chat = None if _private(update) else update.effective_chat.id
@@ -46,12 +46,12 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                               reply_markup=ReplyKeyboardRemove() if _private(update) else None)
 
 
-async def unknown_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_tap(update: Update, context: Context) -> None:
     """Forged or stale button data: answer it, so no spinner is left turning."""
     await update.callback_query.answer(t("stale", lang(update, context)))
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return

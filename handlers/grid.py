@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from handlers import citizen
 from handlers.common import core
+from handlers.context import Context
 
 
-async def on_group_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group_report(update: Update, context: Context) -> None:
     """A photo or a place posted in a grid group by one of that grid's workers starts or feeds their
     draft; anything else said in the group is ordinary talk and left alone."""
     grid = await core(context).worker_grid(update.effective_user.id) if update.effective_user else None

@@ -12,14 +12,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import ContextTypes
 
 from handlers.common import core
+from handlers.context import Context
 
 OWED = "owed_question"
 
 
-async def remember(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remember(update: object, context: Context) -> None:
     """Error handler: a direct answer in a private chat was lost to the network (or a 5xx)."""
     error = context.error
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE \
@@ -28,7 +28,7 @@ async def remember(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data[OWED] = True
 
 
-async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_again(update: Update, context: Context) -> None:
     """Any private message: if this user is owed a question, ask it again (from the draft)."""
     if not context.user_data or not context.user_data.pop(OWED, False):
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from cases.channels import ChannelIntake
 from cases.policy import parse_due
@@ -13,6 +12,7 @@ from cases.rounds import moved_on
 from cases.states import Action, CallAction, may
 from handlers import acting
 from handlers.common import core, edit_unless_same, lang, prompts, store_photo
+from handlers.context import Context
 from handlers.taps import Tap, tap
 from storage.media import MediaError
 from ui import buttons, picker
@@ -65,7 +65,7 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
 
 
 @tap(buttons.ACCEPT, member=True)
-async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_accept(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg = tap.query, tap.user, tap.lg
     outcome = await core(context).accept(tap.values[0], user.id, user.full_name, tap.chat_id)
     if outcome.ok:
@@ -75,7 +75,7 @@ async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap
 
 
 @tap(buttons.ROUTE, member=True)
-async def on_route(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_route(update: Update, context: Context, tap: Tap) -> None:
     case_id, index = tap.values
     streets = list(core(context).settings.street_chats)
     if index >= len(streets):
@@ -92,7 +92,7 @@ async def _answer(query, lg: str, outcome) -> None:
 
 
 @tap(buttons.RESOLVE_HOW, buttons.NOT_OURS, buttons.CALL, buttons.PICK, member=True)
-async def on_street_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_street_action(update: Update, context: Context, tap: Tap) -> None:
     """R: how to resolve; N: not ours; C: call (a new selection message); K: toggle a department on it,
     or turn its page.
     The selection lives in the button data (a bit mask), so it survives a restart."""
@@ -134,7 +134,7 @@ def onsite_due(c, case):
 
 
 @tap(buttons.CALL_BY, member=True)
-async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_call_confirm(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg = tap.query, tap.user, tap.lg
     c, chat_id = core(context), tap.chat_id
     case_id, mask, when = tap.values
@@ -167,7 +167,7 @@ async def on_call_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
 
 # ---- department group: answer, decline; notes by replying to the card ---------------------------------
 @tap(buttons.ANSWER, buttons.DECLINE, member=True)
-async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_department_action(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg, chat_id, c = tap.query, tap.user, tap.lg, tap.chat_id, core(context)
     if tap.button is buttons.ANSWER:
         return await _answer(query, lg, await c.answer_call(tap.values[0], user.id, user.full_name, chat_id))
@@ -181,7 +181,7 @@ async def on_department_action(update: Update, context: ContextTypes.DEFAULT_TYP
 
 
 @tap(buttons.RATE_DEPARTMENT, buttons.RATE_CALL, member=True)
-async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_mutual_rating(update: Update, context: Context, tap: Tap) -> None:
     c = core(context)
     call_id, value, round_ = tap.values
     rate = c.rate_department if tap.button is buttons.RATE_DEPARTMENT else c.rate_call
@@ -191,7 +191,7 @@ async def on_mutual_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, t
         await tap.query.edit_message_reply_markup(None)
 
 
-async def on_group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group_reply(update: Update, context: Context) -> None:
     """A reply to a card: on a street card, a resolution (after photo + caption); on a call card, a note."""
     msg, user, lg, c = update.effective_message, update.effective_user, lang(update, context), core(context)
     prompt = await prompts(context).prompt_at(msg.chat_id, msg.reply_to_message.message_id)
@@ -248,7 +248,7 @@ async def place_case(update: Update, context, loc) -> None:
 
 # ---- extensions (延期) and difficult cases (疑难件) --------------------------------------------------
 @tap(buttons.EXTEND_CASE, buttons.EXTEND_CALL, member=True)
-async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_extend_menu(update: Update, context: Context, tap: Tap) -> None:
     """W: a street's own deadline; V: a call's check-in. Offer how much more time."""
     query, (target_id,) = tap.query, tap.values
     target = "call" if tap.button is buttons.EXTEND_CALL else "case"
@@ -269,7 +269,7 @@ async def on_extend_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
 
 
 @tap(buttons.EXTEND_BY_HOW_MUCH, member=True)
-async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_extend_pick(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
     target, target_id, by = tap.values  # target: case, call, or onsite (the case's on-site deadline)
     c = core(context)
@@ -285,7 +285,7 @@ async def on_extend_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
 
 
 @tap(buttons.APPROVE, buttons.REFUSE, member=True)
-async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_extend_decide(update: Update, context: Context, tap: Tap) -> None:
     extension_id, round_ = tap.values
     outcome = await core(context).decide_extension(extension_id, tap.button is buttons.APPROVE, tap.user.id,
                                                    tap.user.full_name, tap.chat_id, round_)
@@ -295,7 +295,7 @@ async def on_extend_decide(update: Update, context: ContextTypes.DEFAULT_TYPE, t
 
 
 @tap(buttons.DIFFICULT, buttons.DISPUTE, member=True)
-async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_flag_difficult(update: Update, context: Context, tap: Tap) -> None:
     """M:case — the handler marks the case difficult; Q:call — the street disputes a "not ours"."""
     c, flag = core(context), tap.button is buttons.DIFFICULT
     if flag and not await acting.allowed(update, context, await c.load_case(tap.values[0])):
@@ -308,7 +308,7 @@ async def on_flag_difficult(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 
 
 @tap(buttons.ASSIGN, member=True)
-async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_assign(update: Update, context: Context, tap: Tap) -> None:
     """D:case:s3 / D:case:d1 — the duty leader names the responsible street or department."""
     c, (case_id, (kind, index)) = core(context), tap.values
     units = list(c.settings.street_chats) if kind == "s" else list(c.settings.departments)

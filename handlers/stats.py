@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from assessment.period import parse_period
 from handlers.common import config, core, lang
+from handlers.context import Context
 from storage.models import Deadline
 from ui.texts import t
 
@@ -20,7 +20,7 @@ def may_read(update: Update, context) -> bool:
     return chat.id == cfg.command_center.chat_id
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     lg, msg = lang(update, context), update.effective_message
     if not may_read(update, context):
         return await msg.reply_text(t("stats_not_allowed", lg))
@@ -36,10 +36,10 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def reports(context):
     """bot/reports/deliver (readers, produce, post), given through bot_data: handlers do not import bot/."""
-    return context.application.bot_data["reports"]
+    return context.bot_data.reports
 
 
-async def oversight_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def oversight_case(update: Update, context: Context) -> None:
     """Any case by number, with every event of its trace, its calls and deadlines; no buttons."""
     lg, c, msg = lang(update, context), core(context), update.effective_message
     if len(context.args or []) != 1:

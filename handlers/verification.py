@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from handlers.common import core
+from handlers.context import Context
 from handlers.staff import ask
 from handlers.taps import Tap, tap
 from ui import buttons
@@ -13,11 +13,11 @@ from ui.texts import t
 
 
 def verification(context):
-    return context.application.bot_data["verification"]
+    return context.bot_data.verification
 
 
 @tap(buttons.VERIFY, member=True)
-async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap) -> None:
+async def on_tap(update: Update, context: Context, tap: Tap) -> None:
     """vf:CASE:1 done, vf:CASE:0 not done; both only after the member checked in on site."""
     query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
     case_id, done = tap.values

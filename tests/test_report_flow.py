@@ -181,3 +181,17 @@ async def test_a_tap_whose_answer_fails_is_still_handled(district):
     await d.tap_last(citizen, citizen.id, "✅")
     receipt = await d.wait_text(citizen.id, "GL-")
     assert "已受理" in receipt["text"]
+
+
+async def test_what_handlers_reach_is_typed_and_wired(district):
+    """Handlers read PTB's bot_data as handlers.context.Services: every name declared there is given by
+    the wiring (a name declared and never given would fail a tap at run time, not here at start)."""
+    from cases import Core
+    from cases.prompts import Prompts
+    from handlers.context import Services
+    services = district.app.bot_data
+    assert isinstance(services, Services)
+    names = [n for n, v in vars(Services).items() if isinstance(v, property)]
+    assert len(names) >= 9 and all(getattr(services, n) is not None for n in names)
+    assert isinstance(services.core, Core) and isinstance(services.prompts, Prompts)
+    assert services.config is district.cfg
