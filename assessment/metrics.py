@@ -214,7 +214,7 @@ def assess(trace: Trace, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
                 person(d.handler, "handler", unit).tally.add_deadline(d)
         for level, role in ((2, "deputy"), (3, "chief")):  # the chain: whose desk the lapse reached
             if d.level >= level and (who := chains.get(unit, {}).get(role)):
-                p = person(who[0], role, unit)
+                p = person(who.name, role, unit)
                 p.reached += d.n
                 p.reached_met += d.n * (d.status == "met")
 

@@ -25,7 +25,7 @@ class Context:
     cfg: AssessmentCfg
     dept_names: dict[str, str] = field(default_factory=dict)  # key -> 中文名
     category_names: dict[str, str] = field(default_factory=dict)  # key -> 中文名
-    chains: dict[str, dict] = field(default_factory=dict)  # unit -> {"deputy": (name, id), "chief": …}
+    chains: dict[str, dict] = field(default_factory=dict)  # unit -> {"deputy": Person, "chief": Person}
 
 
 @dataclass

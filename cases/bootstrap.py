@@ -11,6 +11,7 @@ from datetime import date
 
 from cases import Core
 from cases.core import Department, Settings
+from cases.people import Person
 from cases.policy import parse_duration
 from cases.rota import Duty, Rota
 from cases.workdays import WorkCalendar
@@ -37,7 +38,7 @@ def settings_from(cfg, tag_secret: bytes = b"frontline") -> Settings:
         warn_at=cfg.escalation.warn_at,
         escalate_after=tuple(parse_duration(x, allow_zero=True).as_timedelta() for x in cfg.escalation.after),
         chains={**{u.name: _chain(u) for u in cfg.streets}, **{u.zh: _chain(u) for u in cfg.departments}},
-        duty_leaders=[(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
+        duty_leaders=[Person(p.name, p.user_id) for p in cfg.escalation.duty_leaders if p.user_id],
         rota=rota_from(cfg),
         max_extensions=cfg.escalation.max_extensions,
         bind_code_ttl=parse_duration(cfg.binding.code_ttl).as_timedelta(),
@@ -76,8 +77,8 @@ def start_up_warnings(cfg, settings: Settings, today: date, days: int = 14) -> l
     return out
 
 
-def _chain(unit) -> dict:
-    return {role: (p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
+def _chain(unit) -> dict[str, Person]:
+    return {role: Person(p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
 
 
 def build_core(cfg, db, clock, streets, grids=None, tag_secret: bytes = b"frontline", on_outbox=None) -> Core:

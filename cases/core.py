@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from cases.directory import Directory
+from cases.people import Person
 from cases.policy import Category
 from cases.rota import Rota
 from cases.states import PER_CALL
@@ -53,8 +54,8 @@ class Settings:
     # After a deadline: nag the responsible unit, then its deputy, its chief, the command centre.
     escalate_after: tuple[timedelta, ...] = (timedelta(0), timedelta(minutes=10), timedelta(minutes=20),
                                              timedelta(minutes=30))
-    chains: dict[str, dict] = field(default_factory=dict)  # unit -> {"deputy": (name, id), "chief": (name, id)}
-    duty_leaders: list[tuple[str, int]] = field(default_factory=list)
+    chains: dict[str, dict[str, Person]] = field(default_factory=dict)  # unit -> {"deputy": …, "chief": …}
+    duty_leaders: list[Person] = field(default_factory=list)
     max_extensions: int = 2
     trackers: dict[str, str] = field(default_factory=dict)  # city unit -> district department following it
     grid_chats: dict[str, int | None] = field(default_factory=dict)  # grid cell -> its group
@@ -65,7 +66,7 @@ class Settings:
 
     bind_code_ttl: timedelta = timedelta(hours=24)  # a /bind code not used by then is void (issue 11)
 
-    def duty_on(self, when: datetime, street: str | None = None) -> list[tuple[str, int]]:
+    def duty_on(self, when: datetime, street: str | None = None) -> list[Person]:
         """The duty leaders that day (两级巡查轮值): the rota's district and street leaders, else the flat list."""
         if self.rota is None:
             return self.duty_leaders

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.core import CoreBase
+from cases.people import Person
 from cases.stats import CENTRE
 from cases.verification import verifier_chat
 from storage.models import Call, Case, Deadline
@@ -30,7 +31,7 @@ class Owner(NamedTuple):
     kind: str  # street | department
     key: str
     chat: int | None
-    person: tuple | None  # (name, user id) of the one responsible, when there is one
+    person: Person | None  # the one responsible, when there is one
 
 
 class DeadlineMixin(CoreBase):
@@ -100,7 +101,7 @@ class DeadlineMixin(CoreBase):
         chat = self.directory.owner_chat(case) if case.street else self.settings.command_chat
         if d.kind == "verify":  # the verifiers' group (a grid's, or the street's); the street's chain above it
             chat = verifier_chat(self.settings, self.directory, self.grids, case) or chat
-        person = (case.handler_name, case.handler_id) if case.handler_id and d.kind != "verify" else None
+        person = Person(case.handler_name, case.handler_id) if case.handler_id and d.kind != "verify" else None
         return Owner(case.street or CENTRE, "street", case.street or CENTRE, chat, person)
 
     def _tracker_of(self, session: Session, d: Deadline) -> int | None:
@@ -129,21 +130,21 @@ class DeadlineMixin(CoreBase):
             return
         to = person if step == 1 else chain.get("deputy" if step == 2 else "chief") if step < 4 else None
         self.trace(session, case.id, now, "lapsed" if step == 1 else "escalated", "system", deadline=d.label,
-                   unit=unit, level=LEVELS[step], to=to[0] if to else None)
+                   unit=unit, level=LEVELS[step], to=to.name if to else None)
         if step in (2, 3) and to is None:  # the unit has no such leader: say so; the next level follows at once
             for group in (chat, tracker):
                 if group:
                     enqueue(session, now, group, "notice", case.id, key=f"dl_no_leader{step}", lang=lang, args=args)
             return
         if step < 4:
-            name = to[0] if to else None  # None: the unit itself is called on, by its name
-            mention = {"mention_id": to[1]} if to and to[1] else {}  # rendered as a tg://user mention
+            name = to.name if to else None  # None: the unit itself is called on, by its name
+            mention = {"mention_id": to.user_id} if to and to.user_id else {}  # rendered as a tg://user mention
             for group in (chat, tracker):
                 if group:
                     enqueue(session, now, group, "notice", case.id, key=f"dl_level{step}", lang=lang,
                             args={**args, "name": name, **mention})
-            if to and to[1]:
-                enqueue(session, now, to[1], "notice", case.id, key="dl_private", lang=lang, args=args)
+            if to and to.user_id:
+                enqueue(session, now, to.user_id, "notice", case.id, key="dl_private", lang=lang, args=args)
             return
         # The top of the chain: the command centre and the week's duty leaders; a difficult case (疑难件).
         self.mark_difficult(session, case, now, {"why": "top_of_chain", "unit": owner.key, "unit_kind": owner.kind,

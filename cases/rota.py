@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cases.people import Person
+
 
 @dataclass(frozen=True)
 class Duty:
@@ -34,14 +36,14 @@ class Rota:
     def street_on(self, street: str | None, day: date) -> list[Duty]:
         return [d for d in self.streets.get(street or "", []) if d.covers(day)]
 
-    def on_duty(self, day: date, street: str | None = None) -> list[tuple[str, int]]:
+    def on_duty(self, day: date, street: str | None = None) -> list[Person]:
         """Who is told and may decide that day: the district's leaders, then the street's; with ids."""
         people = self.district_on(day) + self.street_on(street, day)
         seen, out = set(), []
         for d in people:
             if d.user_id and d.user_id not in seen:
                 seen.add(d.user_id)
-                out.append((d.name, d.user_id))
+                out.append(Person(d.name, d.user_id))
         return out
 
     def gaps(self, start: date, days: int) -> list[tuple[date, str | None]]:

@@ -13,6 +13,7 @@ from assessment.metrics import _quantile, assess
 from assessment.period import parse_period
 from assessment.recurring import repeated_places, rising, top_category
 from assessment.trace import CallRow, CaseRow, Trace, load
+from cases.people import Person
 from storage.db import migrate, sync_url
 from storage.models import Call, Case, Deadline, Extension
 
@@ -98,8 +99,8 @@ def hand_built(database_url) -> Trace:
     return stored(database_url, cases, calls, deadlines, extended={2})
 
 
-CHAINS = {"鼓东街道": {"deputy": ("分管 周", 1), "chief": ("主责 吴", 2)},
-          "区水利局": {"deputy": ("分管 郑", 3), "chief": ("主责 冯", 4)}}
+CHAINS = {"鼓东街道": {"deputy": Person("分管 周", 1), "chief": Person("主责 吴", 2)},
+          "区水利局": {"deputy": Person("分管 郑", 3), "chief": Person("主责 冯", 4)}}
 NAMES = {"city_mgmt": "区城管局", "water": "区水利局"}
 
 

@@ -22,6 +22,7 @@ from assessment import trace
 from assessment.period import Period
 from assessment.report import Context, Report, before_at, build
 from bot.reports import charts, text, workbook
+from cases.people import Person
 from storage.db import sync_url
 
 
@@ -40,7 +41,7 @@ HELPER_FROM = 20_000
 def context_from(cfg) -> Context:
     """The report's plain-data view of bot.config.Config."""
     def chain(unit) -> dict:
-        return {role: (p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
+        return {role: Person(p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
     return Context(tz=cfg.tz, cfg=cfg.assessment, dept_names={d.key: d.zh for d in cfg.departments},
                    category_names={c.key: c.zh for c in cfg.categories},
                    chains={**{s.name: chain(s) for s in cfg.streets}, **{d.zh: chain(d) for d in cfg.departments}})
