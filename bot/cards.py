@@ -7,7 +7,6 @@ worker records finished steps so a retry after a failure resumes instead of repe
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
+from bot.delivery import Step
 from cases.rounds import reopen_comment
 from cases.states import LIVE_CALLS, Action, CallAction, CaseState, may
 from storage.media import original_path, stripped_copy
@@ -27,14 +27,6 @@ from ui.limits import CAPTION, TEXT, fit_fields, fit_html
 from ui.names import department_name, street_name, unit_name
 from ui.summary import summary_body
 from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES, STATES, mention, pick, t
-
-
-@dataclass
-class Step:
-    """One message of an outbox row. `run` sends it and returns its message ids, or a storage.placed.Sent
-    with what the database learns from it (the delivery worker writes that with the step's progress)."""
-    name: str
-    run: Callable[[], Awaitable[list[int] | Sent]]
 
 
 class Renderer:

@@ -13,6 +13,8 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -29,6 +31,14 @@ from storage.placed import Sent
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+
+
+@dataclass
+class Step:
+    """One message of an outbox row. `run` sends it and returns its message ids, or a storage.placed.Sent
+    with what the database learns from it (the delivery worker writes that with the step's progress)."""
+    name: str
+    run: Callable[[], Awaitable[list[int] | Sent]]
 
 
 class RateLimiter:

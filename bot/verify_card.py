@@ -7,6 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 
+from bot.delivery import Step
 from storage.placed import CardPlaced, Sent
 from ui import buttons
 from ui.keys import key
@@ -14,7 +15,6 @@ from ui.texts import BUTTONS, pick, t
 
 
 def verify_steps(renderer, chat_id: int, case) -> list:
-    from bot.cards import Step
     lang = renderer.lang
     before = [p for p in case.photos if p.stage == "before"][:1]
     after = [p for p in case.photos if p.stage == "after"][-1:]
