@@ -61,7 +61,7 @@ async def run_alone(cfg) -> None:
     from storage.db import open_database
     db = await open_database(cfg.database.url)
     core = await asyncio.to_thread(core_from_config, cfg, db, SystemClock())
-    await core.load_bindings()
+    await core.bindings.load()
     server = ApiServer(core, cfg)
     await server.start(cfg.api.listen or "127.0.0.1")
     stop = asyncio.Event()

@@ -175,7 +175,7 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     settings = core.settings
     for warning in start_up_warnings(cfg, settings, app.bot_data["clock"].now().astimezone(cfg.tz).date()):
         log.warning("%s", warning)
-    await core.load_bindings()
+    await core.bindings.load()
     delivery = Delivery(db, Renderer(core, app.bot, cfg), app.bot_data.get("limiter"))
     core._on_outbox = delivery.wake
     # personal data and uploads (storage/retention.py, storage/uploads.py)

@@ -4,11 +4,15 @@ its group waits for the command centre; the command centre unbinds groups and re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases import bindguard
-from cases.core import CoreBase
+from cases.core import Settings
+from cases.directory import Directory
 from cases.lifecycle import Outcome
 from storage.models import BindCode, Binding, BindRequest, Draft, GridWorker
 from storage.outbox import enqueue
@@ -17,8 +21,19 @@ KINDS = ("street", "department", "grid", "worker")  # worker: used in a private 
 new_code = bindguard.new_code  # `python -m bot bind-code` (bot/app.py)
 
 
-class BindingMixin(CoreBase):
-    async def load_bindings(self) -> None:
+class Bindings:
+    """A service of the database, the clock, the settings and the directory (which it keeps up to date
+    in this process; other processes read the rows). `committed` wakes the outbox after a write that
+    sent something."""
+
+    def __init__(self, db, clock, settings: Settings, directory: Directory, committed: Callable[[], None]):
+        self.db, self.sessions, self.clock, self.settings = db, db.sessions, clock, settings
+        self.directory, self.committed = directory, committed
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def load(self) -> None:
         """At start: bindings made with /bind (or removed with /unbind) win over config.yaml's chat ids.
         Later reads happen by themselves (cases/directory.py)."""
         await self.db.write(self.directory.load)
@@ -27,7 +42,7 @@ class BindingMixin(CoreBase):
         return self.directory.chat_of(kind, target)
 
     def unit_name(self, kind: str, target: str) -> str:
-        return self.dept_name(target) if kind == "department" else target
+        return self.settings.department_name(target) if kind == "department" else target
 
     @staticmethod
     def _store_binding(session: Session, kind: str, target: str, chat_id: int | None, user_id: int, now) -> None:
@@ -114,7 +129,7 @@ class BindingMixin(CoreBase):
                            bound=(req.kind, req.target), request_id=req.id)
         outcome = await self.db.write(tx)
         if outcome.ok:
-            self.outbox_written()
+            self.committed()
             if moved:
                 self.directory.bind(*outcome.bound, moved[0])
         return outcome
@@ -135,7 +150,7 @@ class BindingMixin(CoreBase):
                 enqueue(session, now, old, "notice", key="unbound_old_group", lang=lg, args=args)
             return Outcome(True, "unbound", bound=(kind, target))
         outcome = await self.db.write(tx)
-        self.outbox_written()
+        self.committed()
         self.directory.bind(kind, target, None)
         return outcome
 
@@ -159,7 +174,7 @@ class BindingMixin(CoreBase):
             self.directory.drop_worker(worker_id)
         return outcome
 
-    def _active_grid(self, session: Session, user_id: int) -> str | None:
+    def active_grid(self, session: Session, user_id: int) -> str | None:
         """In a transaction: the grid a report is credited to (none once revoked)."""
         grid = self.directory.grid_workers.get(user_id)
         return None if grid is None or bindguard.revoked(session, user_id) else grid

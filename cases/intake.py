@@ -210,7 +210,7 @@ class IntakeMixin(CoreBase):
             description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
             place_title=place.get("title"), place_address=place.get("address"),
             place_source=place["source"], street=street if street_chat else None, grid=grid,
-            reported_by_grid=self._active_grid(session, user_id),
+            reported_by_grid=self.bindings.active_grid(session, user_id),
             routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
             state=CaseState.ROUTED if street_chat else CaseState.UNROUTED,
             reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),

@@ -27,17 +27,17 @@ async def bind(update: Update, context: Context) -> None:
     if len(context.args or []) != 1:
         return await msg.reply_text(t("bind_usage", lg))
     admin = _private(update) or (await context.bot.get_chat_member(msg.chat_id, user.id)).status in ADMINS
-    outcome = await c.bind(context.args[0], msg.chat_id, user.id, _private(update), admin)
+    outcome = await c.bindings.bind(context.args[0], msg.chat_id, user.id, _private(update), admin)
     if not outcome.ok:
-        name = c.unit_name(*outcome.bound) if outcome.bound else ""
+        name = c.bindings.unit_name(*outcome.bound) if outcome.bound else ""
         return await msg.reply_text(t(outcome.key, lg, name=name))
     kind, target = outcome.bound
     if kind == "worker":
         return await msg.reply_text(t("worker_registered", lg, grid=target))
-    name = c.unit_name(kind, target)
+    name = c.bindings.unit_name(kind, target)
     if outcome.key == "rebind_asked":
         await msg.reply_text(t("rebind_asked", lg, name=name))
-        return await ask_command_centre(context, outcome.request_id, name, c.bound_chat(kind, target),
+        return await ask_command_centre(context, outcome.request_id, name, c.bindings.bound_chat(kind, target),
                                         update.effective_chat, user)
     await msg.reply_text(t("bound", lg, name=name))
 
@@ -58,7 +58,7 @@ async def on_rebind_decision(update: Update, context: Context, tap: Tap) -> None
     """bd:REQUEST:1 confirms, bd:REQUEST:0 refuses; only members of the command centre's group."""
     query, lg = tap.query, tap.lg
     request_id, yes = tap.values
-    outcome = await core(context).decide_rebind(request_id, yes, tap.user.id, tap.chat_id)
+    outcome = await core(context).bindings.decide_rebind(request_id, yes, tap.user.id, tap.chat_id)
     await query.answer(t(outcome.key, lg), show_alert=not outcome.ok)
     if outcome.ok or outcome.key == "already_decided":
         await query.edit_message_reply_markup(None)
@@ -81,8 +81,8 @@ async def unbind(update: Update, context: Context) -> None:
     if len(args) < 2:
         return await msg.reply_text(t("unbind_usage", lg))
     kind, target = args[0], " ".join(args[1:])
-    outcome = await c.unbind(kind, target, update.effective_user.id, msg.chat_id)
-    name = c.unit_name(kind, target) if outcome.ok else ""
+    outcome = await c.bindings.unbind(kind, target, update.effective_user.id, msg.chat_id)
+    name = c.bindings.unit_name(kind, target) if outcome.ok else ""
     await msg.reply_text(t(outcome.key, lg, name=name))
 
 
@@ -94,6 +94,6 @@ async def revoke(update: Update, context: Context) -> None:
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 15:
         return await msg.reply_text(t("revoke_usage", lg))
-    outcome = await c.revoke_worker(int(args[0]), update.effective_user.id, msg.chat_id)
+    outcome = await c.bindings.revoke_worker(int(args[0]), update.effective_user.id, msg.chat_id)
     grid = outcome.bound[1] if outcome.bound else ""
     await msg.reply_text(t(outcome.key, lg, user=args[0], grid=grid))

@@ -10,25 +10,25 @@ from ui.summary import summary_body
 
 async def test_a_code_binds_a_group_once_and_wins_over_the_config(core):
     code = await core.db.write(lambda s: new_code(s, "street", STREET, core.now()))
-    assert (await core.bind(code, -42, 1, private=True)).key == "code_group"
-    outcome = await core.bind(code.lower(), -42, 1)
+    assert (await core.bindings.bind(code, -42, 1, private=True)).key == "code_group"
+    outcome = await core.bindings.bind(code.lower(), -42, 1)
     # the street has a group already (config.yaml): moving it waits for the command centre
     assert (outcome.ok, outcome.key, outcome.bound) == (True, "rebind_asked", ("street", STREET))
     assert core.directory.street_chats[STREET] == STREET_CHAT
-    assert (await core.decide_rebind(outcome.request_id, True, 4999, COMMAND)).key == "rebind_confirmed"
+    assert (await core.bindings.decide_rebind(outcome.request_id, True, 4999, COMMAND)).key == "rebind_confirmed"
     assert core.directory.street_chats[STREET] == -42
-    assert (await core.bind(code, -43, 1)).key == "bad_code"
+    assert (await core.bindings.bind(code, -43, 1)).key == "bad_code"
     assert [(b.kind, b.target, b.chat_id) for b in rows(core, Binding)] == [("street", STREET, -42)]
     # a second core on the same database (a restart) reads the binding back
     core.directory.street_chats[STREET] = STREET_CHAT
-    await core.load_bindings()
+    await core.bindings.load()
     assert core.directory.street_chats[STREET] == -42
 
 
 async def test_a_worker_code_registers_a_grid_worker_in_a_private_chat(core):
     code = await core.db.write(lambda s: new_code(s, "worker", "温泉街道01网格", core.now()))
-    assert (await core.bind(code, -42, 6100)).key == "code_private"
-    assert (await core.bind(code, 6100, 6100, private=True)).ok
+    assert (await core.bindings.bind(code, -42, 6100)).key == "code_private"
+    assert (await core.bindings.bind(code, 6100, 6100, private=True)).ok
     assert core.directory.grid_workers[6100] == "温泉街道01网格"
     assert [(w.user_id, w.grid) for w in rows(core, GridWorker)] == [(6100, "温泉街道01网格")]
 

@@ -80,10 +80,10 @@ async def test_a_binding_made_in_one_process_is_used_by_another(core, cfg, clock
     other = build_core(cfg, Database(str(core.db.sync_engine.url).replace("sqlite:", "sqlite+aiosqlite:")), clock,
                        core.streets, core.grids)
     try:
-        await other.load_bindings()
+        await other.bindings.load()
         code = await core.db.write(lambda s: new_code(s, "street", STREET, core.now()))
-        asked = await core.bind(code, -42, 1)
-        assert (await core.decide_rebind(asked.request_id, True, 4999, COMMAND)).key == "rebind_confirmed"
+        asked = await core.bindings.bind(code, -42, 1)
+        assert (await core.bindings.decide_rebind(asked.request_id, True, 4999, COMMAND)).key == "rebind_confirmed"
         assert core.directory.street_chat(STREET) == -42
         assert other.directory.street_chat(STREET) == STREET_CHAT  # younger than max_age: not read again yet
         clock.advance(seconds=other.directory.max_age.total_seconds())
@@ -93,8 +93,8 @@ async def test_a_binding_made_in_one_process_is_used_by_another(core, cfg, clock
         assert other.directory.street_chat(STREET) == -42
         # a worker registered in one process gets the fast path in the other; an unbind reaches it too
         worker = await core.db.write(lambda s: new_code(s, "worker", GRID, core.now()))
-        assert (await core.bind(worker, 6100, 6100, private=True)).ok
-        assert (await core.unbind("street", STREET, 4999, COMMAND)).key == "unbound"
+        assert (await core.bindings.bind(worker, 6100, 6100, private=True)).ok
+        assert (await core.bindings.unbind("street", STREET, 4999, COMMAND)).key == "unbound"
         clock.advance(seconds=other.directory.max_age.total_seconds())
         await other.db.write(other.directory.refresh)  # what the bot's "directory" job does
         assert other.directory.grid_workers[6100] == GRID and other.directory.street_chat(STREET) is None
