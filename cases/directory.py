@@ -18,36 +18,44 @@ from sqlalchemy.orm import Session
 
 from storage.models import Binding, GridWorker
 
-UNITS = ("street", "department", "grid")
-
 
 class Directory:
     def __init__(self, settings, clock, max_age: timedelta = timedelta(seconds=10)):
         self._settings, self._clock, self.max_age = settings, clock, max_age
         self.loaded_at = None
-        self.street_chats, self.department_chats, self.grid_chats, self.grid_workers = self._configured()
+        self.chats, self.grid_workers = self._configured()  # chats: unit kind -> unit -> its group
 
-    def _configured(self) -> tuple[dict, dict, dict, dict]:
+    def _configured(self) -> tuple[dict[str, dict], dict]:
         s = self._settings
-        return (dict(s.street_chats), {k: d.chat for k, d in s.departments.items()}, dict(s.grid_chats),
-                dict(s.grid_workers))
+        return ({"street": dict(s.street_chats), "department": {k: d.chat for k, d in s.departments.items()},
+                 "grid": dict(s.grid_chats)}, dict(s.grid_workers))
+
+    @property
+    def street_chats(self) -> dict[str, int | None]:
+        return self.chats["street"]
+
+    @property
+    def department_chats(self) -> dict[str, int | None]:
+        return self.chats["department"]
+
+    @property
+    def grid_chats(self) -> dict[str, int | None]:
+        return self.chats["grid"]
 
     # ---- reading the database ------------------------------------------------------------------------
     def load(self, session: Session) -> None:
         """config.yaml's ids, then every binding made since (a /unbind is a binding to no group), then
         the grid workers registered by code (a revoked one loses the grid config.yaml gave them too)."""
-        streets, departments, grids, workers = self._configured()
-        maps = {"street": streets, "department": departments, "grid": grids}
+        chats, workers = self._configured()
         for b in session.scalars(select(Binding)):
-            if b.kind in maps and b.target in maps[b.kind]:
-                maps[b.kind][b.target] = b.chat_id
+            if b.target in chats.get(b.kind, {}):
+                chats[b.kind][b.target] = b.chat_id
         for w in session.scalars(select(GridWorker)):
             if w.revoked_at is not None:
                 workers.pop(w.user_id, None)
-            elif w.grid in grids:
+            elif w.grid in chats["grid"]:
                 workers[w.user_id] = w.grid
-        self.street_chats, self.department_chats, self.grid_chats, self.grid_workers = streets, departments, \
-            grids, workers
+        self.chats, self.grid_workers = chats, workers
         self.loaded_at = self._clock.now()
 
     def refresh(self, session: Session) -> None:
@@ -57,10 +65,8 @@ class Directory:
 
     # ---- what this process just wrote ----------------------------------------------------------------
     def bind(self, kind: str, target: str, chat_id: int | None) -> None:
-        maps = {"street": self.street_chats, "department": self.department_chats, "grid": self.grid_chats}
-        if kind in maps and target in maps[kind]:
-            changed = {**maps[kind], target: chat_id}
-            setattr(self, f"{kind}_chats", changed)
+        if self.knows(kind, target):
+            self.chats = {**self.chats, kind: {**self.chats[kind], target: chat_id}}
 
     def register(self, user_id: int, grid: str) -> None:
         self.grid_workers = {**self.grid_workers, user_id: grid}
@@ -70,11 +76,11 @@ class Directory:
 
     # ---- lookups ---------------------------------------------------------------------------------------
     def knows(self, kind: str, target: str) -> bool:
-        return kind in UNITS and target in getattr(self, f"{kind}_chats")
+        return target in self.chats.get(kind, {})
 
     def chat_of(self, kind: str, target: str) -> int | None:
         """A unit's group (None: unknown, or no group now)."""
-        return getattr(self, f"{kind}_chats").get(target) if kind in UNITS else None
+        return self.chats.get(kind, {}).get(target)
 
     def street_chat(self, street: str | None) -> int | None:
         return self.street_chats.get(street) if street else None
