@@ -246,8 +246,11 @@ class Renderer:
         return [Step("text", lambda: self.send_text(row.chat_id, text))]
 
     def in_words(self, args: dict, lang: str) -> dict:
-        """The core's data in the reader's words: a unit by kind and key, a time in the district's zone.
-        Rows written before the core gave data (a unit's Chinese name, a time written out) stay as they are."""
+        """The core's data in the reader's words: a deadline's kind, a unit by kind and key, a time in the
+        district's zone. Rows written before the core gave data (a unit's Chinese name, a time written
+        out) stay as they are."""
+        if "what" in args:  # a deadline's kind, in words
+            args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
         if "unit_kind" in args:
             args["unit"] = unit_name(self.core.settings, args.pop("unit_kind"), args["unit"], lang)
             if "name" in args and args["name"] is None:  # the unit itself is called on
@@ -260,8 +263,6 @@ class Renderer:
 
     async def _notice(self, row, case: Case | None) -> list[Step]:
         lang, args = row.payload["lang"], self.in_words(dict(row.payload.get("args", {})), row.payload["lang"])
-        if "what" in args:  # a deadline's kind, in words
-            args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
         if "rating" in args:  # a citizen's rating, in words
             args["rating"] = pick(RATING_NAMES.get(args["rating"], (args["rating"], args["rating"])), lang)
         if "mention_id" in args:
@@ -505,8 +506,6 @@ class Renderer:
         if not isinstance(reason, dict):
             return reason
         args = self.in_words(dict(reason), lang)
-        if "what" in args:
-            args["what"] = pick(DEADLINE_WORDS.get(args["what"], (args["what"], args["what"])), lang)
         return t(f"why_{args.pop('why')}", lang, **args)
 
     async def difficult_card(self, chat_id: int, case: Case, reason: dict | str) -> list[int]:
