@@ -73,19 +73,15 @@ class District:
         await self.emu.stop()
 
     def _make_groups(self) -> None:
+        units = [(s.chat_id, s.name, f"{s.name_en or s.name} handler") for s in self.cfg.streets] + \
+                [(d.chat_id, d.zh, f"{d.en} staff") for d in self.cfg.departments]
         uid = 5000
-        for s in self.cfg.streets:
-            if s.chat_id:
+        for chat_id, title, person in units:  # a street's or department's group holds one member of staff
+            if chat_id:
                 uid += 1
-                handler = self.emu.user(uid, f"{s.name_en or s.name} handler", language_code="zh-hans")
-                self.emu.group(s.chat_id, s.name, members=[handler])
-                self.staff[s.chat_id] = [handler]
-        for dept in self.cfg.departments:
-            if dept.chat_id:
-                uid += 1
-                staff = self.emu.user(uid, f"{dept.en} staff", language_code="zh-hans")
-                self.emu.group(dept.chat_id, dept.zh, members=[staff])
-                self.staff[dept.chat_id] = [staff]
+                staff = self.emu.user(uid, person, language_code="zh-hans")
+                self.emu.group(chat_id, title, members=[staff])
+                self.staff[chat_id] = [staff]
         for g in self.cfg.grids:  # a grid group holds its configured grid workers
             if g.chat_id:
                 workers = [self.emu.user(w, f"Grid worker {w}", language_code="zh-hans") for w in g.workers]
