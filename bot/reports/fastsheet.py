@@ -1,10 +1,10 @@
-"""Large sheets written as XML directly into the workbook openpyxl saved.
+"""Sheets written as XML directly into the workbook openpyxl saved.
 
 openpyxl writes ~85,000 cells a second here (a month of 85,000 cases is 1.4 million cells in the case
 list: 16–55 s); formatting the sheet's XML ourselves takes about a second. openpyxl still writes the
-workbook (every small sheet, styles, the parts list) with an empty placeholder for each large sheet,
-and reads the result back in the tests. Cells are inline strings and numbers; times are text
-("2026-11-01 09:30"), which every spreadsheet shows as written."""
+workbook (styles, the parts list) with an empty placeholder for each sheet, and reads the result back in
+the tests. Cells are inline strings and numbers; times are text ("2026-11-01 09:30"), which every
+spreadsheet shows as written."""
 
 from __future__ import annotations
 
