@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from assessment.trace import CallRow, CaseRow, DeadlineRow, Trace, localizer, unit_of
+from assessment.trace import CaseRow, DeadlineRow, Trace, localizer, unit_of
 
 # Which deadline kinds feed which on-time rate.
 ON_TIME = {"respond": "respond", "answer": "answer", "checkin": "onsite", "checkin_call": "onsite",
@@ -94,16 +94,18 @@ class Tally:
             self.on_time[kind] += d.n * d.on_time
         self.overdue += d.n * (not d.on_time)
 
-    def add_call(self, call: CallRow, rated_by_street: bool = True, rated_by_dept: bool = True) -> None:
-        self.calls += 1
-        if rated_by_dept and call.department_rating:
-            self.dept_rated += 1
-            self.accurate += call.department_rating == "accurate"
-        if rated_by_street and call.street_rating:
-            self.street_rated += 1
-            self.good += call.street_rating == "good"
-        if call.checked_in:
-            self.minutes["arrive"].append((call.checked_in - call.created).total_seconds() / 60)
+    def add_calls(self, n: int, street_rating: str | None, department_rating: str | None,
+                  arrive: list[float]) -> None:
+        """n calls alike in their two ratings (None: a verdict this unit's rate does not count), and the
+        minutes from each call to its check-in."""
+        self.calls += n
+        if department_rating:
+            self.dept_rated += n
+            self.accurate += n * (department_rating == "accurate")
+        if street_rating:
+            self.street_rated += n
+            self.good += n * (street_rating == "good")
+        self.minutes["arrive"].extend(arrive)
 
     # ---- rates ---------------------------------------------------------------------------------------
     closure_rate = property(lambda s: _rate(s.resolved, s.received))  # 办结率
@@ -218,17 +220,22 @@ def assess(trace: Trace, tz: ZoneInfo, dept_names: dict[str, str] | None = None,
                 p.reached += d.n
                 p.reached_met += d.n * (d.status == "met")
 
-    assessments = []
+    assessments, alike_calls = [], defaultdict(lambda: [0, []])  # calls counted by what a tally reads
     for call in trace.calls:
         c = cases[call.case_id]
-        district.add_call(call)
-        departments[call.department].add_call(call, rated_by_dept=False)  # 部门好评率: the street's verdict
-        streets[c.unit].add_call(call, rated_by_street=False)  # 呼叫准确率: the department's verdict on the call
+        tally = alike_calls[(call.department, c.unit, call.street_rating, call.department_rating)]
+        tally[0] += 1
+        if call.checked_in:
+            tally[1].append((call.checked_in - call.created).total_seconds() / 60)
         if call.answered_by:
             person(call.answered_by, "answered", dept_names.get(call.department, call.department)).tally.calls += 1
         assessments.append(CallAssessment(
             call.id, c.number, c.unit, dept_names.get(call.department, call.department), call.status,
             call.answered_on_time, call.on_site_on_time, call.street_rating, call.department_rating, call.level,
             call.answered_by, call.checked_in_by))
+    for (department, unit, street_rating, department_rating), (n, arrive) in alike_calls.items():
+        district.add_calls(n, street_rating, department_rating, arrive)
+        departments[department].add_calls(n, street_rating, None, arrive)  # 部门好评率: the street's verdict
+        streets[unit].add_calls(n, None, department_rating, arrive)  # 呼叫准确率: the department's verdict
     return Assessment(district, dict(streets), dict(departments), dict(grids), list(persons.values()), assessments,
                       dict(by_day), category_street, places, trace)

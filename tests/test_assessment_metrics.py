@@ -126,6 +126,9 @@ def test_units_persons_and_one_record_per_call(hand_built):
     assert a.streets["鼓东街道"].received == 4 and a.streets["鼓西街道"].received == 1
     assert a.streets["鼓东街道"].call_accuracy == 0.5  # the departments' verdict on the street's calls
     assert a.departments["city_mgmt"].good_rate == 1.0 and a.departments["water"].answer_on_time == 0.0
+    # each verdict counts for the unit it judges: a street's 好评率 and a department's 准确率 are not rates
+    assert a.streets["鼓东街道"].good_rate is None and a.departments["water"].call_accuracy is None
+    assert (a.departments["city_mgmt"].calls, a.departments["city_mgmt"].median("arrive")) == (1, 70)
     by = {(p.name, p.role, p.unit): p for p in a.persons}
     assert by[("李四", "handler", "鼓东街道")].tally.received == 4
     assert by[("王五", "answered", "区城管局")].tally.answer_on_time == 1.0
