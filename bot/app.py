@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from datetime import date
@@ -212,6 +213,9 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     # Bindings made by another process (a replica, the API) reach the buttons' membership checks too.
     app.job_queue.run_repeating(refresh_directory, interval=core.directory.max_age.total_seconds(),
                                 name="directory", job_kwargs=scheduler.LATE_OK)
+    # What start-up made lives as long as the bot: kept out of the collector's full passes, each of which
+    # walked it for ~100 ms and held a citizen's answer that long (docs/BENCHMARKS.md). Thawed at stop.
+    gc.freeze()
     await start_updates(app, poll_timeout)  # polling, or the webhook (bot/serving.py)
 
 
@@ -222,6 +226,7 @@ async def refresh_directory(context) -> None:
 
 async def stop_bot(app: Application) -> None:
     await stop_updates(app)
+    gc.unfreeze()  # what the bot held may be freed again (a test process starts many bots)
     if "api" in app.bot_data:
         await app.bot_data["api"].stop()
     if "delivery" in app.bot_data:

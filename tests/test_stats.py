@@ -98,3 +98,17 @@ async def test_the_weekly_report_is_posted_to_the_command_centre_and_leaders(dis
         texts, photos, docs = uploads(d, chat)
         assert any("【监督考核周报】2026-W48" in t and "收件 1" in t for t in texts), chat
         assert len(photos) == 5 and docs[0][0] == "2026-W48_assessment.xlsx"
+
+
+async def test_the_running_bot_keeps_its_start_up_objects_out_of_full_collections(cfg, clock, tmp_path):
+    """A full collection walked everything the bot made at start (~100 ms on the benchmark's bot) and held a
+    citizen's answer that long while a report ran; frozen at start, thawed at stop."""
+    import gc
+
+    from demo.district import District
+    async with District(cfg, tmp_path, clock=clock) as d:
+        assert gc.get_freeze_count() > 10_000  # the imports, the config, the application
+        citizen = d.citizen(8001)
+        await d.text(citizen, "/help")
+        assert await d.emu.wait_for(lambda: d.emu.messages(citizen.id), 10)  # and it still answers
+    assert gc.get_freeze_count() == 0
