@@ -194,8 +194,9 @@ async def latency(path: Path, period_text: str) -> None:
         idle = [await ask() for _ in range(20)]
         t0 = time.perf_counter()
         await emu.send_text(officer, command, f"/stats {period_text}")
-        busy = []
+        busy, at = [], []  # each answer's time, and when it was asked (s after /stats)
         while not any(m.get("document") for m in emu.messages(command)):
+            at.append(time.perf_counter() - t0)
             busy.append(await ask())
             await asyncio.sleep(0.05)
         took = time.perf_counter() - t0
@@ -204,6 +205,8 @@ async def latency(path: Path, period_text: str) -> None:
         print(f"  citizen /mycases idle: median {statistics.median(idle):.0f} ms, max {max(idle):.0f} ms")
         print(f"  while the report ran: {len(busy)} answers, median {statistics.median(busy):.0f} ms, "
               f"p99 {q[-1]:.0f} ms, max {max(busy):.0f} ms")
+        slow = sorted(zip(busy, at, strict=True), reverse=True)[:3]
+        print("  slowest: " + ", ".join(f"{ms:.0f} ms asked at {s:.2f}s" for ms, s in slow))
 
 
 def main() -> int:
