@@ -21,16 +21,16 @@ LATE_OK = {"misfire_grace_time": None, "coalesce": True}
 
 
 async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.application.bot_data["core"].expire_drafts()
+    await context.application.bot_data["core"].intake.expire_drafts()
 
 
 async def close_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.application.bot_data["core"].close_unrated()
+    await context.application.bot_data["core"].disposal.close_unrated()
 
 
 async def fire_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
     core = context.application.bot_data["core"]
-    await core.fire_due()
+    await core.deadlines.fire_due()
     await record_deadline_run(core.db, core.now())  # for GET /healthz (bot/health.py)
     await rearm(context.application)
 
@@ -38,7 +38,7 @@ async def fire_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def rearm(app: Application) -> None:
     """One job at the earliest next step (clock time mapped onto the scheduler's real time)."""
     core = app.bot_data["core"]
-    when = await core.next_deadline_at()
+    when = await core.deadlines.next_deadline_at()
     for job in app.job_queue.get_jobs_by_name(NEXT_DEADLINE):
         job.schedule_removal()
     if when is not None:

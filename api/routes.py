@@ -37,7 +37,8 @@ def step_words(event: Event | None, core) -> str:
     if event is None:
         return ""
     d, k = event.data or {}, event.kind
-    dept = ", ".join(core.dept_name(x) for x in d.get("departments", [])) or core.dept_name(d.get("department", ""))
+    name = core.disposal.dept_name
+    dept = ", ".join(name(x) for x in d.get("departments", [])) or name(d.get("department", ""))
     words = {
         "reported": "已受理 / received",
         "routed": f"已派至{d.get('street') or ''} / sent to the street",
@@ -284,7 +285,7 @@ class Routes:
             raise bad("rating", f"the request is not waiting for a rating (it is {case.state})")
         comment = self._text(form, "comment", 500)
         if comment:
-            await self.core.comment_rating(case.id, case.reporter_id, comment)
+            await self.core.disposal.comment_rating(case.id, case.reporter_id, comment)
         return await self._render_cases(request.match_info["fmt"], [await self._own_case(request, channel)])
 
     async def media(self, request: web.Request) -> web.Response:

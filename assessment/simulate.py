@@ -88,15 +88,15 @@ class Simulator:
             when, _, step, args = heapq.heappop(self.queue)
             while next_tick <= when:  # deadlines fire as the clock passes them
                 self.clock.set(next_tick)
-                await self.core.fire_due()
+                await self.core.deadlines.fire_due()
                 if next_tick.minute < tick.total_seconds() / 60:  # the rating sweep: hourly is enough
-                    await self.core.close_unrated()
+                    await self.core.disposal.close_unrated()
                 next_tick += tick
             self.clock.set(max(when, self.clock.now()))
             await step(*args)
         self.clock.set(end)
-        await self.core.fire_due()
-        await self.core.close_unrated()
+        await self.core.deadlines.fire_due()
+        await self.core.disposal.close_unrated()
         return self.stats
 
     async def report(self) -> None:
@@ -108,11 +108,11 @@ class Simulator:
         category = self._pick(self.mix.categories or {k: 1 for k in self.s.categories})
         user = 10_000_000 + self.seq
         photo = {**PHOTO, "sha256": f"{self.seq:064d}"}
-        await self.core.set_place(user, user, "zh", lat, lon, "location")
-        await self.core.add_photo(user, user, "zh", photo)
-        await self.core.set_category(user, user, "zh", category)
-        await self.core.set_description(user, user, "zh", "")
-        case = await self.core.submit(user, user, "zh")
+        await self.core.intake.set_place(user, user, "zh", lat, lon, "location")
+        await self.core.intake.add_photo(user, user, "zh", photo)
+        await self.core.intake.set_category(user, user, "zh", category)
+        await self.core.intake.set_description(user, user, "zh", "")
+        case = await self.core.intake.submit(user, user, "zh")
         if case.state != "routed":
             return
         late = self.rng.random() < self.mix.respond_late
@@ -126,18 +126,18 @@ class Simulator:
         return user, f"{unit}经办{k + 1}", self.core.directory.owner_chat(case)
 
     async def accept(self, case_id: int, user: int) -> None:
-        case = await self.core.load_case(case_id)
+        case = await self.core.lifecycle.load_case(case_id)
         uid, name, chat = self._handler(case)
-        outcome = await self.core.accept(case_id, uid, name, chat)
+        outcome = await self.core.lifecycle.accept(case_id, uid, name, chat)
         if not outcome.ok:
             return
         category = self.s.categories[case.category]
         if "checkin" in category.limits or (not case.grid and self.rng.random() < self.mix.call):
             dept = self.rng.choice(sorted(self.s.departments))
             due = self.clock.now() + timedelta(hours=1)
-            await self.core.call_departments(case_id, [dept], due, uid, name, chat)
+            await self.core.disposal.call_departments(case_id, [dept], due, uid, name, chat)
             self.count("called")
-            for call in await self.core.calls_of(case_id):
+            for call in await self.core.disposal.calls_of(case_id):
                 late = self.rng.random() < self.mix.answer_late.get(call.department, self.mix.answer_late.get("*", 0))
                 self.at(self.clock.now() + (self._between(self.mix.answer_late_by) if late
                                             else self._between(self.mix.answer)),
@@ -161,39 +161,39 @@ class Simulator:
         return 30_000_000 + zlib.crc32(f"{department}{k}".encode()) % 1_000_000, f"{zh}队员{k + 1}", chat
 
     async def answer(self, call_id: int) -> None:
-        call = await self.core.load_call(call_id)
+        call = await self.core.disposal.load_call(call_id)
         if call.status == "pending":
             uid, name, chat = self._staff(call.department)
-            await self.core.answer_call(call_id, uid, name, chat)
+            await self.core.disposal.answer_call(call_id, uid, name, chat)
 
     async def check_in(self, call_id: int, user: int) -> None:
-        call = await self.core.load_call(call_id)
+        call = await self.core.disposal.load_call(call_id)
         uid, name, _chat = self._staff(call.department)
-        outcome = await self.core.check_in(call_id, uid, name, call.lat, call.lon)
+        outcome = await self.core.disposal.check_in(call_id, uid, name, call.lat, call.lon)
         if outcome.ok:
             case = outcome.case
             self.at(self.clock.now() + self._resolve_delay(case), self.resolve, case.id, user)
 
     async def resolve(self, case_id: int, user: int) -> None:
-        case = await self.core.load_case(case_id)
+        case = await self.core.lifecycle.load_case(case_id)
         uid, name, chat = self._handler(case)
         photo = {**PHOTO, "sha256": f"r{self.seq:063d}"}
-        outcome = await self.core.resolve(case_id, uid, chat, "已处置", photo)
+        outcome = await self.core.disposal.resolve(case_id, uid, chat, "已处置", photo)
         if not outcome.ok:
             return
         self.count("resolved")
-        for call in await self.core.calls_of(case_id):
+        for call in await self.core.disposal.calls_of(case_id):
             if call.status == "declined":
                 continue
-            await self.core.rate_department(call.id, chat, uid, self._pick(self.mix.street_ratings))
+            await self.core.disposal.rate_department(call.id, chat, uid, self._pick(self.mix.street_ratings))
             dept_chat = self.core.directory.department_chat(call.department)
-            await self.core.rate_call(call.id, dept_chat, uid, self._pick(self.mix.department_ratings))
+            await self.core.disposal.rate_call(call.id, dept_chat, uid, self._pick(self.mix.department_ratings))
         rating = self._pick(self.mix.ratings)
         if rating != "none":
             self.at(self.clock.now() + self._between(self.mix.rate_delay), self.rate, case_id, user, rating)
 
     async def rate(self, case_id: int, user: int, rating: str) -> None:
-        outcome = await self.core.rate(case_id, user, rating)
+        outcome = await self.core.disposal.rate(case_id, user, rating)
         self.count("rated_" + rating)
         if outcome.ok and rating == "unsatisfied":  # reopened: the street tries again, and is rated again
             case = outcome.case

@@ -187,9 +187,9 @@ async def start_bot(app: Application, poll_timeout: int = 10) -> None:
     app.bot_data["prompts"] = Prompts(db, core.clock)
     app.bot_data["onsite"] = OnSite(db, core.clock, core.settings, core.directory, core.outbox_written)
     app.bot_data["verification"] = Verification(db, core.clock, core.settings, core.directory, grids,
-                                                core.outbox_written, core.open_deadline, core.ask_ratings,
-                                                core.mark_difficult)
-    app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.rate)
+                                                core.outbox_written, core.open_deadline, core.disposal.ask_ratings,
+                                                core.escalations.mark_difficult)
+    app.bot_data["phonebacks"] = PhoneBacks(db, core.clock, core.settings, core.disposal.rate)
     parts = [app.bot_data["phonebacks"].summary]  # more of the daily summary, as data
     if settings.rota is not None:
         async def on_duty(day: date) -> dict:

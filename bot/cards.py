@@ -103,7 +103,7 @@ class Renderer:
                            m=round(case.on_site_m or 0)))
         for call in calls or []:
             state = pick(CALL_STATES[call.status], lang)
-            lines.append(f"📣 {escape(self.core.dept_name(call.department))}: {state}")
+            lines.append(f"📣 {escape(self.core.disposal.dept_name(call.department))}: {state}")
         if case.resolved_at and case.resolution_note:
             lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=f["resolution"]))
         if case.state == CaseState.CLOSED:
@@ -170,7 +170,7 @@ class Renderer:
 
     # ---- steps per outbox kind -----------------------------------------------------------------
     async def steps(self, row) -> list[Step]:
-        case = await self.core.load_case(row.case_id) if row.case_id else None
+        case = await self.core.lifecycle.load_case(row.case_id) if row.case_id else None
         return await self.renderers[OutboxKind(row.kind)](row, case)
 
     def _registry(self) -> dict[OutboxKind, Callable[[object, Case | None], Awaitable[list[Step]]]]:
@@ -190,8 +190,8 @@ class Renderer:
 
     async def _case_card(self, row, case: Case) -> list[Step]:
         routing = row.kind == OutboxKind.ROUTING_CARD
-        calls = await self.core.calls_of(case.id)
-        returned_by = await self.core.returned_by(case.id) if routing else None
+        calls = await self.core.disposal.calls_of(case.id)
+        returned_by = await self.core.lifecycle.returned_by(case.id) if routing else None
         comment = await reopen_comment(self.core.sessions, case.id) if case.reopen_count else None
         return self.card_steps(row.chat_id, case, "routing" if routing else "street", calls, returned_by, comment)
 
@@ -200,16 +200,16 @@ class Renderer:
                                                   row.payload.get("old_rounds", False)))]
 
     async def _call_card(self, row, case: Case) -> list[Step]:
-        call = await self.core.load_call(row.payload["call_id"])
+        call = await self.core.disposal.load_call(row.payload["call_id"])
         return self.call_steps(row.chat_id, case, call, tracking=row.payload.get("tracking", False))
 
     async def _refresh_call(self, row, case: Case) -> list[Step]:
-        call = await self.core.load_call(row.payload["call_id"])
+        call = await self.core.disposal.load_call(row.payload["call_id"])
         return [Step("edit", lambda: self.refresh_call(case, call, row.payload.get("message_id")))]
 
     async def _declined_notice(self, row, case: Case) -> list[Step]:
-        call = await self.core.load_call(row.payload["call_id"])
-        text = t("s_declined", self.lang, number=case.number, department=self.core.dept_name(call.department),
+        call = await self.core.disposal.load_call(row.payload["call_id"])
+        text = t("s_declined", self.lang, number=case.number, department=self.core.disposal.dept_name(call.department),
                  reason=call.decline_reason or "—")
         keyboard = InlineKeyboardMarkup([[key("dispute", self.lang, buttons.DISPUTE, call.id)]])
         return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
@@ -225,7 +225,7 @@ class Renderer:
         return self.rating_steps(row.chat_id, case, row.payload["lang"], row.payload.get("round", case.reopen_count))
 
     async def _mutual(self, row, case: Case) -> list[Step]:
-        call = await self.core.load_call(row.payload["call_id"])
+        call = await self.core.disposal.load_call(row.payload["call_id"])
         return [Step("text", lambda: self.mutual_prompt(row.chat_id, case, call, row.kind,
                                                         row.payload.get("round", case.reopen_count)))]
 
@@ -324,9 +324,9 @@ class Renderer:
             query = query.where(Card.round == case.reopen_count)
         async with self.core.sessions() as session:
             cards = (await session.scalars(query.order_by(Card.id))).all()
-        returned_by = await self.core.returned_by(case.id) if kind == "routing" else None
+        returned_by = await self.core.lifecycle.returned_by(case.id) if kind == "routing" else None
         comment = await reopen_comment(self.core.sessions, case.id) if kind == "street" and case.reopen_count else None
-        calls = await self.core.calls_of(case.id)
+        calls = await self.core.disposal.calls_of(case.id)
         owner = self.core.directory.owner_chat(case)
         for card in cards:
             limit = CAPTION if card.caption else TEXT
@@ -387,7 +387,8 @@ class Renderer:
 
     def _call_text(self, case: Case, call, tracking: bool, f: dict[str, str]) -> str:
         lang = self.lang
-        title = t("tracking_title", lang, number=case.number, department=self.core.dept_name(call.department)) \
+        title = t("tracking_title", lang, number=case.number,
+                  department=self.core.disposal.dept_name(call.department)) \
             if tracking else t("call_title", lang, number=case.number)
         lines = [f"<b>{title}</b>",
                  f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(f['caller'])}",
@@ -478,7 +479,7 @@ class Renderer:
     async def mutual_prompt(self, chat_id: int, case: Case, call, kind: str, round_: int = 0) -> list[int]:
         lang = self.lang
         if kind == "rate_department":
-            text = t("rate_dept", lang, department=self.core.dept_name(call.department), number=case.number)
+            text = t("rate_dept", lang, department=self.core.disposal.dept_name(call.department), number=case.number)
             options = [(v, buttons.RATE_DEPARTMENT.data(call.id, v, round_)) for v in ("good", "fair", "poor")]
         else:
             text = t("rate_call", lang, number=case.number)

@@ -22,7 +22,7 @@ SHOWN = 30
 
 class PhoneBacks:
     def __init__(self, db, clock, settings, rate):
-        """rate: the core's citizen rating (Core.rate), given via="phone"."""
+        """rate: the citizen rating (core.disposal.rate), given via="phone"."""
         self.db, self.clock, self.settings, self.rate = db, clock, settings, rate
 
     async def due(self) -> list[tuple[str, str]]:

@@ -190,7 +190,7 @@ class ChannelIntake:
             match = self.streets.locate(req.lat, req.lon) if pointed else None
             street = match.street if match else None
             street_chat = core.directory.street_chat(street)
-            grid = core._grid_for(req.service_code, req.lat, req.lon) if street_chat else None
+            grid = core.intake._grid_for(req.service_code, req.lat, req.lon) if street_chat else None
             case = Case(
                 category=req.service_code, description=req.description.strip(),
                 lat=req.lat if pointed else 0.0, lon=req.lon if pointed else 0.0, place_title=None,
@@ -222,7 +222,7 @@ class ChannelIntake:
             session.add(Photo(case_id=case.id, position=0, stage="before", file_id="", file_unique_id="",
                               sha256=req.photo["sha256"], width=req.photo["width"], height=req.photo["height"],
                               needs_strip=True))  # sent to staff as a re-encoded copy without EXIF
-        for kind, due in core._deadlines(s.categories[case.category], now).items():
+        for kind, due in core.case_deadlines(s.categories[case.category], now).items():
             core.open_deadline(session, case.id, kind, now, due)
         core.trace(session, case.id, now, "reported", "channel", category=case.category, channel=req.channel,
                    channel_name=req.channel_name, external_id=req.external_id, photos=1 if req.photo else 0,
@@ -298,4 +298,4 @@ class ChannelIntake:
         citizen's tap (不满意 reopens the case)."""
         if rating not in RATINGS:
             raise ChannelError("rating", f"one of {', '.join(RATINGS)}")
-        return await self.core.rate(case.id, CHANNEL_CHAT, rating)
+        return await self.core.disposal.rate(case.id, CHANNEL_CHAT, rating)

@@ -122,6 +122,11 @@ class CoreBase:
         self.open_deadline(session, call.case_id, answer, now, now + self.settings.call_answer, call.id)
         self.open_deadline(session, call.case_id, checkin, now, call.checkin_due, call.id)
 
+    def case_deadlines(self, category: Category, start: datetime) -> dict[str, datetime]:
+        """A case's own deadlines by its category's time limits (working days in working days)."""
+        s = self.settings
+        return {k: d.after(start, s.calendar, s.tz) for k, d in category.limits.items()}
+
     def reporter_tag(self, user_id: int) -> str:
         # Stable per citizen (repeat reports are visible) but not reversible to the Telegram id.
         # 48 bits (24 collided once a district had ~5,000 reporters). The first 6 digits are the
@@ -140,3 +145,48 @@ class CoreBase:
               actor_id: int | None = None, chat_id: int | None = None, **data) -> None:
         session.add(Event(case_id=case_id, at=at, kind=kind, actor_role=role, actor_id=actor_id,
                           chat_id=chat_id, data=data))
+
+
+class Service:
+    """A use case's area (intake, lifecycle, disposal, deadlines, escalations): it holds the core's shared
+    parts (CoreBase) and is given any other service's piece at construction (cases/__init__.py); no
+    service inherits another's methods."""
+
+    def __init__(self, base: CoreBase):
+        self.base = base
+
+    # The shared parts, read through: the application sets the base's callbacks after construction.
+    db = property(lambda self: self.base.db)
+    sessions = property(lambda self: self.base.sessions)
+    clock = property(lambda self: self.base.clock)
+    settings = property(lambda self: self.base.settings)
+    directory = property(lambda self: self.base.directory)
+    streets = property(lambda self: self.base.streets)
+    grids = property(lambda self: self.base.grids)
+    trace = staticmethod(CoreBase.trace)
+    same_reporter = staticmethod(CoreBase.same_reporter)
+
+    def now(self) -> datetime:
+        return self.base.now()
+
+    def outbox_written(self) -> None:
+        self.base.outbox_written()
+
+    def wake_outbox(self) -> None:
+        """Wake the delivery worker only (the deadlines it wrote need no re-arming)."""
+        self.base._on_outbox()
+
+    def open_deadline(self, *args, **kwargs) -> Deadline:
+        return self.base.open_deadline(*args, **kwargs)
+
+    def open_call_deadlines(self, session: Session, call, now: datetime) -> None:
+        self.base.open_call_deadlines(session, call, now)
+
+    def case_deadlines(self, category: Category, start: datetime) -> dict[str, datetime]:
+        return self.base.case_deadlines(category, start)
+
+    def reporter_tag(self, user_id: int) -> str:
+        return self.base.reporter_tag(user_id)
+
+    async def photos_dropped(self, shas: list[str]) -> None:
+        await self.base.photos_dropped(shas)

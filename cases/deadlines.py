@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cases.core import CoreBase
+from cases.core import Service
 from cases.people import Person
 from cases.stats import CENTRE
 from cases.verification import verifier_chat
@@ -34,7 +34,13 @@ class Owner(NamedTuple):
     person: Person | None  # the one responsible, when there is one
 
 
-class DeadlineMixin(CoreBase):
+class Deadlines(Service):
+    """Firing warnings, lapses and escalations as their times come."""
+
+    def __init__(self, base, mark_difficult):
+        super().__init__(base)
+        self.mark_difficult = mark_difficult  # the escalations' (a lapse at the top of its chain)
+
     async def fire_due(self) -> int:
         """Fire every warning, lapse and escalation whose time has come. Returns how many fired."""
         now = self.now()
@@ -45,7 +51,7 @@ class DeadlineMixin(CoreBase):
             if n < BATCH:
                 break
         if fired:
-            self._on_outbox()
+            self.wake_outbox()
         return fired
 
     async def next_deadline_at(self) -> datetime | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.checkin import forget_on_site, meet_on_site
-from cases.core import CoreBase
+from cases.core import Service
 from cases.lifecycle import Outcome
 from cases.rounds import moved_on
 from cases.states import (
@@ -32,7 +32,13 @@ from storage.outbox import enqueue
 RATINGS = ("satisfied", "mostly", "unsatisfied")
 
 
-class DisposalMixin(CoreBase):
+class Disposal(Service):
+    """Calls, answers, check-ins, resolution, ratings (the citizen's and the units' of each other)."""
+
+    def __init__(self, base, mark_difficult):
+        super().__init__(base)
+        self.mark_difficult = mark_difficult  # the escalations' (a dispute, a second reopening)
+
     def _street_case(self, session: Session, case_id: int, chat_id: int, action: Action):
         case = session.get(Case, case_id)
         if case is None:
@@ -299,7 +305,7 @@ class DisposalMixin(CoreBase):
                 case.state, case.reopen_count, case.resolved_at = target(Action.REOPEN), case.reopen_count + 1, None
                 forget_on_site(case)
                 category = self.settings.categories[case.category]
-                for kind, due in self._deadlines(category, now).items():
+                for kind, due in self.case_deadlines(category, now).items():
                     if kind not in ("respond",):
                         self.open_deadline(session, case_id, kind, now, due)
                 self.trace(session, case_id, now, "reopened", "citizen", user_id, user_id, count=case.reopen_count)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cases.core import CoreBase
+from cases.core import Service
 from cases.lifecycle import Outcome
 from cases.rounds import moved_on
 from cases.states import Action, DeadlineKind, may, target
@@ -23,7 +23,9 @@ from storage.outbox import enqueue
 EXTEND_BY = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "1wd": None}
 
 
-class EscalationMixin(CoreBase):
+class Escalations(Service):
+    """Extensions and difficult cases."""
+
     # ---- extensions -----------------------------------------------------------------------------
     async def ask_extension(self, target: str, target_id: int, option: str, user_id: int, user_name: str,
                             chat_id: int) -> Outcome:
@@ -91,7 +93,7 @@ class EscalationMixin(CoreBase):
             return Outcome(True, "extension_sent", case)
         outcome = await self.db.write(tx)
         if outcome and outcome.ok:
-            self._on_outbox()
+            self.wake_outbox()
         return outcome
 
     def _approvers(self, case: Case, deadline: Deadline) -> list[int]:

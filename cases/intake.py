@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases import bindguard
-from cases.core import CoreBase
+from cases.core import Service
 from cases.states import CaseState
 from storage.db import insert_ignore
 from storage.models import Case, DayCounter, Draft, Photo
@@ -53,7 +53,13 @@ def next_step(data: dict) -> str:
     return CONFIRM
 
 
-class IntakeMixin(CoreBase):
+class Intake(Service):
+    """A citizen's report: the draft (photos, place, category, words), then the case it becomes."""
+
+    def __init__(self, base, bindings):
+        super().__init__(base)
+        self.bindings = bindings  # whose grid a report is credited to
+
     async def _change(self, user_id: int, chat_id: int, lang: str, change, create: bool = False) -> DraftView:
         """Apply `change` to the draft's data. Only a photo or a place may start a new draft: a
         button tapped after the draft is gone (cancelled, expired, submitted) is stale."""
@@ -221,7 +227,7 @@ class IntakeMixin(CoreBase):
             session.add(Photo(case_id=case.id, position=i, stage="before", file_id=p["file_id"],
                               file_unique_id=p["file_unique_id"], sha256=p["sha256"], width=p["width"],
                               height=p["height"], needs_strip=p.get("needs_strip", False)))
-        for kind, due in self._deadlines(self.settings.categories[case.category], now).items():
+        for kind, due in self.case_deadlines(self.settings.categories[case.category], now).items():
             self.open_deadline(session, case.id, kind, now, due)
         self.trace(session, case.id, now, "reported", "grid_worker" if case.reported_by_grid else "citizen",
                    user_id, chat_id, category=case.category, photos=len(data["photos"]), source=place["source"],
@@ -247,10 +253,6 @@ class IntakeMixin(CoreBase):
             return None
         match = self.grids.locate(lat, lon)
         return match.street if match.inside and self.directory.grid_chats.get(match.street) else None
-
-    def _deadlines(self, category, start: datetime) -> dict[str, datetime]:
-        s = self.settings
-        return {k: d.after(start, s.calendar, s.tz) for k, d in category.limits.items()}
 
     def _next_number(self, session: Session, now: datetime) -> str:
         day = now.astimezone(self.settings.tz).strftime("%Y%m%d")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from cases.core import CoreBase
+from cases.core import Service
 from cases.states import Action, allowed, target
 from cases.states import DeadlineKind as Kind
 from cases.states import DeadlineStatus as DS
@@ -28,7 +28,9 @@ class Outcome:
     request_id: int | None = None  # for a /bind awaiting the command centre: its request (issue 11)
 
 
-class LifecycleMixin(CoreBase):
+class Lifecycle(Service):
+    """Reading cases back, acceptance, manual routing and 不属于本街道."""
+
     async def load_case(self, case_id: int) -> Case | None:
         async with self.sessions() as session:
             return await session.scalar(select(Case).where(Case.id == case_id).options(

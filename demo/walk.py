@@ -211,10 +211,10 @@ async def walk_one_case(d: District) -> None:
     await walk_street_on_site(d, out, handler, street, chat, lat, lon)
     await walk_call_to_rating(d, out, citizen, handler, street, chat, lat, lon)
 
-    case = (await d.core.cases_of(citizen.id))[0]
+    case = (await d.core.lifecycle.cases_of(citizen.id))[0]
     print(f"\nCase {case.number}: state={case.state}, street={case.street}, handler={case.handler_name}, "
           f"rating={case.rating}")
-    for ev in await d.core.timeline(case.id):
+    for ev in await d.core.lifecycle.timeline(case.id):
         print(f"  trace: {ev.at:%H:%M:%S} {ev.kind} by {ev.actor_role} {ev.data}")
     out.person("王女士", f"/case {case.number}")
     await d.text(citizen, f"/case {case.number}")

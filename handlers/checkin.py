@@ -137,7 +137,7 @@ async def complete(context, intent, user_id: int, user_name: str, lat: float, lo
                                   ("live", bool(intent.data.get("live")))) if v}
     what = intent.data["what"]
     if what == "call":
-        outcome = await c.check_in(intent.target_id, user_id, user_name, lat, lon, evidence)
+        outcome = await c.disposal.check_in(intent.target_id, user_id, user_name, lat, lon, evidence)
     elif what == "street":
         outcome = await onsite(context).street_check_in(intent.target_id, user_id, user_name, lat, lon, evidence)
     else:

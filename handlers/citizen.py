@@ -104,7 +104,7 @@ async def on_document(update: Update, context: Context) -> None:
 
 async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool, announced: int | None) -> None:
     msg, user, c = update.effective_message, update.effective_user, core(context)
-    draft = await c.get_draft(user.id)
+    draft = await c.intake.get_draft(user.id)
     if draft and len(draft.photos) >= c.settings.max_photos:  # no room: refused before any download
         return await refuse(update, lg, IntakeError("too_many_photos", n=c.settings.max_photos))
     try:
@@ -115,7 +115,7 @@ async def _add_photo(update, context, lg, file_id, unique_id, needs_strip: bool,
     photo = {"file_id": file_id, "file_unique_id": unique_id, "sha256": stored.sha256,
              "width": stored.width, "height": stored.height, "needs_strip": needs_strip}
     try:
-        view = await c.add_photo(user.id, msg.chat_id, lg, photo, exif_place, caption=msg.caption)
+        view = await c.intake.add_photo(user.id, msg.chat_id, lg, photo, exif_place, caption=msg.caption)
     except IntakeError as exc:
         await context.bot_data.retention.forget([stored.sha256])  # kept for nothing
         return await refuse(update, lg, exc)
@@ -137,7 +137,7 @@ async def on_place(update: Update, context: Context) -> None:
     if intent:  # a check-in on site was asked for (a prompt row: it survives a restart)
         return await checkin.on_location(update, context, intent)
     try:
-        view = await core(context).set_place(user.id, msg.chat_id, lg, loc.latitude, loc.longitude,
+        view = await core(context).intake.set_place(user.id, msg.chat_id, lg, loc.latitude, loc.longitude,
                                              "venue" if venue else "location",
                                              venue.title if venue else None, venue.address if venue else None)
     except IntakeError as exc:
@@ -150,16 +150,16 @@ async def on_place(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     msg, user, lg = update.effective_message, update.effective_user, lang(update, context)
     c = core(context)
-    view = await c.get_draft(user.id)
+    view = await c.intake.get_draft(user.id)
     asked = await prompts(context).open_prompt(msg.chat_id, "comment") if view is None else None
     if asked and await prompts(context).claim_prompt(asked.id):  # the text answers "any comment?" after a rating
-        outcome = await c.comment_rating(asked.target_id, user.id, msg.text)
+        outcome = await c.disposal.comment_rating(asked.target_id, user.id, msg.text)
         return await msg.reply_text(t(outcome.key, lg))
     if view is None:
         return await msg.reply_text(t("start", lg, n=core(context).settings.max_photos), parse_mode="HTML")
     if view.step in (DESCRIPTION, CONFIRM):
         try:
-            view = await core(context).set_description(user.id, msg.chat_id, lg, msg.text)
+            view = await core(context).intake.set_description(user.id, msg.chat_id, lg, msg.text)
         except IntakeError as exc:
             return await refuse(update, lg, exc)
     await prompt(update, view, context)
@@ -168,7 +168,7 @@ async def on_text(update: Update, context: Context) -> None:
 async def on_other(update: Update, context: Context) -> None:
     """Stickers, voice, video...: say what works, keep the draft."""
     user, lg = update.effective_user, lang(update, context)
-    view = await core(context).get_draft(user.id)
+    view = await core(context).intake.get_draft(user.id)
     hint = t("ask_" + view.step, lg) if view and view.step in (PHOTO, CATEGORY, DESCRIPTION) else \
         t("ask_place", lg, n=len(view.photos)) if view and view.step == PLACE else t("ask_photo", lg)
     await update.effective_message.reply_text(t("unsupported", lg, hint=hint), parse_mode="HTML")
@@ -182,11 +182,11 @@ async def on_tap(update: Update, context: Context, tap: Tap) -> None:
     chat_id, c = tap.chat_id, core(context)
     try:
         if button is buttons.CATEGORY:
-            view = await c.set_category(user.id, chat_id, lg, tap.values[0])
+            view = await c.intake.set_category(user.id, chat_id, lg, tap.values[0])
         elif button is buttons.SKIP_NOTE:
-            view = await c.set_description(user.id, chat_id, lg, "")
+            view = await c.intake.set_description(user.id, chat_id, lg, "")
         elif button is buttons.EXIF:
-            view = await c.answer_exif(user.id, chat_id, lg, tap.values[0])
+            view = await c.intake.answer_exif(user.id, chat_id, lg, tap.values[0])
         elif button is buttons.EDIT:
             await query.answer()
             parts = ("photos", "place", "details")
@@ -195,15 +195,15 @@ async def on_tap(update: Update, context: Context, tap: Tap) -> None:
             await edit_unless_same(query.edit_message_reply_markup(InlineKeyboardMarkup(rows)))
             return
         elif button is buttons.EDIT_PART:
-            view = await c.edit_draft(user.id, chat_id, lg, tap.values[0])
+            view = await c.intake.edit_draft(user.id, chat_id, lg, tap.values[0])
         elif button is buttons.CANCEL:
             await query.answer()
-            gone = await c.cancel_draft(user.id)
+            gone = await c.intake.cancel_draft(user.id)
             await drop_buttons(query)
             await query.message.reply_text(t("cancelled" if gone else "nothing_to_cancel", lg))
             return
         else:  # confirm
-            await c.submit(user.id, chat_id, lg)
+            await c.intake.submit(user.id, chat_id, lg)
             await query.answer("✅")
             await drop_buttons(query)
             return
@@ -212,13 +212,13 @@ async def on_tap(update: Update, context: Context, tap: Tap) -> None:
         return
     if view.step == CONFIRM and view.data.get("fast"):  # a grid worker: the category tap files the case
         try:
-            await c.submit(user.id, chat_id, lg)
+            await c.intake.submit(user.id, chat_id, lg)
         except IntakeError as exc:
             return await query.answer(t(exc.key, lg, **exc.args_), show_alert=exc.key != "stale")
         await query.answer("✅")
         return await drop_buttons(query)
     await query.answer()
-    if await c.get_draft(user.id) is None:
+    if await c.intake.get_draft(user.id) is None:
         return
     await drop_buttons(query)  # one answer per question: the old buttons go
     await prompt(update, view, context)
@@ -231,7 +231,7 @@ async def drop_buttons(query) -> None:
 
 async def my_cases(update: Update, context: Context) -> None:
     lg = lang(update, context)
-    cases = await core(context).cases_of(update.effective_user.id)
+    cases = await core(context).lifecycle.cases_of(update.effective_user.id)
     if not cases:
         return await update.effective_message.reply_text(t("no_cases", lg))
     cats = core(context).settings.categories
@@ -245,14 +245,14 @@ async def show_case(update: Update, context: Context) -> None:
     lg, c = lang(update, context), core(context)
     if len(context.args or []) != 1:
         return await update.effective_message.reply_text(t("case_usage", lg))
-    case = await c.case_by_number(context.args[0])
+    case = await c.lifecycle.case_by_number(context.args[0])
     if case is None or case.reporter_id != update.effective_user.id:
         return await update.effective_message.reply_text(t("case_not_found", lg))
     tz = config(context).tz
     lines = [f"<b>{case.number}</b> · {pick(STATES.get(case.state, (case.state, case.state)), lg)}"]
     if case.description:  # in full here: cards shorten what does not fit Telegram's limits
         lines.append(t("case_note", lg, note=case.description))
-    for ev in await c.timeline(case.id):
+    for ev in await c.lifecycle.timeline(case.id):
         label = pick(EVENTS.get(ev.kind, (ev.kind, ev.kind)), lg)
         if "{street}" in label:
             label = label.format(street=street_name(c.settings, ev.data.get("street", ""), lg))
@@ -267,7 +267,7 @@ async def show_case(update: Update, context: Context) -> None:
 async def on_rating(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg = tap.query, tap.user, tap.lg
     case_id, rating, round_ = tap.values
-    outcome = await core(context).rate(case_id, user.id, rating, round_)
+    outcome = await core(context).disposal.rate(case_id, user.id, rating, round_)
     await query.answer(t(outcome.key, lg), show_alert=outcome.key == "old_round")
     if outcome.ok:
         await drop_buttons(query)
@@ -290,7 +290,7 @@ async def on_skip_comment(update: Update, context: Context, tap: Tap) -> None:
 @tap(buttons.WITHDRAW)
 async def on_withdraw(update: Update, context: Context, tap: Tap) -> None:
     """The receipt's button: the same as /withdraw NUMBER, for the case the receipt is about."""
-    c, case = core(context), await core(context).load_case(tap.values[0])
+    c, case = core(context), await core(context).lifecycle.load_case(tap.values[0])
     if case is None or case.reporter_id != tap.user.id:
         return await tap.query.answer(t("stale", tap.lg))
     done = await Withdrawal(c.db, c.clock, c.settings, c.directory, c.outbox_written).withdraw(

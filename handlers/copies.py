@@ -67,7 +67,7 @@ async def _adopt(context: Context, msg: Message | None, data: str | None) -> Non
     if msg is None or msg.chat.type not in ("group", "supergroup"):
         return
     c = core(context)
-    if await c.card_at(msg.chat_id, msg.message_id):  # the usual case: a known card
+    if await c.lifecycle.card_at(msg.chat_id, msg.message_id):  # the usual case: a known card
         return
     found = read_copy(msg, data)
     if found:

@@ -41,7 +41,7 @@ async def cancel(update: Update, context: Context) -> None:
     lg = lang(update, context)
     # In a group, only a draft started in that group (a grid worker's) is this /cancel's to drop.
     chat = None if _private(update) else update.effective_chat.id
-    gone = await core(context).cancel_draft(update.effective_user.id, chat)
+    gone = await core(context).intake.cancel_draft(update.effective_user.id, chat)
     await update.effective_message.reply_text(t("cancelled" if gone else "nothing_to_cancel", lg),
                                               reply_markup=ReplyKeyboardRemove() if _private(update) else None)
 

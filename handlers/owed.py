@@ -32,7 +32,7 @@ async def ask_again(update: Update, context: Context) -> None:
     """Any private message: if this user is owed a question, ask it again (from the draft)."""
     if not context.user_data or not context.user_data.pop(OWED, False):
         return
-    view = await core(context).get_draft(update.effective_user.id)
+    view = await core(context).intake.get_draft(update.effective_user.id)
     if view is not None:
         from handlers.citizen import prompt
         await prompt(update, view, context)

@@ -54,12 +54,12 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
         from handlers.verification import on_reason
         return await on_reason(update, context, prompt)
     if prompt.kind == "not_ours":
-        outcome = await c.not_ours(prompt.target_id, user.id, msg.chat_id, msg.text)
+        outcome = await c.lifecycle.not_ours(prompt.target_id, user.id, msg.chat_id, msg.text)
     elif prompt.kind == "decline":
-        outcome = await c.decline_call(prompt.target_id, user.id, user.full_name, msg.chat_id, msg.text)
+        outcome = await c.disposal.decline_call(prompt.target_id, user.id, user.full_name, msg.chat_id, msg.text)
     else:
         keys = picker.departments_in(c.settings, prompt.data["mask"])
-        outcome = await c.call_departments(prompt.target_id, keys, due, user.id, user.full_name, msg.chat_id,
+        outcome = await c.disposal.call_departments(prompt.target_id, keys, due, user.id, user.full_name, msg.chat_id,
                                            prompt.data.get("place"))
     await msg.reply_text(t(outcome.key, lg))
 
@@ -67,7 +67,7 @@ async def on_prompt_reply(update: Update, context, prompt) -> None:
 @tap(buttons.ACCEPT, member=True)
 async def on_accept(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg = tap.query, tap.user, tap.lg
-    outcome = await core(context).accept(tap.values[0], user.id, user.full_name, tap.chat_id)
+    outcome = await core(context).lifecycle.accept(tap.values[0], user.id, user.full_name, tap.chat_id)
     if outcome.ok:
         return await query.answer(t("accepted_tap", lg))
     name = outcome.case.handler_name if outcome.case else ""
@@ -80,7 +80,7 @@ async def on_route(update: Update, context: Context, tap: Tap) -> None:
     streets = list(core(context).settings.street_chats)
     if index >= len(streets):
         return await tap.query.answer(t("stale", tap.lg))
-    outcome = await core(context).route_manually(case_id, streets[index], tap.user.id, tap.chat_id)
+    outcome = await core(context).lifecycle.route_manually(case_id, streets[index], tap.user.id, tap.chat_id)
     await tap.query.answer(t("routed_tap" if outcome.ok else outcome.key, tap.lg))
 
 
@@ -97,7 +97,7 @@ async def on_street_action(update: Update, context: Context, tap: Tap) -> None:
     or turn its page.
     The selection lives in the button data (a bit mask), so it survives a restart."""
     query, lg, chat_id, c = tap.query, tap.lg, tap.chat_id, core(context)
-    case = await c.load_case(tap.values[0])
+    case = await c.lifecycle.load_case(tap.values[0])
     if not await acting.allowed(update, context, case):
         return
     if tap.button is buttons.RESOLVE_HOW:
@@ -138,7 +138,7 @@ async def on_call_confirm(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg = tap.query, tap.user, tap.lg
     c, chat_id = core(context), tap.chat_id
     case_id, mask, when = tap.values
-    if not await acting.allowed(update, context, await c.load_case(case_id)):
+    if not await acting.allowed(update, context, await c.lifecycle.load_case(case_id)):
         return
     keys = picker.departments_in(c.settings, mask)
     if not keys:
@@ -150,7 +150,7 @@ async def on_call_confirm(update: Update, context: Context, tap: Tap) -> None:
                          {"mask": mask, "place": place})
     now = c.now()
     if when == "cd":  # by the case's own on-site deadline
-        case = await c.load_case(case_id)
+        case = await c.lifecycle.load_case(case_id)
         due = onsite_due(c, case) if case else None
         if due is None:
             return await query.answer(t("stale", lg))
@@ -159,7 +159,7 @@ async def on_call_confirm(update: Update, context: Context, tap: Tap) -> None:
         due = c.settings.calendar.add_workdays(local.replace(hour=9, minute=0, second=0, microsecond=0), 1)
     else:
         due = now + timedelta(minutes=when)
-    outcome = await c.call_departments(case_id, keys, due, user.id, user.full_name, chat_id, place)
+    outcome = await c.disposal.call_departments(case_id, keys, due, user.id, user.full_name, chat_id, place)
     await _answer(query, lg, outcome)
     if outcome.ok:
         await query.edit_message_reply_markup(None)
@@ -170,9 +170,9 @@ async def on_call_confirm(update: Update, context: Context, tap: Tap) -> None:
 async def on_department_action(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg, chat_id, c = tap.query, tap.user, tap.lg, tap.chat_id, core(context)
     if tap.button is buttons.ANSWER:
-        return await _answer(query, lg, await c.answer_call(tap.values[0], user.id, user.full_name, chat_id))
-    call = await c.load_call(tap.values[0])  # not ours: ask why, then decline (on the reply)
-    case = await c.load_case(call.case_id) if call else None
+        return await _answer(query, lg, await c.disposal.answer_call(tap.values[0], user.id, user.full_name, chat_id))
+    call = await c.disposal.load_call(tap.values[0])  # not ours: ask why, then decline (on the reply)
+    case = await c.lifecycle.load_case(call.case_id) if call else None
     if case is None or c.directory.department_chat(call.department) != chat_id:
         return await query.answer(t("stale", lg))
     if not may(CallAction.DECLINE, call.status):
@@ -184,7 +184,7 @@ async def on_department_action(update: Update, context: Context, tap: Tap) -> No
 async def on_mutual_rating(update: Update, context: Context, tap: Tap) -> None:
     c = core(context)
     call_id, value, round_ = tap.values
-    rate = c.rate_department if tap.button is buttons.RATE_DEPARTMENT else c.rate_call
+    rate = c.disposal.rate_department if tap.button is buttons.RATE_DEPARTMENT else c.disposal.rate_call
     outcome = await rate(call_id, tap.chat_id, tap.user.id, value, round_)
     await _answer(tap.query, tap.lg, outcome)
     if outcome.ok:
@@ -208,18 +208,18 @@ async def on_group_reply(update: Update, context: Context) -> None:
         asker = await acting.extension_asker(c, msg.chat_id, msg.reply_to_message.message_id)
         if asker is not None and not await acting.may_answer(update, context, asker):
             return
-        outcome = await c.give_reason(msg.chat_id, msg.reply_to_message.message_id, msg.text)
+        outcome = await c.escalations.give_reason(msg.chat_id, msg.reply_to_message.message_id, msg.text)
         if outcome is not None:
             return await msg.reply_text(t(outcome.key, lg))
-    card = await c.card_at(msg.chat_id, msg.reply_to_message.message_id)
+    card = await c.lifecycle.card_at(msg.chat_id, msg.reply_to_message.message_id)
     if card is None:
         return
     if card.kind.startswith("call"):
         if msg.text:
-            outcome = await c.note_on_call(int(card.kind[4:]), user.id, user.full_name, msg.chat_id, msg.text)
+            outcome = await c.disposal.note_on_call(int(card.kind[4:]), user.id, user.full_name, msg.chat_id, msg.text)
             await msg.reply_text(t(outcome.key, lg))
         return
-    if card.kind != "street" or not await acting.allowed(update, context, await c.load_case(card.case_id)):
+    if card.kind != "street" or not await acting.allowed(update, context, await c.lifecycle.load_case(card.case_id)):
         return
     photo = None
     if msg.photo:
@@ -230,14 +230,15 @@ async def on_group_reply(update: Update, context: Context) -> None:
             return await msg.reply_text(t(exc.key, lg, **exc.args_))
         photo = {"file_id": size.file_id, "file_unique_id": size.file_unique_id, "sha256": stored.sha256,
                  "width": stored.width, "height": stored.height}
-    outcome = await c.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo, card.round)
+    outcome = await c.disposal.resolve(card.case_id, user.id, msg.chat_id, msg.caption or msg.text or "", photo,
+                                       card.round)
     await msg.reply_text(t({"resolved": "resolved_tap", "old_round": "old_card"}.get(outcome.key, outcome.key), lg))
 
 
 async def place_case(update: Update, context, loc) -> None:
     """A location in reply to a routing card: the command centre places a case that came as an address."""
     msg = update.effective_message
-    card = await core(context).card_at(msg.chat_id, msg.reply_to_message.message_id)
+    card = await core(context).lifecycle.card_at(msg.chat_id, msg.reply_to_message.message_id)
     if card is None or card.kind != "routing":
         return
     outcome = await ChannelIntake(core(context)).place(card.case_id, loc.latitude, loc.longitude,
@@ -253,13 +254,13 @@ async def on_extend_menu(update: Update, context: Context, tap: Tap) -> None:
     query, (target_id,) = tap.query, tap.values
     target = "call" if tap.button is buttons.EXTEND_CALL else "case"
     c = core(context)
-    if target == "case" and not await acting.allowed(update, context, await c.load_case(target_id)):
+    if target == "case" and not await acting.allowed(update, context, await c.lifecycle.load_case(target_id)):
         return
     await query.answer()
     times = ("1h", "4h", "1wd")
     rows = [[key("e" + opt, c.settings.group_lang, buttons.EXTEND_BY_HOW_MUCH, target, target_id, opt)
              for opt in times]]
-    case = await c.load_case(target_id) if target == "case" else None
+    case = await c.lifecycle.load_case(target_id) if target == "case" else None
     if case and open_onsite(case):
         rows.append([InlineKeyboardButton("📍 " + pick(BUTTONS["onsite_e" + opt], c.settings.group_lang),
                                           callback_data=buttons.EXTEND_BY_HOW_MUCH.data("onsite", target_id, opt))
@@ -273,21 +274,22 @@ async def on_extend_pick(update: Update, context: Context, tap: Tap) -> None:
     query, user, lg, chat_id = tap.query, tap.user, tap.lg, tap.chat_id
     target, target_id, by = tap.values  # target: case, call, or onsite (the case's on-site deadline)
     c = core(context)
-    if target in ("case", "onsite") and not await acting.allowed(update, context, await c.load_case(target_id)):
+    case = await c.lifecycle.load_case(target_id) if target in ("case", "onsite") else None
+    if target in ("case", "onsite") and not await acting.allowed(update, context, case):
         return
-    outcome = await c.ask_extension(target, target_id, by, user.id, user.full_name, chat_id)
+    outcome = await c.escalations.ask_extension(target, target_id, by, user.id, user.full_name, chat_id)
     if not outcome.ok:
         return await _answer(query, lg, outcome)
     await query.answer()
     await query.edit_message_reply_markup(None)
     prompt = await force_reply(query, t("ask_reason", c.settings.group_lang))
-    await c.set_extension_prompt(outcome.extension_id, chat_id, prompt.message_id)
+    await c.escalations.set_extension_prompt(outcome.extension_id, chat_id, prompt.message_id)
 
 
 @tap(buttons.APPROVE, buttons.REFUSE, member=True)
 async def on_extend_decide(update: Update, context: Context, tap: Tap) -> None:
     extension_id, round_ = tap.values
-    outcome = await core(context).decide_extension(extension_id, tap.button is buttons.APPROVE, tap.user.id,
+    outcome = await core(context).escalations.decide_extension(extension_id, tap.button is buttons.APPROVE, tap.user.id,
                                                    tap.user.full_name, tap.chat_id, round_)
     await _answer(tap.query, tap.lg, outcome)
     if outcome.ok:
@@ -298,9 +300,9 @@ async def on_extend_decide(update: Update, context: Context, tap: Tap) -> None:
 async def on_flag_difficult(update: Update, context: Context, tap: Tap) -> None:
     """M:case — the handler marks the case difficult; Q:call — the street disputes a "not ours"."""
     c, flag = core(context), tap.button is buttons.DIFFICULT
-    if flag and not await acting.allowed(update, context, await c.load_case(tap.values[0])):
+    if flag and not await acting.allowed(update, context, await c.lifecycle.load_case(tap.values[0])):
         return
-    action = c.flag_difficult if flag else c.dispute_decline
+    action = c.escalations.flag_difficult if flag else c.disposal.dispute_decline
     outcome = await action(tap.values[0], tap.user.id, tap.chat_id)
     await _answer(tap.query, tap.lg, outcome)
     if outcome.ok and not flag:
@@ -314,7 +316,7 @@ async def on_assign(update: Update, context: Context, tap: Tap) -> None:
     units = list(c.settings.street_chats) if kind == "s" else list(c.settings.departments)
     if index >= len(units):
         return await tap.query.answer(t("stale", tap.lg))
-    outcome = await c.assign_difficult(case_id, units[index], tap.user.id, tap.user.full_name, tap.chat_id)
+    outcome = await c.escalations.assign_difficult(case_id, units[index], tap.user.id, tap.user.full_name, tap.chat_id)
     await _answer(tap.query, tap.lg, outcome)
     if outcome.ok:
         await tap.query.edit_message_reply_markup(None)

@@ -44,18 +44,19 @@ async def oversight_case(update: Update, context: Context) -> None:
     lg, c, msg = lang(update, context), core(context), update.effective_message
     if len(context.args or []) != 1:
         return await msg.reply_text(t("case_usage", lg))
-    case = await c.case_by_number(context.args[0])
+    case = await c.lifecycle.case_by_number(context.args[0])
     if case is None:
         return await msg.reply_text(t("case_not_found", lg))
     tz = c.settings.tz
     head = (f"{case.number} · {case.state} · {case.street or '指挥中心'} · {case.category} · "
             f"经办 {case.handler_name or '—'} · 评价 {case.rating or '—'} · 重办 {case.reopen_count}")
     lines = [head + (" · 疑难" if case.difficult else "")]
-    for ev in await c.timeline(case.id):
+    for ev in await c.lifecycle.timeline(case.id):
         data = " ".join(f"{k}={v}" for k, v in ev.data.items())
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {ev.kind} [{ev.actor_role}] {data}".rstrip())
-    for call in await c.calls_of(case.id):
-        lines.append(f"呼叫 {call.id} {c.dept_name(call.department)} {call.status} 响应 {call.answered_by_name or '—'} "
+    for call in await c.disposal.calls_of(case.id):
+        dept = c.disposal.dept_name(call.department)
+        lines.append(f"呼叫 {call.id} {dept} {call.status} 响应 {call.answered_by_name or '—'} "
                      f"报到 {call.checked_in_by_name or '—'} 街镇评价 {call.street_rating or '—'} "
                      f"部门评价 {call.department_rating or '—'}")
     async with c.sessions() as session:

@@ -40,6 +40,6 @@ async def on_reason(update: Update, context, prompt) -> None:
     outcome = await verification(context).not_done(prompt.target_id, user.id, user.full_name, msg.chat_id, msg.text)
     await msg.reply_text(t(outcome.key, core(context).settings.group_lang))
     if outcome.ok:
-        cards = [c for c in await core(context).cards_of(prompt.target_id) if c.kind == "verify"]
+        cards = [c for c in await core(context).lifecycle.cards_of(prompt.target_id) if c.kind == "verify"]
         for card in cards:
             await context.bot.edit_message_reply_markup(card.chat_id, card.message_id, reply_markup=None)

@@ -26,7 +26,7 @@ async def main(url: str, media: str, now: str) -> int:
     db = Database(url)
     try:
         core = Core(db, FakeClock(datetime.fromisoformat(now)), settings_from(cfg), None)
-        return await core.fire_due()
+        return await core.deadlines.fire_due()
     finally:
         await db.dispose()
 

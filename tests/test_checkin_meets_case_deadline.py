@@ -22,6 +22,6 @@ async def test_check_in_meets_the_cases_checkin_deadline(district):
     assert (rows["checkin"].status, rows["checkin"].closed_at) == ("met", d.clock.now())
     assert rows["resolve"].status == "open"  # only the check-in limit is met
     d.clock.advance(hours=2)  # past the hour: nothing fires for the case's check-in any more
-    await d.core.fire_due()
+    await d.core.deadlines.fire_due()
     async with d.core.sessions() as s:
         assert (await s.get(Case, case.id)).difficult is False

@@ -149,9 +149,9 @@ async def test_two_processes_on_one_database_fire_each_step_once(district):
         cores.append(Core(db, d.clock, settings_from(d.cfg), None))
     try:
         d.clock.advance(minutes=9)  # the early warnings are due
-        fired = await asyncio.gather(*(c.fire_due() for c in cores))
+        fired = await asyncio.gather(*(c.deadlines.fire_due() for c in cores))
         d.clock.advance(minutes=2)  # and now the lapses
-        fired += await asyncio.gather(*(c.fire_due() for c in cores))
+        fired += await asyncio.gather(*(c.deadlines.fire_due() for c in cores))
         async with cores[0].sessions() as s:
             nags = [r for r in await s.scalars(select(Outbox).where(Outbox.kind == "notice"))
                     if r.payload["key"].startswith("dl_")]

@@ -128,7 +128,7 @@ async def test_a_grid_group_needs_the_bot_as_admin_a_street_group_does_not(distr
     emu.set_bot_admin(grid.chat_id, False)
     emu.set_bot_admin(d.street_chat(STREET), False)
     await emu.send_photo(worker, grid.chat_id, jpeg(label="grid"))
-    assert await d.core.get_draft(worker.id) is None, "the bot never saw the photo"
+    assert await d.core.intake.get_draft(worker.id) is None, "the bot never saw the photo"
     emu.set_bot_admin(grid.chat_id, True)
     await emu.send_photo(worker, grid.chat_id, jpeg(label="grid2"))
     await emu.wait_for(lambda: len(emu.messages(grid.chat_id)) > 0)

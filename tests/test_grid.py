@@ -103,7 +103,7 @@ async def test_a_grid_worker_reports_fast_from_the_grid_group_and_is_credited(di
     n = len(emu.messages(grid_chat))
     await emu.send_text(worker, grid_chat, "/cancel")
     assert await d.wait_text(grid_chat, "已取消", after=n)
-    assert await d.core.get_draft(worker.id) is None
+    assert await d.core.intake.get_draft(worker.id) is None
 
     # ordinary group talk, and photos from members who are not grid workers, start nothing
     before = len(emu.messages(grid_chat))

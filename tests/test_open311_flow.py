@@ -184,7 +184,7 @@ async def test_callbacks_queued_together_follow_each_other_without_waiting(d):
     lat, lon = d.core.streets.representative_point(STREET)
     number = json.loads((await post(d, service_code="garbage", lat=lat, long=lon))[1])[0]["service_request_id"]
     assert await wait_events(d, ["received"]) == ["received"]
-    case = await d.core.case_by_number(number)
+    case = await d.core.lifecycle.case_by_number(number)
 
     def tx(session):
         for key in ("accepted", "n_called", "n_on_site"):

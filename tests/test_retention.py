@@ -43,7 +43,7 @@ async def test_a_cancelled_or_expired_draft_leaves_no_original(district, clock):
     await send_file_photo(d, other, "expire-me")
     assert len(originals(d)) == 1
     clock.advance(minutes=31)
-    assert await d.core.expire_drafts() == 1
+    assert await d.core.intake.expire_drafts() == 1
     assert originals(d) == []
 
 

@@ -124,9 +124,9 @@ async def test_old_mutual_rating_and_extension_buttons_are_refused_in_a_new_roun
     handler = d.handler_of(STREET)
     async with d.core.sessions() as s:
         case_id = (await s.scalar(select(Case))).id
-    asked = await d.core.ask_extension("case", case_id, "1h", handler.id, "handler", chat)
-    await d.core.set_extension_prompt(asked.extension_id, chat, 9999)
-    assert (await d.core.give_reason(chat, 9999, "等材料")).ok
+    asked = await d.core.escalations.ask_extension("case", case_id, "1h", handler.id, "handler", chat)
+    await d.core.escalations.set_extension_prompt(asked.extension_id, chat, 9999)
+    assert (await d.core.escalations.give_reason(chat, 9999, "等材料")).ok
     first_card = street_cards(emu, chat, number)[0]
     await resolve(d, chat, first_card, "清理完毕")
     old_prompt = await d.wait_button(chat, "一般")
@@ -141,6 +141,7 @@ async def test_old_mutual_rating_and_extension_buttons_are_refused_in_a_new_roun
     q = await emu.tap(handler, chat, new_prompt["message_id"], _data(new_prompt, "好"))
     assert (await answers(d, q))[0] == "已记录评价。"
     # the first round's extension request cannot be decided now: its round is over
-    outcome = await d.core.decide_extension(asked.extension_id, True, 1, "leader", d.cfg.command_center.chat_id,
+    outcome = await d.core.escalations.decide_extension(asked.extension_id, True, 1, "leader",
+                                                        d.cfg.command_center.chat_id,
                                             round_=0)
     assert outcome.key == "old_round"

@@ -68,16 +68,16 @@ async def report(core, category: str = "road_damage", user: int = CITIZEN, lang:
                  street: str = STREET, place: tuple[float, float] | None = None, note: str = "井盖缺失"):
     """A citizen's report through the intake API: photo, place, category, note, submit."""
     lat, lon = place or core.streets.representative_point(street)
-    await core.add_photo(user, user, lang, photo(user))
-    await core.set_place(user, user, lang, lat, lon, "location")
-    await core.set_category(user, user, lang, category)
-    await core.set_description(user, user, lang, note)
-    return await core.submit(user, user, lang)
+    await core.intake.add_photo(user, user, lang, photo(user))
+    await core.intake.set_place(user, user, lang, lat, lon, "location")
+    await core.intake.set_category(user, user, lang, category)
+    await core.intake.set_description(user, user, lang, note)
+    return await core.intake.submit(user, user, lang)
 
 
 async def accepted(core, category: str = "road_damage", **kw):
     case = await report(core, category, **kw)
-    outcome = await core.accept(case.id, HANDLER, "Wenquan handler", STREET_CHAT)
+    outcome = await core.lifecycle.accept(case.id, HANDLER, "Wenquan handler", STREET_CHAT)
     assert outcome.ok, outcome.key
     return case
 
@@ -85,7 +85,7 @@ async def accepted(core, category: str = "road_damage", **kw):
 async def called(core, clock, departments=("city_mgmt",), hours: float = 2, **kw):
     """An accepted case with `departments` called to check in within `hours`; returns (case, calls)."""
     case = await accepted(core, **kw)
-    outcome = await core.call_departments(case.id, list(departments), clock.now() + timedelta(hours=hours),
+    outcome = await core.disposal.call_departments(case.id, list(departments), clock.now() + timedelta(hours=hours),
                                           HANDLER, "Wenquan handler", STREET_CHAT)
     assert outcome.ok, outcome.key
     return case, rows(core, Call, Call.case_id == case.id)

@@ -69,7 +69,7 @@ async def test_the_daily_summary_counts_by_unit(core, clock):
 async def test_delivery_is_woken_after_a_commit_that_wrote_messages_only(core):
     case = await report(core)
     woken = len(core.wakes)
-    assert not (await core.accept(case.id, HANDLER, "h", -1)).ok  # refused: nothing written, nobody woken
+    assert not (await core.lifecycle.accept(case.id, HANDLER, "h", -1)).ok  # refused: nothing written, nobody woken
     assert len(core.wakes) == woken
-    assert (await core.accept(case.id, HANDLER, "h", STREET_CHAT)).ok
+    assert (await core.lifecycle.accept(case.id, HANDLER, "h", STREET_CHAT)).ok
     assert len(core.wakes) == woken + 1

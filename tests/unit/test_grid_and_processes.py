@@ -29,14 +29,14 @@ async def test_a_grid_matter_goes_to_its_grid_group_which_handles_it_like_a_stre
     assert (row.street, row.grid, row.state) == (STREET, GRID, "routed")
     assert events(core, case.id, "routed")[0].data["grid"] == GRID
     assert outbox(core)[0] == ("street_card", GRID_CHAT, None)
-    assert (await core.accept(case.id, WORKER, "Worker", STREET_CHAT)).key == "not_your_group"
+    assert (await core.lifecycle.accept(case.id, WORKER, "Worker", STREET_CHAT)).key == "not_your_group"
     mark = last_outbox_id(core)
-    assert (await core.accept(case.id, WORKER, "Worker", GRID_CHAT)).ok
+    assert (await core.lifecycle.accept(case.id, WORKER, "Worker", GRID_CHAT)).ok
     assert rows(core, Outbox, Outbox.id == mark + 2)[0].payload["args"]["street"] == GRID
     # the deadlines still climb the street's chain, told to the group that handles the case
     clock.advance(hours=4)
     mark = last_outbox_id(core)
-    await core.fire_due()
+    await core.deadlines.fire_due()
     assert ("notice", GRID_CHAT, "dl_level1") in outbox(core, mark)
     assert rows(core, Outbox, Outbox.id > mark)[0].payload["args"]["unit"] == STREET
 
@@ -47,11 +47,11 @@ async def test_a_grid_matter_in_a_cell_without_a_group_stays_with_the_street(cor
 
 
 async def test_a_grid_workers_report_takes_the_fast_path_and_is_credited_to_the_grid(core):
-    view = await core.add_photo(WORKER, WORKER, "zh", photo(), caption="  占道摆摊  ")
+    view = await core.intake.add_photo(WORKER, WORKER, "zh", photo(), caption="  占道摆摊  ")
     assert view.data["fast"] and view.data["description"] == "占道摆摊"
-    await core.set_place(WORKER, WORKER, "zh", *core.streets.representative_point(STREET), "location")
-    assert (await core.set_category(WORKER, WORKER, "zh", "garbage")).step == CONFIRM  # no note, no confirm
-    case = await core.submit(WORKER, WORKER, "zh")
+    await core.intake.set_place(WORKER, WORKER, "zh", *core.streets.representative_point(STREET), "location")
+    assert (await core.intake.set_category(WORKER, WORKER, "zh", "garbage")).step == CONFIRM  # no note, no confirm
+    case = await core.intake.submit(WORKER, WORKER, "zh")
     row = case_row(core, case.id)
     assert (row.reported_by_grid, row.description) == (GRID, "占道摆摊")
     reported = events(core, case.id, "reported")[0]
@@ -64,7 +64,7 @@ async def test_two_processes_on_one_database_fire_each_step_once(core, cfg, cloc
     try:
         await report(core, "garbage")
         clock.advance(minutes=45)  # every step of respond is due: lapse, deputy, chief, command centre
-        fired = await asyncio.gather(core.fire_due(), other.fire_due(), core.fire_due(), other.fire_due())
+        fired = await asyncio.gather(*(c.deadlines.fire_due() for c in (core, other, core, other)))
         assert sum(fired) == 4
         kinds = [e.kind for e in rows(core, Event)]
         assert (kinds.count("lapsed"), kinds.count("escalated"), kinds.count("difficult")) == (1, 3, 1)

@@ -29,13 +29,13 @@ OUTSIDE = (26.095, 119.2185)  # 3.7 km west of 温泉街道: in no street, withi
 
 
 async def test_a_report_is_routed_by_polygon_with_its_deadlines_and_messages(core, clock):
-    view = await core.add_photo(CITIZEN, CITIZEN, "zh", photo())
+    view = await core.intake.add_photo(CITIZEN, CITIZEN, "zh", photo())
     assert view.step == PLACE
-    view = await core.set_place(CITIZEN, CITIZEN, "zh", *core.streets.representative_point(STREET), "location")
+    view = await core.intake.set_place(CITIZEN, CITIZEN, "zh", *core.streets.representative_point(STREET), "location")
     assert view.step == CATEGORY
-    assert (await core.set_category(CITIZEN, CITIZEN, "zh", "road_damage")).step == DESCRIPTION
-    assert (await core.set_description(CITIZEN, CITIZEN, "zh", "井盖缺失")).step == CONFIRM
-    case = await core.submit(CITIZEN, CITIZEN, "zh")
+    assert (await core.intake.set_category(CITIZEN, CITIZEN, "zh", "road_damage")).step == DESCRIPTION
+    assert (await core.intake.set_description(CITIZEN, CITIZEN, "zh", "井盖缺失")).step == CONFIRM
+    case = await core.intake.submit(CITIZEN, CITIZEN, "zh")
 
     row = case_row(core, case.id)
     assert (row.number, row.state, row.street, row.routed_by) == ("GL-20261123-0001", "routed", STREET, "polygon")
@@ -71,20 +71,20 @@ async def test_outside_every_street_goes_to_the_command_centre(core):
 
 async def test_intake_refusals_keep_the_draft(core):
     with pytest.raises(IntakeError) as err:
-        await core.set_place(CITIZEN, CITIZEN, "zh", 31.23, 121.47, "location")  # Shanghai
+        await core.intake.set_place(CITIZEN, CITIZEN, "zh", 31.23, 121.47, "location")  # Shanghai
     assert err.value.key == "far_away"
     with pytest.raises(IntakeError) as err:
-        await core.set_category(CITIZEN, CITIZEN, "zh", "road_damage")  # no draft yet: a stale button
+        await core.intake.set_category(CITIZEN, CITIZEN, "zh", "road_damage")  # no draft yet: a stale button
     assert err.value.key == "stale"
     for n in range(5):
-        await core.add_photo(CITIZEN, CITIZEN, "zh", photo(n))
-    await core.add_photo(CITIZEN, CITIZEN, "zh", photo(0))  # the same picture again adds nothing
+        await core.intake.add_photo(CITIZEN, CITIZEN, "zh", photo(n))
+    await core.intake.add_photo(CITIZEN, CITIZEN, "zh", photo(0))  # the same picture again adds nothing
     with pytest.raises(IntakeError) as err:
-        await core.add_photo(CITIZEN, CITIZEN, "zh", photo(9))
+        await core.intake.add_photo(CITIZEN, CITIZEN, "zh", photo(9))
     assert (err.value.key, err.value.args_) == ("too_many_photos", {"n": 5})
     assert len(rows(core, Draft)[0].data["photos"]) == 5
     with pytest.raises(IntakeError) as err:
-        await core.submit(CITIZEN, CITIZEN, "zh")  # not confirmed yet
+        await core.intake.submit(CITIZEN, CITIZEN, "zh")  # not confirmed yet
     assert err.value.key == "stale"
     assert rows(core, Case) == []
 
@@ -99,11 +99,11 @@ async def test_a_citizen_may_file_only_so_many_reports_an_hour(core, cfg):
 
 
 async def test_an_untouched_draft_expires_with_a_message(core, clock):
-    await core.add_photo(CITIZEN, CITIZEN, "zh", photo())
+    await core.intake.add_photo(CITIZEN, CITIZEN, "zh", photo())
     clock.advance(minutes=29)
-    assert await core.expire_drafts() == 0
+    assert await core.intake.expire_drafts() == 0
     clock.advance(minutes=2)
-    assert await core.expire_drafts() == 1
+    assert await core.intake.expire_drafts() == 1
     assert rows(core, Draft) == []
     assert outbox(core) == [("notice", CITIZEN, "draft_expired")]
     assert rows(core, Outbox)[0].payload["args"] == {"minutes": 30}
@@ -112,8 +112,8 @@ async def test_an_untouched_draft_expires_with_a_message(core, clock):
 async def test_accept_race_two_members_at_once_one_wins(core, clock):
     case = await report(core)
     mark = last_outbox_id(core)
-    a, b = await asyncio.gather(core.accept(case.id, 5101, "Alice", STREET_CHAT),
-                                core.accept(case.id, 5102, "Bob", STREET_CHAT))
+    a, b = await asyncio.gather(core.lifecycle.accept(case.id, 5101, "Alice", STREET_CHAT),
+                                core.lifecycle.accept(case.id, 5102, "Bob", STREET_CHAT))
     assert sorted([a.ok, b.ok]) == [False, True]
     winner, loser = (a, b) if a.ok else (b, a)
     assert loser.key == "already_taken"
@@ -126,19 +126,19 @@ async def test_accept_race_two_members_at_once_one_wins(core, clock):
         {"respond": "met", "checkin": "open", "resolve": "open"}
     assert outbox(core, mark) == [("refresh_card", STREET_CHAT, None), ("notice", CITIZEN, "accepted")]
     # the winner's double tap and an outsider's tap change nothing
-    again = await core.accept(case.id, row.handler_id, "x", STREET_CHAT)
+    again = await core.lifecycle.accept(case.id, row.handler_id, "x", STREET_CHAT)
     assert (again.ok, again.key) == (False, "already_yours")
-    outsider = await core.accept(case.id, 5103, "Eve", -1001000000001)
+    outsider = await core.lifecycle.accept(case.id, 5103, "Eve", -1001000000001)
     assert (outsider.ok, outsider.key) == (False, "not_your_group")
     assert len(events(core, case.id, "accepted")) == 1 and len(outbox(core, mark)) == 2
-    assert (await core.accept(99999, 5101, "Alice", STREET_CHAT)).key == "stale"
+    assert (await core.lifecycle.accept(99999, 5101, "Alice", STREET_CHAT)).key == "stale"
 
 
 async def test_the_command_centre_routes_by_hand_once(core):
     case = await report(core, place=OUTSIDE)
     mark = last_outbox_id(core)
-    assert (await core.route_manually(case.id, STREET, 4999, STREET_CHAT)).key == "not_your_group"
-    outcome = await core.route_manually(case.id, STREET, 4999, COMMAND)
+    assert (await core.lifecycle.route_manually(case.id, STREET, 4999, STREET_CHAT)).key == "not_your_group"
+    outcome = await core.lifecycle.route_manually(case.id, STREET, 4999, COMMAND)
     assert (outcome.ok, outcome.key) == (True, "routed")
     row = case_row(core, case.id)
     assert (row.state, row.street, row.routed_by) == ("routed", STREET, "manual")
@@ -146,27 +146,27 @@ async def test_the_command_centre_routes_by_hand_once(core):
     # the street's card; a card a street left behind (none here) brought up to date; the routing card
     assert outbox(core, mark) == [("street_card", STREET_CHAT, None), ("refresh_card", STREET_CHAT, None),
                                   ("refresh_card", COMMAND, None)]
-    assert (await core.route_manually(case.id, "鼓东街道", 4999, COMMAND)).key == "already_routed"
+    assert (await core.lifecycle.route_manually(case.id, "鼓东街道", 4999, COMMAND)).key == "already_routed"
 
 
 async def test_not_ours_hands_the_case_back_with_the_reason(core):
     case = await accepted(core)
     mark = last_outbox_id(core)
-    outcome = await core.not_ours(case.id, HANDLER, STREET_CHAT, "  在鼓楼区外  ")
+    outcome = await core.lifecycle.not_ours(case.id, HANDLER, STREET_CHAT, "  在鼓楼区外  ")
     assert outcome.ok
     row = case_row(core, case.id)
     assert (row.state, row.street, row.handler_id, row.routed_by) == ("unrouted", None, None, "pending")
     assert events(core, case.id, "not_ours")[0].data == {"street": STREET, "reason": "在鼓楼区外"}
     assert outbox(core, mark) == [("refresh_card", STREET_CHAT, None), ("notice", COMMAND, "c_returned"),
                                   ("routing_card", COMMAND, None)]
-    assert await core.returned_by(case.id) == STREET
-    assert (await core.not_ours(case.id, HANDLER, STREET_CHAT)).key == "not_your_group"
+    assert await core.lifecycle.returned_by(case.id) == STREET
+    assert (await core.lifecycle.not_ours(case.id, HANDLER, STREET_CHAT)).key == "not_your_group"
 
 
 async def test_reading_back_by_number_and_reporter(core):
     case = await report(core)
-    assert (await core.case_by_number(case.number.lower())).id == case.id
-    assert [c.id for c in await core.cases_of(CITIZEN)] == [case.id]
-    assert [e.kind for e in await core.timeline(case.id)] == ["reported", "routed"]
-    assert {d.kind for d in (await core.load_case(case.id)).deadlines} == {"respond", "checkin", "resolve"}
+    assert (await core.lifecycle.case_by_number(case.number.lower())).id == case.id
+    assert [c.id for c in await core.lifecycle.cases_of(CITIZEN)] == [case.id]
+    assert [e.kind for e in await core.lifecycle.timeline(case.id)] == ["reported", "routed"]
+    assert {d.kind for d in (await core.lifecycle.load_case(case.id)).deadlines} == {"respond", "checkin", "resolve"}
     assert all(isinstance(d, Deadline) for d in rows(core, Deadline))

@@ -67,12 +67,12 @@ def test_the_table_says_what_the_mechanism_says():
 async def test_accept_and_hand_back_follow_the_table_in_every_state(core, state):
     case = await report(core)
     force(core, Case, case.id, state=state, street=STREET)
-    accepted = await core.accept(case.id, HANDLER, "Wenquan handler", STREET_CHAT)
+    accepted = await core.lifecycle.accept(case.id, HANDLER, "Wenquan handler", STREET_CHAT)
     assert accepted.ok == may(Action.ACCEPT, state), accepted.key
     after_accept = case_row(core, case.id).state
     assert after_accept == (CaseState.ACCEPTED if accepted.ok else state)
 
-    back = await core.not_ours(case.id, HANDLER, STREET_CHAT, "不是本街道")
+    back = await core.lifecycle.not_ours(case.id, HANDLER, STREET_CHAT, "不是本街道")
     assert back.ok == may(Action.HAND_BACK, after_accept), back.key
     assert case_row(core, case.id).state == (CaseState.UNROUTED if back.ok else after_accept)
 
@@ -81,12 +81,12 @@ async def test_accept_and_hand_back_follow_the_table_in_every_state(core, state)
 async def test_a_resolve_and_a_route_only_from_their_states(core, state):
     case = await report(core)
     force(core, Case, case.id, state=state, street=STREET, handler_id=HANDLER)
-    resolved = await core.resolve(case.id, HANDLER, STREET_CHAT, "已修复", photo(9))
+    resolved = await core.disposal.resolve(case.id, HANDLER, STREET_CHAT, "已修复", photo(9))
     assert resolved.ok == may(Action.RESOLVE, state), resolved.key
     if resolved.ok:  # road_damage does not wait for a verifier
         assert case_row(core, case.id).state == CaseState.RESOLVED
     force(core, Case, case.id, state=state)
-    routed = await core.route_manually(case.id, STREET, 7001, COMMAND)
+    routed = await core.lifecycle.route_manually(case.id, STREET, 7001, COMMAND)
     assert routed.ok == may(Action.ROUTE, state), routed.key
 
 
@@ -96,10 +96,10 @@ async def test_a_department_answers_and_declines_only_a_live_call(core, clock, s
     call = calls[0]
     force(core, Call, call.id, status=status)
     chat = core.directory.department_chat(call.department)
-    answered = await core.answer_call(call.id, 6001, "城管", chat)
+    answered = await core.disposal.answer_call(call.id, 6001, "城管", chat)
     assert answered.ok == (status in CALL_TRANSITIONS[CallAction.ANSWER].allowed), answered.key
     force(core, Call, call.id, status=status)
-    declined = await core.decline_call(call.id, 6001, "城管", chat, "不归我们")
+    declined = await core.disposal.decline_call(call.id, 6001, "城管", chat, "不归我们")
     assert declined.ok == (status in CALL_TRANSITIONS[CallAction.DECLINE].allowed), declined.key
 
 
@@ -108,7 +108,7 @@ async def test_a_calls_deadlines_name_their_call_and_the_cases_own_on_site_deadl
     stored = {(d.kind, d.call_id) for d in rows(core, Deadline, Deadline.case_id == case.id)}
     assert stored == {("respond", None), ("checkin", None), ("resolve", None), ("answer", call.id),
                       ("checkin", call.id)}
-    await core.answer_call(call.id, 6100, "Staff", CITY_MGMT)  # the call's answer, nothing of the case's
+    await core.disposal.answer_call(call.id, 6100, "Staff", CITY_MGMT)  # the call's answer, nothing of the case's
     dl = deadlines(core, case.id)
     assert (dl[f"answer:{call.id}"].status, dl[f"checkin:{call.id}"].status, dl["checkin"].status) == \
         ("met", "open", "open")
