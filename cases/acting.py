@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import Outcome
+from cases.core import Outcome
 from cases.states import Action, allowed, may
 from storage.models import Case, Extension
 from storage.outbox import enqueue

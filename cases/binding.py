@@ -11,9 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases import bindguard
-from cases.core import Settings
+from cases.core import Outcome, Settings
 from cases.directory import Directory
-from cases.lifecycle import Outcome
 from storage.models import BindCode, Binding, BindRequest, Draft, GridWorker
 from storage.outbox import enqueue
 

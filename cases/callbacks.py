@@ -9,8 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.core import CoreBase
-from cases.lifecycle import Outcome
+from cases.core import CoreBase, Outcome
 from cases.states import Action, may, target
 from storage.models import Case, Event
 

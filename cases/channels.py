@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import Outcome
+from cases.core import Outcome
 from cases.states import Action, CaseState, allowed, may, target
 from storage.models import Case, DayCounter, Photo
 from storage.outbox import CHANNEL_CHAT, enqueue

@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cases.core import CoreBase, Settings
+from cases.core import CoreBase, Outcome, Settings
 from cases.directory import Directory
-from cases.lifecycle import Outcome
 from cases.states import Action, may
 from geo.distance import distance_m
 from storage.models import Call, Case, Deadline, Prompt

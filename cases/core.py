@@ -18,9 +18,22 @@ from cases.policy import Category
 from cases.rota import Rota
 from cases.states import PER_CALL
 from cases.workdays import WorkCalendar
-from storage.models import Deadline, Event
+from storage.models import Case, Deadline, Event
 
 TAG_HEX, OLD_TAG_HEX = 12, 6  # reporter tags: 48 bits now, 24 bits in cases stored before
+
+
+@dataclass
+class Outcome:
+    """The answer to a tap: `key` names the short text the tapper sees."""
+
+    ok: bool
+    key: str
+    case: Case | None = None
+    distance_m: float | None = None  # for check-ins: how far from the place
+    extension_id: int | None = None  # for extension requests: the row awaiting its reason
+    bound: tuple[str, str] | None = None  # for /bind: (kind, street name or department key)
+    request_id: int | None = None  # for a /bind awaiting the command centre: its request (issue 11)
 
 
 class Department(NamedTuple):
@@ -171,6 +184,14 @@ class Service:
 
     def outbox_written(self) -> None:
         self.base.outbox_written()
+
+    async def write(self, tx: Callable[[Session], Outcome]) -> Outcome:
+        """One transaction for a tap's answer (an Outcome), then, when it did something, wake the
+        outbox: what every transition of a case does."""
+        outcome = await self.db.write(tx)
+        if outcome.ok:
+            self.outbox_written()
+        return outcome
 
     def wake_outbox(self) -> None:
         """Wake the delivery worker only (the deadlines it wrote need no re-arming)."""

@@ -9,8 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.checkin import forget_on_site, meet_on_site
-from cases.core import Service
-from cases.lifecycle import Outcome
+from cases.core import Outcome, Service
 from cases.rounds import moved_on
 from cases.states import (
     LIVE_CALLS,
@@ -56,12 +55,6 @@ class Disposal(Service):
                                                Deadline.belongs_to(call_id), Deadline.status == "open")
                         .values(status=status, closed_at=now))
 
-    async def _write(self, tx) -> Outcome:
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
-
     # ---- calls ------------------------------------------------------------------------------------
     async def call_departments(self, case_id: int, departments: list[str], checkin_due: datetime,
                                user_id: int, user_name: str, chat_id: int, place: dict | None = None) -> Outcome:
@@ -101,7 +94,7 @@ class Disposal(Service):
             enqueue(session, now, case.reporter_id, "notice", case_id, key="n_called", lang=case.reporter_lang,
                     args={"number": case.number, "n": len(new)})
             return Outcome(True, "called", case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     def _dept_call(self, session: Session, call_id: int, chat_id: int, action: CallAction):
         call = session.get(Call, call_id)
@@ -137,7 +130,7 @@ class Disposal(Service):
             for chat in self._followers(case, call):
                 enqueue(session, now, chat, "notice", case.id, key="s_answered", lang=self.settings_lang(), args=args)
             return Outcome(True, "answered", case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     async def check_in(self, call_id: int, user_id: int, user_name: str, lat: float, lon: float,
                        evidence: dict | None = None) -> Outcome:
@@ -176,7 +169,7 @@ class Disposal(Service):
             enqueue(session, now, case.reporter_id, "notice", case.id, key="n_on_site", lang=case.reporter_lang,
                     args={"number": case.number})
             return Outcome(True, "checked_in", case, metres)
-        return await self._write(tx)
+        return await self.write(tx)
 
     async def decline_call(self, call_id: int, user_id: int, user_name: str, chat_id: int,
                            reason: str = "") -> Outcome:
@@ -194,7 +187,7 @@ class Disposal(Service):
             enqueue(session, now, self.directory.owner_chat(case), "declined_notice", case.id,
                     call_id=call_id)
             return Outcome(True, "declined", case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     async def dispute_decline(self, call_id: int, user_id: int, chat_id: int) -> Outcome:
         """The street disputes a department's "not ours": unclear responsibility, a difficult case."""
@@ -212,10 +205,7 @@ class Disposal(Service):
             self.mark_difficult(session, case, now, {"why": "disputed", "department": call.department}, user_id,
                                 chat_id)
             return Outcome(True, "difficult_sent", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)
 
     async def note_on_call(self, call_id: int, user_id: int, user_name: str, chat_id: int, text: str) -> Outcome:
         now = self.now()
@@ -230,7 +220,7 @@ class Disposal(Service):
                     lang=self.settings_lang(), args={"number": case.number, "name": user_name, "text": text[:500],
                                                      "department": call.department})
             return Outcome(True, "noted", case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     # ---- resolution and ratings -------------------------------------------------------------------
     async def resolve(self, case_id: int, user_id: int, chat_id: int, note: str, photo: dict | None,
@@ -261,7 +251,7 @@ class Disposal(Service):
                 return Outcome(True, "resolved_verify", case)  # 核查结案: on-site verification first
             self.ask_ratings(session, case, now)
             return Outcome(True, "resolved", case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     def ask_ratings(self, session: Session, case: Case, now: datetime) -> None:
         """A resolution that stands: the citizen rates it, and street and departments rate each other."""
@@ -320,7 +310,7 @@ class Disposal(Service):
                 enqueue(session, now, case.reporter_id, "notice", case_id, key="n_thanks", lang=case.reporter_lang,
                         args={"number": case.number})
             return Outcome(True, "rated_" + rating, case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     async def comment_rating(self, case_id: int, user_id: int, text: str) -> Outcome:
         """The citizen's optional words after a rating: kept on the case, in the trace, and sent to the group
@@ -345,7 +335,7 @@ class Disposal(Service):
             if last.data["rating"] == "unsatisfied":  # the reopened card says why it came back
                 enqueue(session, now, self.directory.owner_chat(case), "refresh_card", case_id, card="street")
             return Outcome(True, "comment_saved", case)
-        return await self._write(tx)
+        return await self.write(tx)
 
     async def close_unrated(self) -> int:
         """Cases resolved but not rated within the timeout close as "closed without rating"."""

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cases.core import Service
-from cases.lifecycle import Outcome
+from cases.core import Outcome, Service
 from cases.rounds import moved_on
 from cases.states import Action, DeadlineKind, may, target
 from storage.models import Call, Case, Deadline, Event, Extension
@@ -139,10 +138,7 @@ class Escalations(Service):
             enqueue(session, now, ext.prompt_chat or chat_id, "notice", case.id,
                     key="ext_approved" if approve else "ext_refused", lang=self.settings.group_lang, args=args)
             return Outcome(True, "ext_done", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)
 
     # ---- difficult cases ------------------------------------------------------------------------
     def mark_difficult(self, session: Session, case: Case, now: datetime, reason: dict, actor_id: int | None = None,
@@ -171,10 +167,7 @@ class Escalations(Service):
                 return Outcome(False, "already_difficult", case)
             self.mark_difficult(session, case, now, {"why": "handler"}, user_id, chat_id)
             return Outcome(True, "difficult_sent", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)
 
     async def assign_difficult(self, case_id: int, unit: str, user_id: int, user_name: str, chat_id: int) -> Outcome:
         """A duty leader names the responsible unit: a street takes the case over, a department is called."""
@@ -213,10 +206,7 @@ class Escalations(Service):
                         args={"number": case.number, "unit": unit, "name": user_name,
                               "unit_kind": "street" if unit in self.directory.street_chats else "department"})
             return Outcome(True, "assigned_tap", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)
 
     def _assigned(self, session: Session, case_id: int) -> bool:
         return bool(session.scalar(select(func.count(Event.id)).where(Event.case_id == case_id,

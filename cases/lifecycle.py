@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from cases.core import Service
+from cases.core import Outcome, Service
 from cases.states import Action, allowed, target
 from cases.states import DeadlineKind as Kind
 from cases.states import DeadlineStatus as DS
 from storage.models import Card, Case, Deadline, Event
 from storage.outbox import enqueue
-
-
-@dataclass
-class Outcome:
-    """The answer to a tap: `key` names the short text the tapper sees."""
-
-    ok: bool
-    key: str
-    case: Case | None = None
-    distance_m: float | None = None  # for check-ins: how far from the place
-    extension_id: int | None = None  # for extension requests: the row awaiting its reason
-    bound: tuple[str, str] | None = None  # for /bind: (kind, street name or department key)
-    request_id: int | None = None  # for a /bind awaiting the command centre: its request (issue 11)
 
 
 class Lifecycle(Service):
@@ -94,10 +79,7 @@ class Lifecycle(Service):
             enqueue(session, now, case.reporter_id, "notice", case_id, key="accepted", lang=case.reporter_lang,
                     args={"number": case.number, "street": case.grid or case.street})
             return Outcome(True, "accepted", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)
 
     async def route_manually(self, case_id: int, street: str, user_id: int, chat_id: int) -> Outcome:
         """The command centre hands a case from outside every polygon to a street."""
@@ -122,10 +104,7 @@ class Lifecycle(Service):
             enqueue(session, now, street_chat, "refresh_card", case_id, card="street")  # a card left by a street
             enqueue(session, now, chat_id, "refresh_card", case_id, card="routing")
             return Outcome(True, "routed", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)
 
     async def not_ours(self, case_id: int, user_id: int, chat_id: int, reason: str = "") -> Outcome:
         """The street says the place is not its own: back to the command centre, which assigns again."""
@@ -154,7 +133,4 @@ class Lifecycle(Service):
                 enqueue(session, now, self.settings.command_chat, "routing_card", case_id)
             session.refresh(case)
             return Outcome(True, "not_ours_done", case)
-        outcome = await self.db.write(tx)
-        if outcome.ok:
-            self.outbox_written()
-        return outcome
+        return await self.write(tx)

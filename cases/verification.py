@@ -13,9 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.checkin import forget_on_site
-from cases.core import CoreBase, Settings
+from cases.core import CoreBase, Outcome, Settings
 from cases.directory import Directory
-from cases.lifecycle import Outcome
 from cases.states import Action, allowed, may, target
 from geo.distance import distance_m
 from storage.models import Case, Deadline, Event
