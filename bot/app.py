@@ -8,6 +8,7 @@ import logging
 import time
 from datetime import date
 
+from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     Application,
@@ -15,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     filters,
 )
@@ -78,7 +80,9 @@ def build_application(cfg: Config, token: str, clock=None, limiter: RateLimiter 
            .base_file_url(cfg.telegram.base_file_url).concurrent_updates(PerChatUpdateProcessor())
            .request(AiohttpRequest(connection_pool_size=16, pool_timeout=30, **net))
            .get_updates_request(AiohttpRequest(connection_pool_size=1, **net)).rate_limiter(flood)
-           .context_types(ContextTypes(bot_data=Services)).build())  # handlers read bot_data typed
+           .context_types(ContextTypes(bot_data=Services))  # handlers read bot_data typed
+           # Every text is HTML (ui/texts escapes each argument); times without a zone are the district's.
+           .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=cfg.tz)).build())
     # what handlers need from bot/ is given here, so that handlers/ never imports bot/
     app.bot_data.update(config=cfg, clock=clock or SystemClock(), limiter=limiter, receive_photo=receive_photo,
                         reports=report_deliver)

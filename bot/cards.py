@@ -281,12 +281,12 @@ class Renderer:
         steps = []
         if not photos:  # a case filed through the API without a photo
             async def card():
-                msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+                msg = await self.bot.send_message(chat_id, text, reply_markup=keyboard)
                 return Sent([msg.message_id], [CardPlaced(case.id, kind, chat_id, msg.message_id, False)])
         elif len(photos) == 1:
             async def card():
                 msg = await self.bot.send_photo(chat_id, self.photo_input(photos[0]), caption=text,
-                                                parse_mode="HTML", reply_markup=keyboard)
+                                                reply_markup=keyboard)
                 return Sent([msg.message_id], [*self.staff_ids(photos, [msg]),
                                                CardPlaced(case.id, kind, chat_id, msg.message_id, True,
                                                           case.reopen_count)])
@@ -298,7 +298,7 @@ class Renderer:
             steps.append(Step("album", album))
 
             async def card():
-                msg = await self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+                msg = await self.bot.send_message(chat_id, text, reply_markup=keyboard)
                 return Sent([msg.message_id], [CardPlaced(case.id, kind, chat_id, msg.message_id, False,
                                                           case.reopen_count)])
         steps.append(Step("card", card))
@@ -358,10 +358,9 @@ class Renderer:
         """Edit a card; one that already shows this state (an edit repeated after a retry) is fine."""
         try:
             if card.caption:
-                await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=text,
-                                                    parse_mode="HTML", reply_markup=keyboard)
+                await self.bot.edit_message_caption(card.chat_id, card.message_id, caption=text, reply_markup=keyboard)
             else:
-                await self.bot.edit_message_text(text, card.chat_id, card.message_id, parse_mode="HTML",
+                await self.bot.edit_message_text(text, card.chat_id, card.message_id,
                                                  reply_markup=keyboard)
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
@@ -369,7 +368,7 @@ class Renderer:
 
     async def send_text(self, chat_id: int, text: str, keyboard=None) -> list[int]:
         """A notice: cut to Telegram's 4,096 characters with "…" if what users typed made it longer."""
-        msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
+        msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), reply_markup=keyboard)
         return [msg.message_id]
 
     def receipt_text(self, case: Case, lang: str) -> str:
@@ -430,8 +429,7 @@ class Renderer:
         async def card():
             keyboard = None if tracking else self.call_keyboard(call)
             msg = await self.bot.send_photo(chat_id, self.photo_input(photo),
-                                            caption=self.call_text(case, call, tracking),
-                                            parse_mode="HTML", reply_markup=keyboard)
+                                            caption=self.call_text(case, call, tracking), reply_markup=keyboard)
             kind = f"{'track' if tracking else 'call'}{call.id}"
             return Sent([msg.message_id], [CardPlaced(case.id, kind, chat_id, msg.message_id, True)])
 
@@ -472,7 +470,7 @@ class Renderer:
             keyboard = InlineKeyboardMarkup([[key(k, lang, buttons.RATE, case.id, k, round_)
                                                               for k in keys]])
             text = t("n_resolved", lang, number=case.number) + "\n" + escape(case.resolution_note or "")
-            msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), parse_mode="HTML", reply_markup=keyboard)
+            msg = await self.bot.send_message(chat_id, fit_html(text, TEXT), reply_markup=keyboard)
             return [msg.message_id]
         return [Step("photos", photos), Step("ask", ask)]
 

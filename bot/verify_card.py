@@ -34,6 +34,6 @@ def verify_steps(renderer, chat_id: int, case) -> list:
                                   url=f"https://t.me/{renderer.bot.username}?start=cv{case.id}")],
             [key("verify_done", lang, buttons.VERIFY, case.id, True),
              key("verify_not_done", lang, buttons.VERIFY, case.id, False)]])
-        msg = await renderer.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=keyboard)
+        msg = await renderer.bot.send_message(chat_id, text, reply_markup=keyboard)
         return Sent([msg.message_id], [CardPlaced(case.id, "verify", chat_id, msg.message_id, False)])
     return [Step("photos", photos), Step("card", card)]

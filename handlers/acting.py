@@ -35,8 +35,7 @@ async def allowed(update: Update, context, case) -> bool:
         await update.callback_query.answer(t("handler_only", lg, name=case.handler_name or ""), show_alert=True)
     keyboard = InlineKeyboardMarkup([[key("take_over", group_lg, buttons.TAKE_OVER, case.id, user.id)]])
     await context.bot.send_message(chat_id, t("offer_take_over", group_lg, user=mention(user.id, user.full_name),
-                                              number=case.number, name=case.handler_name or ""),
-                                   parse_mode="HTML", reply_markup=keyboard)
+                                              number=case.number, name=case.handler_name or ""), reply_markup=keyboard)
     return False
 
 

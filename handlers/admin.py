@@ -50,7 +50,7 @@ async def ask_command_centre(context, request_id: int, name: str, old: int | Non
         key("rebind_no", lg, buttons.REBIND, request_id, False)]])
     text = t("rebind_request", lg, name=name, old=old or "—", title=chat.title or "", chat=chat.id,
              user=f"{user.full_name} ({user.id})")
-    await context.bot.send_message(c.settings.command_chat, text, parse_mode="HTML", reply_markup=keyboard)
+    await context.bot.send_message(c.settings.command_chat, text, reply_markup=keyboard)
 
 
 @tap(buttons.REBIND, member=True)

@@ -60,7 +60,7 @@ async def prompt(update: Update, view: DraftView, context, note: str | None = No
         text, markup = summary(view, context), confirm_keyboard(lg)
     if note:
         text = f"{note}\n{text}"
-    await msg.reply_text(text, parse_mode="HTML", reply_markup=markup)
+    await msg.reply_text(text, reply_markup=markup)
     context.user_data.pop(OWED, None)  # asked: nothing owed (handlers/owed.py)
 
 
@@ -80,7 +80,7 @@ def confirm_keyboard(lg: str) -> InlineKeyboardMarkup:
 
 
 async def refuse(update: Update, lg: str, error) -> None:
-    await update.effective_message.reply_text(t(error.key, lg, **error.args_), parse_mode="HTML")
+    await update.effective_message.reply_text(t(error.key, lg, **error.args_))
 
 
 async def on_photo(update: Update, context: Context) -> None:
@@ -156,7 +156,7 @@ async def on_text(update: Update, context: Context) -> None:
         outcome = await c.disposal.comment_rating(asked.target_id, user.id, msg.text)
         return await msg.reply_text(t(outcome.key, lg))
     if view is None:
-        return await msg.reply_text(t("start", lg, n=core(context).settings.max_photos), parse_mode="HTML")
+        return await msg.reply_text(t("start", lg, n=core(context).settings.max_photos))
     if view.step in (DESCRIPTION, CONFIRM):
         try:
             view = await core(context).intake.set_description(user.id, msg.chat_id, lg, msg.text)
@@ -171,7 +171,7 @@ async def on_other(update: Update, context: Context) -> None:
     view = await core(context).intake.get_draft(user.id)
     hint = t("ask_" + view.step, lg) if view and view.step in (PHOTO, CATEGORY, DESCRIPTION) else \
         t("ask_place", lg, n=len(view.photos)) if view and view.step == PLACE else t("ask_photo", lg)
-    await update.effective_message.reply_text(t("unsupported", lg, hint=hint), parse_mode="HTML")
+    await update.effective_message.reply_text(t("unsupported", lg, hint=hint))
 
 
 @tap(buttons.CATEGORY, buttons.SKIP_NOTE, buttons.EXIF, buttons.EDIT, buttons.EDIT_PART, buttons.CANCEL,
@@ -238,7 +238,7 @@ async def my_cases(update: Update, context: Context) -> None:
     lines = [t("my_cases", lg)] + [
         f"<code>{c.number}</code> · {cats[c.category].name(lg) if c.category in cats else c.category} · "
         f"{pick(STATES.get(c.state, (c.state, c.state)), lg)}" for c in cases]
-    await update.effective_message.reply_text("\n".join(lines), parse_mode="HTML")
+    await update.effective_message.reply_text("\n".join(lines))
 
 
 async def show_case(update: Update, context: Context) -> None:
@@ -260,7 +260,7 @@ async def show_case(update: Update, context: Context) -> None:
     if case.resolution_note:
         lines.append(t("case_resolution", lg, note=case.resolution_note))
     for text in chunks(lines):
-        await update.effective_message.reply_text(text, parse_mode="HTML")
+        await update.effective_message.reply_text(text)
 
 
 @tap(buttons.RATE)

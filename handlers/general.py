@@ -28,13 +28,12 @@ async def start(update: Update, context: Context) -> None:
         from handlers import checkin
         return await checkin.start(update, context, arg)
     key = "start" if _private(update) else "group_help"
-    await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos), parse_mode="HTML")
+    await update.effective_message.reply_text(t(key, lg, n=core(context).settings.max_photos))
 
 
 async def help_(update: Update, context: Context) -> None:
     lg = lang(update, context)
-    await update.effective_message.reply_text(t("help" if _private(update) else "group_help", lg),
-                                              parse_mode="HTML")
+    await update.effective_message.reply_text(t("help" if _private(update) else "group_help", lg))
 
 
 async def cancel(update: Update, context: Context) -> None:

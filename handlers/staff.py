@@ -33,7 +33,7 @@ async def ask(query, context, kind: str, target_id: int, text: str, data: dict |
 async def force_reply(query, text: str):
     """A ForceReply aimed at whoever tapped: `selective` reaches the users mentioned in the text."""
     user = query.from_user
-    return await query.message.reply_text(f"{mention(user.id, user.full_name).html} {text}", parse_mode="HTML",
+    return await query.message.reply_text(f"{mention(user.id, user.full_name).html} {text}",
                                           reply_markup=ForceReply(selective=True))
 
 
@@ -115,9 +115,9 @@ async def on_street_action(update: Update, context: Context, tap: Tap) -> None:
     text = picker.text(c.settings, case.number, mask, page)
     keyboard = picker.keyboard(c.settings, case_id, mask, page, onsite_due(c, case))
     if tap.button is buttons.PICK:  # a toggle or another page on the selection message: edit it in place
-        await edit_unless_same(query.edit_message_text(text, parse_mode="HTML", reply_markup=keyboard))
+        await edit_unless_same(query.edit_message_text(text, reply_markup=keyboard))
     else:  # a reply with a location to this picker sets another meeting place
-        asked = await query.message.reply_text(text, parse_mode="HTML", reply_markup=keyboard)
+        asked = await query.message.reply_text(text, reply_markup=keyboard)
         await prompts(context).save_prompt(chat_id, asked.message_id, "pick", case_id, tap.user.id)
 
 

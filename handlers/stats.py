@@ -64,4 +64,4 @@ async def oversight_case(update: Update, context: Context) -> None:
         for d in deadlines:
             lines.append(f"时限 {d.kind} 到期 {d.due_at.astimezone(tz):%m-%d %H:%M} {d.status} 升级 {d.level}")
     text = "\n".join(lines)
-    await msg.reply_text(text[:4000])  # plain text: no parse mode, nothing to escape
+    await msg.reply_text(text[:4000], parse_mode=None)  # plain text (the default is HTML): nothing to escape

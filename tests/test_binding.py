@@ -58,3 +58,18 @@ async def test_bind_code_command_line(tmp_path):
     assert code == 0 and "/bind " in out and len(out.split()[0]) == 16  # 80 bits (issue 11)
     code, _, err = await run("bind-code", "street", "火星街道")
     assert code == 2 and "no street '火星街道'" in err
+
+
+async def test_a_unit_name_with_html_characters_reads_as_written(cfg, clock, tmp_path):
+    """Every text is sent as HTML with its arguments escaped: a name with & and < reads as written (a reply
+    that went out without a parse mode showed "&amp;" and "&lt;")."""
+    from demo.district import District
+    water = next(d for d in cfg.departments if d.key == "water")
+    water.chat_id, water.zh = None, "区水利&排水<试点>局"  # not bound yet: /bind binds it at once
+    async with District(cfg, tmp_path, clock=clock) as d:
+        code = await make_bind_code(d.cfg, "department", "water")
+        group, member = -1009877, d.emu.user(6501, "Water clerk")
+        d.emu.group(group, "水利局群", admins=[member])
+        await d.emu.send_text(member, group, f"/bind {code}")
+        assert await d.wait_text(group, "本群已绑定：区水利&排水<试点>局")
+        assert not [m for m in d.emu.messages(group) if "&amp;" in m.get("text", "") or "&lt;" in m.get("text", "")]

@@ -51,7 +51,7 @@ async def produce(app, period: Period) -> ReportFiles:
 
 async def post(bot, chat_id: int, files: ReportFiles) -> None:
     text = files.text if len(files.text) <= LIMIT else files.text[:LIMIT - 20] + "\n…（详见工作簿）"
-    await bot.send_message(chat_id, text)  # plain text: no parse mode, nothing to escape
+    await bot.send_message(chat_id, text, parse_mode=None)  # plain text (the default is HTML): nothing to escape
     media = [InputMediaPhoto(p.read_bytes(), filename=p.name) for p in files.charts]
     await bot.send_media_group(chat_id, media)
     # An ASCII name for the upload: the aiohttp transport percent-encodes non-ASCII multipart file names.
