@@ -65,7 +65,7 @@ def step_words(event: Event | None, core) -> str:
 class Routes:
     def __init__(self, core, intake, keys, cfg):
         self.core, self.intake, self.keys, self.cfg = core, intake, keys, cfg
-        self.tz = cfg.tz
+        self.tz = core.settings.tz
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get(f"{BASE}/services.{FMT}", self.services)

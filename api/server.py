@@ -24,7 +24,7 @@ class ApiServer:
         self.keys = Keys(channels)
         self.intake = ChannelIntake(core)
         self.routes = Routes(core, self.intake, self.keys, cfg)
-        self.callbacks = Callbacks(core.db, channels, cfg.tz, timeout=cfg.api.media_timeout)
+        self.callbacks = Callbacks(core.db, channels, core.settings.tz, timeout=cfg.api.media_timeout)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         wake = core._on_outbox  # a commit that wrote outbox rows wakes both workers

@@ -135,13 +135,14 @@ def generate(path: Path, n: int, months: int, seed: int = 7) -> None:
 
 def report(path: Path, period_text: str) -> None:
     from bot.reports.files import write_report
+    from cases.bootstrap import settings_from
     cfg = load_config(ROOT / "config.yaml")
     period = parse_period(period_text, date(2026, 12, 3))
     now = datetime(2026, 12, 1, tzinfo=UTC)
     out = Path(tempfile.mkdtemp(prefix="assess-bench-"))
     times: dict[str, float] = {}
     cpu, t0 = time.process_time(), time.perf_counter()
-    files = write_report(f"sqlite:///{path.resolve()}", cfg, period, now, out, times)
+    files = write_report(f"sqlite:///{path.resolve()}", settings_from(cfg), period, now, out, times)
     took, cpu = time.perf_counter() - t0, time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     helper = resource.getrusage(resource.RUSAGE_CHILDREN)

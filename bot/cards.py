@@ -31,13 +31,17 @@ from ui.texts import BUTTONS, CALL_STATES, DEADLINE_WORDS, LIMITS, RATING_NAMES,
 
 class Renderer:
     def __init__(self, core, bot, cfg):
-        self.core, self.bot, self.cfg = core, bot, cfg
-        self.lang = cfg.language  # groups read the district's language
+        self.core, self.bot, self.cfg = core, bot, cfg  # cfg: where the media are; the rest is core.settings
         self.renderers = self._registry()
+
+    @property
+    def lang(self) -> str:
+        """Groups read the district's language."""
+        return self.core.settings.group_lang
 
     # ---- text pieces -------------------------------------------------------------------------
     def local(self, when: datetime) -> str:
-        return when.astimezone(self.cfg.tz).strftime("%m-%d %H:%M")
+        return when.astimezone(self.core.settings.tz).strftime("%m-%d %H:%M")
 
     def category_name(self, key: str, lang: str) -> str:
         cat = self.core.settings.categories.get(key)

@@ -42,7 +42,8 @@ def settings_from(cfg, tag_secret: bytes = b"frontline") -> Settings:
         rota=rota_from(cfg),
         max_extensions=cfg.escalation.max_extensions,
         bind_code_ttl=parse_duration(cfg.binding.code_ttl).as_timedelta(),
-        tag_secret=tag_secret, street_names_en={s.name: s.name_en or s.name for s in cfg.streets})
+        tag_secret=tag_secret, street_names_en={s.name: s.name_en or s.name for s in cfg.streets},
+        oversight=[Person(p.name, p.user_id) for p in cfg.oversight], assessment=cfg.assessment)
 
 
 def rota_from(cfg) -> Rota | None:

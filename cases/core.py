@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from assessment.settings import AssessmentCfg
 from cases.directory import Directory
 from cases.people import Person
 from cases.policy import Category
@@ -78,6 +79,8 @@ class Settings:
     checkin_photo: bool = False  # a check-in also needs one photo on site, sent first
 
     bind_code_ttl: timedelta = timedelta(hours=24)  # a /bind code not used by then is void (issue 11)
+    oversight: list[Person] = field(default_factory=list)  # 纪委监委, 组织部: read everything, act on nothing
+    assessment: AssessmentCfg = field(default_factory=AssessmentCfg)  # 监督考核: report times, readers, weights
 
     def duty_on(self, when: datetime, street: str | None = None) -> list[Person]:
         """The duty leaders that day (两级巡查轮值): the rota's district and street leaders, else the flat list."""

@@ -17,7 +17,7 @@ from cases.intake import CATEGORY, CONFIRM, DESCRIPTION, EXIF, PHOTO, PLACE, Dra
 from cases.withdrawal import Withdrawal
 from geo.exif import gps_from_exif
 from handlers import checkin
-from handlers.common import config, core, edit_unless_same, lang, prompts, store_photo
+from handlers.common import core, edit_unless_same, lang, prompts, store_photo
 from handlers.context import Context
 from handlers.owed import OWED
 from handlers.taps import Tap, tap
@@ -248,7 +248,7 @@ async def show_case(update: Update, context: Context) -> None:
     case = await c.lifecycle.case_by_number(context.args[0])
     if case is None or case.reporter_id != update.effective_user.id:
         return await update.effective_message.reply_text(t("case_not_found", lg))
-    tz = config(context).tz
+    tz = core(context).settings.tz
     lines = [f"<b>{case.number}</b> · {pick(STATES.get(case.state, (case.state, case.state)), lg)}"]
     if case.description:  # in full here: cards shorten what does not fit Telegram's limits
         lines.append(t("case_note", lg, note=case.description))

@@ -37,7 +37,7 @@ async def edit_unless_same(edit) -> None:
 
 def lang(update: Update, context: Context) -> str:
     user = update.effective_user
-    return lang_of(user.language_code if user else None, config(context).language)
+    return lang_of(user.language_code if user else None, core(context).settings.group_lang)
 
 
 async def store_photo(context, file_id: str, user_id: int, announced: int | None = None) -> StoredImage:

@@ -7,17 +7,17 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from assessment.period import parse_period
-from handlers.common import config, core, lang
+from handlers.common import core, lang
 from handlers.context import Context
 from storage.models import Deadline
 from ui.texts import t
 
 
 def may_read(update: Update, context) -> bool:
-    chat, user, cfg = update.effective_chat, update.effective_user, config(context)
+    chat, user, settings = update.effective_chat, update.effective_user, core(context).settings
     if chat.type == ChatType.PRIVATE:
-        return bool(user) and user.id in reports(context).readers(cfg)
-    return chat.id == cfg.command_center.chat_id
+        return bool(user) and user.id in reports(context).readers(settings)
+    return chat.id == settings.command_chat
 
 
 async def stats(update: Update, context: Context) -> None:

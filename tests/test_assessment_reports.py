@@ -15,6 +15,7 @@ from bot.reports.cli import simulate
 from bot.reports.files import write_report
 from bot.reports.font import missing_glyphs
 from bot.reports.workbook import MAX_CELL, listed
+from cases.bootstrap import settings_from
 from tests.conftest import ROOT
 
 # Every case: garbage (respond 10 min, resolve 4 h), accepted in time, one department called, the call
@@ -34,7 +35,7 @@ def simulated(tmp_path_factory):
     stats = asyncio.run(simulate(cfg, str(path), 1, N, 5, date(2026, 11, 2), MIX, settle=timedelta(days=1)))
     assert stats["reported"] == N
     out = path.parent / "out"
-    files = write_report(f"sqlite+aiosqlite:///{path}", cfg, parse_period("2026-11", date(2026, 12, 1)),
+    files = write_report(f"sqlite+aiosqlite:///{path}", settings_from(cfg), parse_period("2026-11", date(2026, 12, 1)),
                          datetime(2026, 12, 1, tzinfo=UTC), out)
     return cfg, files
 
@@ -127,10 +128,11 @@ def test_the_month_before_made_by_the_helper_process_is_the_one_made_here(tmp_pa
     asyncio.run(simulate(cfg, str(path), 2, 16, 3, date(2026, 10, 31), mix, settle=timedelta(days=1)))
     period, now, url = parse_period("2026-11", date(2026, 12, 1)), datetime(2026, 12, 1, tzinfo=UTC), f"sqlite:///{path}"
     assert shared(url) and not shared("sqlite://") and not shared("sqlite+aiosqlite:///:memory:")
-    assert worth_a_helper(url, period, context_from(cfg), 8) and not worth_a_helper(url, period, context_from(cfg), 9)
-    files = write_report(url, cfg, period, now, tmp_path / "out", helper_from=8)
+    ctx = context_from(settings_from(cfg))
+    assert worth_a_helper(url, period, ctx, 8) and not worth_a_helper(url, period, ctx, 9)
+    files = write_report(url, settings_from(cfg), period, now, tmp_path / "out", helper_from=8)
     with create_engine(url).connect() as conn:
-        alone = build(conn, period, now, context_from(cfg))
+        alone = build(conn, period, now, ctx)
     made = files.report
     assert made.previous.district.received == alone.previous.district.received > 0
     assert made.current.district.received == alone.current.district.received > 0

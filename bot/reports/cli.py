@@ -12,6 +12,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 from assessment.period import parse_period
+from cases.bootstrap import settings_from
 
 
 def _sqlite(path: str) -> str:
@@ -72,7 +73,7 @@ def main(cfg, argv: list[str]) -> int:
         return 2
     # A period still running is reported as of now; a past one as of its end plus the rating window.
     as_of = min(now, datetime.combine(period.end, dtime(0), tzinfo=cfg.tz) + timedelta(days=7))
-    files = write_report(url, cfg, period, as_of, Path(args.out))
+    files = write_report(url, settings_from(cfg), period, as_of, Path(args.out))
     print(files.text)
     print(f"\ncharts: {', '.join(str(p) for p in files.charts)}\nworkbook: {files.workbook}")
     return 0
@@ -90,7 +91,7 @@ async def demo_week(cfg, workdir: Path) -> None:
     print(f"   {stats['reported']} cases in {time.perf_counter() - t0:.0f}s")
     out = (Path(cfg.media.dir).parent / "reports" / "demo").resolve()
     period = parse_period("2026-W47", start)
-    files = await asyncio.to_thread(write_report, _sqlite(str(workdir / "week.sqlite3")), cfg, period,
+    files = await asyncio.to_thread(write_report, _sqlite(str(workdir / "week.sqlite3")), settings_from(cfg), period,
                                     datetime.combine(period.end, dtime(12), tzinfo=cfg.tz), out)
     print("\n" + league_table(files.report, "street"))
     print("\n" + league_table(files.report, "department"))

@@ -21,13 +21,12 @@ LIMIT = 4000  # Telegram's message limit is 4096 characters
 NICE = 10  # the report process's priority below the bot's (and its helper's, which inherits it)
 
 
-def readers(cfg) -> set[int]:
+def readers(settings) -> set[int]:
     """Who may ask /stats privately and gets reports: the listed recipients, oversight, the duty leaders,
-    and every unit's deputy and chief."""
-    people = [*cfg.oversight, *cfg.escalation.duty_leaders]
-    for unit in (*cfg.streets, *cfg.departments):
-        people += [p for p in (unit.deputy, unit.chief) if p]
-    return set(cfg.assessment.recipients) | {p.user_id for p in people if p.user_id}
+    and every unit's deputy and chief (cases.core.Settings)."""
+    people = [*settings.oversight, *settings.duty_leaders, *(p for chain in settings.chains.values()
+                                                             for p in chain.values())]
+    return set(settings.assessment.recipients) | {p.user_id for p in people if p.user_id}
 
 
 def out_dir(cfg, period: Period) -> Path:
@@ -39,7 +38,7 @@ async def produce(app, period: Period) -> ReportFiles:
     with the event loop, and a citizen's answer waited up to 316 ms behind a large month's tallies
     (docs/BENCHMARKS.md). Spawned, not forked: the bot has threads (the database writer) a fork would copy."""
     cfg, core = app.bot_data["config"], app.bot_data["core"]
-    args = (cfg.database.url, cfg, period, core.now(), out_dir(cfg, period))
+    args = (cfg.database.url, core.settings, period, core.now(), out_dir(cfg, period))
     # Niced: the report and its helper may take both cores for seconds; the bot's own work comes first.
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice,
                                initargs=(NICE,))
@@ -63,10 +62,10 @@ async def post(bot, chat_id: int, files: ReportFiles) -> None:
 async def publish(app, period: Period) -> ReportFiles:
     """A scheduled report: the command centre group, then each reader privately (one failing chat, e.g. a
     leader who never started the bot, does not stop the others)."""
-    cfg = app.bot_data["config"]
+    settings = app.bot_data["core"].settings
     files = await produce(app, period)
-    chats = [cfg.command_center.chat_id] if cfg.command_center.chat_id else []
-    for chat in chats + sorted(readers(cfg)):
+    chats = [settings.command_chat] if settings.command_chat else []
+    for chat in chats + sorted(readers(settings)):
         try:
             await post(app.bot, chat, files)
         except TelegramError as exc:

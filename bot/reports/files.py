@@ -22,7 +22,7 @@ from assessment import trace
 from assessment.period import Period
 from assessment.report import Context, Report, before_at, build
 from bot.reports import charts, text, workbook
-from cases.people import Person
+from cases.core import Settings
 from storage.db import sync_url
 
 
@@ -38,13 +38,11 @@ class ReportFiles:
 HELPER_FROM = 20_000
 
 
-def context_from(cfg) -> Context:
-    """The report's plain-data view of bot.config.Config."""
-    def chain(unit) -> dict:
-        return {role: Person(p.name, p.user_id) for role in ("deputy", "chief") if (p := getattr(unit, role))}
-    return Context(tz=cfg.tz, cfg=cfg.assessment, dept_names={d.key: d.zh for d in cfg.departments},
-                   category_names={c.key: c.zh for c in cfg.categories},
-                   chains={**{s.name: chain(s) for s in cfg.streets}, **{d.zh: chain(d) for d in cfg.departments}})
+def context_from(settings: Settings) -> Context:
+    """The report's plain-data view of the district's settings (cases.core.Settings)."""
+    return Context(tz=settings.tz, cfg=settings.assessment,
+                   dept_names={key: d.zh for key, d in settings.departments.items()},
+                   category_names={key: c.zh for key, c in settings.categories.items()}, chains=settings.chains)
 
 
 def _start():
@@ -73,11 +71,11 @@ def worth_a_helper(url: str, period: Period, ctx: Context, from_cases: int) -> b
     return n >= from_cases
 
 
-def write_report(url: str, cfg, period: Period, now: datetime, out: Path,
+def write_report(url: str, settings: Settings, period: Period, now: datetime, out: Path,
                  times: dict[str, float] | None = None, helper_from: int = HELPER_FROM) -> ReportFiles:
     """times, when given, gets the wall time of each part (read + tally, files) for the benchmark.
     helper_from: the cases in the month before from which a helper process takes it and the charts."""
-    ctx, times = context_from(cfg), times if times is not None else {}
+    ctx, times = context_from(settings), times if times is not None else {}
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     with ExitStack() as stack:
@@ -102,8 +100,8 @@ def write_report(url: str, cfg, period: Period, now: datetime, out: Path,
     return ReportFiles(report, text.summary(report), pngs, book, period.label)
 
 
-def write_report_files(url: str, cfg, period: Period, now: datetime, out: Path) -> ReportFiles:
+def write_report_files(url: str, settings: Settings, period: Period, now: datetime, out: Path) -> ReportFiles:
     """write_report for a worker process: returns the text and the paths, not the (large) report."""
-    files = write_report(url, cfg, period, now, out)
+    files = write_report(url, settings, period, now, out)
     files.report = None
     return files

@@ -2,7 +2,6 @@
 kind without a renderer stops the bot when it starts, not when the first such row is delivered."""
 
 from enum import StrEnum
-from types import SimpleNamespace
 
 import pytest
 
@@ -11,7 +10,7 @@ from storage.outbox import OutboxKind, enqueue
 
 
 def renderer():
-    return cards.Renderer(core=None, bot=None, cfg=SimpleNamespace(language="zh"))
+    return cards.Renderer(core=None, bot=None, cfg=None)
 
 
 def test_every_kind_but_the_channels_callback_has_a_renderer():
