@@ -200,7 +200,7 @@ class Escalations(Service):
             else:
                 return Outcome(False, "stale", case)
             self.trace(session, case_id, now, "assigned", "duty_leader", user_id, chat_id, unit=unit, by=user_name,
-                       note="值班领导指定责任单位，决定具有约束力 / binding decision of the duty leader")
+                       binding=True)  # the duty leader's decision binds the unit (words: ui/texts)
             for to_chat in {self.settings.command_chat, chat_id} - {None}:
                 enqueue(session, now, to_chat, "notice", case_id, key="assigned", lang=self.settings.group_lang,
                         args={"number": case.number, "unit": unit, "name": user_name,

@@ -269,7 +269,7 @@ async def test_the_duty_leader_assigns_a_department_bindingly(core, clock):
     sent = outbox(core, mark)  # the call card, then the command centre and the deciding leader (any order)
     assert sent[0] == ("call_card", WATER, None)
     assert sorted(sent[1:]) == sorted([("notice", COMMAND, "assigned"), ("notice", DUTY_LEADER, "assigned")])
-    assert events(core, case.id, "assigned")[0].data["unit"] == "water"
+    assert events(core, case.id, "assigned")[0].data == {"unit": "water", "by": "Lin", "binding": True}  # no words
     assign_difficult = core.escalations.assign_difficult
     assert (await assign_difficult(case.id, STREET, DUTY_LEADER, "Lin", DUTY_LEADER)).key == "already_assigned"
 
