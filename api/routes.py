@@ -37,7 +37,7 @@ def step_words(event: Event | None, core) -> str:
     if event is None:
         return ""
     d, k = event.data or {}, event.kind
-    name = core.disposal.dept_name
+    name = core.settings.department_name
     dept = ", ".join(name(x) for x in d.get("departments", [])) or name(d.get("department", ""))
     words = {
         "reported": "已受理 / received",

@@ -107,7 +107,7 @@ class Renderer:
                            m=round(case.on_site_m or 0)))
         for call in calls or []:
             state = pick(CALL_STATES[call.status], lang)
-            lines.append(f"📣 {escape(self.core.disposal.dept_name(call.department))}: {state}")
+            lines.append(f"📣 {escape(self.core.settings.department_name(call.department))}: {state}")
         if case.resolved_at and case.resolution_note:
             lines.append(t("card_resolved", lang, time=self.local(case.resolved_at), note=f["resolution"]))
         if case.state == CaseState.CLOSED:
@@ -213,7 +213,8 @@ class Renderer:
 
     async def _declined_notice(self, row, case: Case) -> list[Step]:
         call = await self.core.disposal.load_call(row.payload["call_id"])
-        text = t("s_declined", self.lang, number=case.number, department=self.core.disposal.dept_name(call.department),
+        department = self.core.settings.department_name(call.department)
+        text = t("s_declined", self.lang, number=case.number, department=department,
                  reason=call.decline_reason or "—")
         keyboard = InlineKeyboardMarkup([[key("dispute", self.lang, buttons.DISPUTE, call.id)]])
         return [Step("text", lambda: self.send_text(row.chat_id, text, keyboard))]
@@ -391,7 +392,7 @@ class Renderer:
     def _call_text(self, case: Case, call, tracking: bool, f: dict[str, str]) -> str:
         lang = self.lang
         title = t("tracking_title", lang, number=case.number,
-                  department=self.core.disposal.dept_name(call.department)) \
+                  department=self.core.settings.department_name(call.department)) \
             if tracking else t("call_title", lang, number=case.number)
         lines = [f"<b>{title}</b>",
                  f"{pick(('呼叫方', 'Called by'), lang)}: {escape(case.street or '')} · {escape(f['caller'])}",
@@ -481,7 +482,8 @@ class Renderer:
     async def mutual_prompt(self, chat_id: int, case: Case, call, kind: str, round_: int = 0) -> list[int]:
         lang = self.lang
         if kind == "rate_department":
-            text = t("rate_dept", lang, department=self.core.disposal.dept_name(call.department), number=case.number)
+            department = self.core.settings.department_name(call.department)
+            text = t("rate_dept", lang, department=department, number=case.number)
             options = [(v, buttons.RATE_DEPARTMENT.data(call.id, v, round_)) for v in ("good", "fair", "poor")]
         else:
             text = t("rate_call", lang, number=case.number)

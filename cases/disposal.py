@@ -128,7 +128,8 @@ class Disposal(Service):
             enqueue(session, now, chat_id, "refresh_call", case.id, call_id=call_id)
             args = {"number": case.number, "department": call.department, "name": user_name}
             for chat in self._followers(case, call):
-                enqueue(session, now, chat, "notice", case.id, key="s_answered", lang=self.settings_lang(), args=args)
+                enqueue(session, now, chat, "notice", case.id, key="s_answered", lang=self.settings.group_lang,
+                        args=args)
             return Outcome(True, "answered", case)
         return await self.write(tx)
 
@@ -155,7 +156,7 @@ class Disposal(Service):
                 answered_by_name=call.answered_by_name or user_name[:128]))
             self._close_deadlines(session, case.id, PER_CALL, now, call_id=call_id)
             # the first one on site, of anyone working the case, meets the case's on-site deadline too
-            meet_on_site(session, case, now, f"{user_name} · {self.dept_name(call.department)}", metres)
+            meet_on_site(session, case, now, f"{user_name} · {self.settings.department_name(call.department)}", metres)
             self.trace(session, case.id, now, "checked_in", "department", user_id, None,
                        department=call.department, distance_m=round(metres, 1), **(evidence or {}))
             dept_chat = self.directory.department_chat(call.department)
@@ -164,7 +165,7 @@ class Disposal(Service):
             args = {"number": case.number, "department": call.department, "name": user_name,
                     "m": round(metres)}
             for chat in self._followers(case, call):
-                enqueue(session, now, chat, "notice", case.id, key="s_checked_in", lang=self.settings_lang(),
+                enqueue(session, now, chat, "notice", case.id, key="s_checked_in", lang=self.settings.group_lang,
                         args=args)
             enqueue(session, now, case.reporter_id, "notice", case.id, key="n_on_site", lang=case.reporter_lang,
                     args={"number": case.number})
@@ -217,7 +218,7 @@ class Disposal(Service):
             self.trace(session, case.id, now, "note", "department", user_id, chat_id, department=call.department,
                        text=text[:500])
             enqueue(session, now, self.directory.owner_chat(case), "notice", case.id, key="s_note",
-                    lang=self.settings_lang(), args={"number": case.number, "name": user_name, "text": text[:500],
+                    lang=self.settings.group_lang, args={"number": case.number, "name": user_name, "text": text[:500],
                                                      "department": call.department})
             return Outcome(True, "noted", case)
         return await self.write(tx)
@@ -330,7 +331,7 @@ class Disposal(Service):
             self.trace(session, case_id, now, "rating_comment", "citizen", user_id, user_id,
                        rating=last.data["rating"], text=text)
             enqueue(session, now, self.directory.owner_chat(case), "notice", case_id, key="s_comment",
-                    lang=self.settings_lang(), args={"number": case.number, "rating": last.data["rating"],
+                    lang=self.settings.group_lang, args={"number": case.number, "rating": last.data["rating"],
                                                      "text": text})
             if last.data["rating"] == "unsatisfied":  # the reopened card says why it came back
                 enqueue(session, now, self.directory.owner_chat(case), "refresh_card", case_id, card="street")
@@ -403,10 +404,3 @@ class Disposal(Service):
     async def load_call(self, call_id: int) -> Call | None:
         async with self.sessions() as session:
             return await session.get(Call, call_id)
-
-    def dept_name(self, key: str) -> str:
-        return self.settings.department_name(key)
-
-    def settings_lang(self) -> str:
-        return self.settings.group_lang
-

@@ -55,7 +55,7 @@ async def oversight_case(update: Update, context: Context) -> None:
         data = " ".join(f"{k}={v}" for k, v in ev.data.items())
         lines.append(f"{ev.at.astimezone(tz):%m-%d %H:%M} {ev.kind} [{ev.actor_role}] {data}".rstrip())
     for call in await c.disposal.calls_of(case.id):
-        dept = c.disposal.dept_name(call.department)
+        dept = c.settings.department_name(call.department)
         lines.append(f"呼叫 {call.id} {dept} {call.status} 响应 {call.answered_by_name or '—'} "
                      f"报到 {call.checked_in_by_name or '—'} 街镇评价 {call.street_rating or '—'} "
                      f"部门评价 {call.department_rating or '—'}")
