@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.flood import IN_OUTBOX
 from bot.flood import seconds as flood_seconds
 from bot.outbox_claims import OutboxClaims
 from bot.shared_limits import SharedLimiter
+from storage import prepared
 from storage.models import Outbox
 from storage.outbox import CHANNEL_CHAT
 from storage.placed import Sent
@@ -175,15 +175,12 @@ class Delivery:
         # Ids and chats first, whole rows only for what goes now: with a backlog held by the limits,
         # a pass that loaded (and decoded) every waiting row cost more than the sends it made.
         # Channel callbacks (chat 0) go over HTTP by their own worker (api/callbacks.py), never here.
-        pending = select(Outbox.id, Outbox.chat_id, Outbox.not_before, Outbox.claimed_until, Outbox.claimed_by
-                         ).where(Outbox.status == "pending", Outbox.chat_id != CHANNEL_CHAT)
+        pending = prepared.QUEUED  # built once (storage/prepared.py); chats held by the limits left out
         if blocked:
             pending = pending.where(Outbox.chat_id.not_in(blocked))
         async with self.sessions() as session:
-            listed = (await session.execute(pending.order_by(Outbox.id).limit(self.batch))).all()
-            later = await session.scalar(select(Outbox.not_before).where(
-                Outbox.status == "pending", Outbox.chat_id != CHANNEL_CHAT, Outbox.not_before > now_wall)
-                .order_by(Outbox.not_before).limit(1))
+            listed = (await session.execute(pending, {"channel": CHANNEL_CHAT, "batch": self.batch})).all()
+            later = await session.scalar(prepared.NEXT_RETRY, {"channel": CHANNEL_CHAT, "now": now_wall})
         next_wait = None if later is None else (later - now_wall).total_seconds()
         if blocked:  # come back when the first of the left-out chats may send again
             soonest = min(self.limiter.wait(c, now) for c in blocked)
@@ -209,8 +206,7 @@ class Delivery:
             going = await self.claims.claim(going, now_wall)
         if going:
             async with self.sessions() as session:
-                rows = list(await session.scalars(select(Outbox).where(Outbox.id.in_([r for _, r in going]))
-                                                  .order_by(Outbox.id)))
+                rows = list(await session.scalars(prepared.OUTBOX_ROWS, {"ids": [r for _, r in going]}))
         gate = asyncio.Semaphore(self.parallel)
 
         async def one(row: Outbox) -> float:
@@ -290,7 +286,8 @@ class Delivery:
     async def _update(self, row_id: int, learned=(), **values) -> None:
         """The row's progress, and what its last step taught the database (where a card is), together."""
         def tx(session):
-            session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+            session.execute(prepared.set_outbox(frozenset(values)), {"row": row_id, **{"v_" + k: v
+                                                                                      for k, v in values.items()}})
             for fact in learned:
                 fact.write(session)
         await self.db.write(tx)

@@ -19,7 +19,8 @@ from cases.policy import Category
 from cases.rota import Rota
 from cases.states import PER_CALL
 from cases.workdays import WorkCalendar
-from storage.models import Case, Deadline, Event
+from storage import prepared
+from storage.models import Case
 
 TAG_HEX, OLD_TAG_HEX = 12, 6  # reporter tags: 48 bits now, 24 bits in cases stored before
 
@@ -124,13 +125,12 @@ class CoreBase:
             await self.on_photos_dropped(shas)
 
     def open_deadline(self, session: Session, case_id: int, kind: str, opened: datetime, due: datetime,
-                      call_id: int | None = None) -> Deadline:
+                      call_id: int | None = None) -> None:
         warn = self.settings.warn_at
         first = opened + (due - opened) * warn if 0 < warn < 1 and kind != "rating" else due
-        deadline = Deadline(case_id=case_id, kind=kind, call_id=call_id, opened_at=opened, due_at=due, status="open",
-                            level=0, warned=not (0 < warn < 1), next_at=first)
-        session.add(deadline)
-        return deadline
+        session.execute(prepared.ADD_DEADLINE, {
+            "case_id": case_id, "kind": kind, "call_id": call_id, "opened_at": opened, "due_at": due,
+            "status": "open", "level": 0, "warned": not (0 < warn < 1), "next_at": first})
 
     def open_call_deadlines(self, session: Session, call, now: datetime) -> None:
         """Every call's two deadlines: answered within call_answer, on site by its checkin_due."""
@@ -159,8 +159,8 @@ class CoreBase:
     @staticmethod
     def trace(session: Session, case_id: int, at: datetime, kind: str, role: str,
               actor_id: int | None = None, chat_id: int | None = None, **data) -> None:
-        session.add(Event(case_id=case_id, at=at, kind=kind, actor_role=role, actor_id=actor_id,
-                          chat_id=chat_id, data=data))
+        session.execute(prepared.ADD_EVENT, {"case_id": case_id, "at": at, "kind": kind, "actor_role": role,
+                                             "actor_id": actor_id, "chat_id": chat_id, "data": data})
 
 
 class Service:
@@ -200,7 +200,7 @@ class Service:
         """Wake the delivery worker only (the deadlines it wrote need no re-arming)."""
         self.base._on_outbox()
 
-    def open_deadline(self, *args, **kwargs) -> Deadline:
+    def open_deadline(self, *args, **kwargs) -> None:
         return self.base.open_deadline(*args, **kwargs)
 
     def open_call_deadlines(self, session: Session, call, now: datetime) -> None:

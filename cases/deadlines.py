@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cases.core import Service
 from cases.people import Person
 from cases.stats import CENTRE
 from cases.verification import verifier_chat
+from storage import prepared
 from storage.models import Call, Case, Deadline
 from storage.outbox import enqueue
 
@@ -56,8 +57,7 @@ class Deadlines(Service):
 
     async def next_deadline_at(self) -> datetime | None:
         async with self.sessions() as session:
-            return await session.scalar(select(func.min(Deadline.next_at)).where(
-                Deadline.status == "open", Deadline.next_at.is_not(None), Deadline.kind != "rating"))
+            return await session.scalar(prepared.NEXT_DEADLINE)
 
     def _fire_batch(self, session: Session, now: datetime) -> int:
         rows = session.scalars(select(Deadline).where(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import bindguard
 from cases.core import Service
 from cases.states import CaseState
+from storage import prepared
 from storage.db import insert_ignore
-from storage.models import Case, DayCounter, Draft, Photo
+from storage.models import Case, DayCounter, Draft
 from storage.outbox import enqueue
 
 # What the draft needs next, in order; the handler turns a step into a prompt.
@@ -66,30 +67,32 @@ class Intake(Service):
         now = self.now()
 
         def tx(session: Session) -> DraftView:
-            draft = session.get(Draft, user_id)
+            draft = session.execute(prepared.DRAFT, {"user": user_id}).first()
             if draft is None:
                 if not create:
                     raise IntakeError("stale")
                 # A grid worker's draft takes the fast path: no note or confirm step (see FAST_STEPS).
                 fast = user_id in self.directory.grid_workers and not bindguard.revoked(session, user_id)
-                draft = Draft(user_id=user_id, chat_id=chat_id, lang=lang, data={"fast": True} if fast else {},
-                              updated_at=now)
-                session.add(draft)
-            elif draft.chat_id != chat_id:
-                if not create:  # a button in another chat (a grid group) is not this draft's
-                    raise IntakeError("stale")
-                draft.chat_id = chat_id  # a photo or place sent elsewhere moves the draft there
-            data = dict(draft.data)  # a new dict, so SQLAlchemy sees the JSON change
+                data = {"fast": True} if fast else {}
+            elif draft.chat_id != chat_id and not create:  # a button in another chat (a grid group) is not
+                raise IntakeError("stale")                 # this draft's; a photo or place moves it there
+            else:
+                data = dict(draft.data)
             if data.get("fast") and bindguard.revoked(session, user_id):  # revoked mid-draft (issue 11)
                 del data["fast"]
             change(data)
-            draft.data, draft.lang, draft.updated_at = data, lang, now
+            if draft is None:
+                session.execute(prepared.ADD_DRAFT, {"user_id": user_id, "chat_id": chat_id, "lang": lang,
+                                                     "data": data, "updated_at": now})
+            else:
+                session.execute(prepared.SET_DRAFT, {"user": user_id, "chat": chat_id, "lang": lang, "data": data,
+                                                     "at": now})
             return DraftView(next_step(data), data, lang)
         return await self.db.write(tx)
 
     async def get_draft(self, user_id: int) -> DraftView | None:
         async with self.sessions() as session:
-            draft = await session.get(Draft, user_id)
+            draft = (await session.execute(prepared.DRAFT, {"user": user_id})).first()
             return DraftView(next_step(draft.data), draft.data, draft.lang) if draft else None
 
     async def add_photo(self, user_id: int, chat_id: int, lang: str, photo: dict,
@@ -199,11 +202,10 @@ class Intake(Service):
         return case
 
     def _submit(self, session: Session, user_id: int, chat_id: int, lang: str, now: datetime) -> Case:
-        draft = session.get(Draft, user_id)
+        draft = session.execute(prepared.DRAFT, {"user": user_id}).first()
         if draft is None or next_step(draft.data) != CONFIRM:
             raise IntakeError("stale")
-        recent = session.scalar(select(func.count(Case.id)).where(
-            Case.reporter_id == user_id, Case.created_at > now - timedelta(hours=1)))
+        recent = session.execute(prepared.RECENT_CASES, {"user": user_id, "since": now - timedelta(hours=1)}).scalar()
         if recent >= self.settings.max_cases_per_hour:
             raise IntakeError("flood", n=self.settings.max_cases_per_hour)
         data, place = draft.data, draft.data["place"]
@@ -211,7 +213,7 @@ class Intake(Service):
         street = match.street
         street_chat = self.directory.street_chats.get(street) if street else None
         grid = self._grid_for(data["category"], place["lat"], place["lon"]) if street_chat else None
-        case = Case(
+        row = dict(
             number=self._next_number(session, now), category=data["category"],
             description=data.get("description") or "", lat=place["lat"], lon=place["lon"],
             place_title=place.get("title"), place_address=place.get("address"),
@@ -220,13 +222,13 @@ class Intake(Service):
             routed_by=("polygon" if match.inside else "tolerance") if street_chat else "pending",
             state=CaseState.ROUTED if street_chat else CaseState.UNROUTED,
             reporter_id=user_id, reporter_lang=lang, reporter_tag=self.reporter_tag(user_id),
-            created_at=now, updated_at=now)
-        session.add(case)
-        session.flush()
-        for i, p in enumerate(data["photos"]):
-            session.add(Photo(case_id=case.id, position=i, stage="before", file_id=p["file_id"],
-                              file_unique_id=p["file_unique_id"], sha256=p["sha256"], width=p["width"],
-                              height=p["height"], needs_strip=p.get("needs_strip", False)))
+            created_at=now, updated_at=now, reopen_count=0, difficult=False)
+        # A Core INSERT (storage/prepared.py); the caller gets the same values as a detached Case.
+        case = Case(id=session.execute(prepared.ADD_CASE, row).inserted_primary_key[0], **row)
+        session.execute(prepared.ADD_PHOTO, [
+            {"case_id": case.id, "position": i, "stage": "before", "file_id": p["file_id"],
+             "file_unique_id": p["file_unique_id"], "sha256": p["sha256"], "width": p["width"],
+             "height": p["height"], "needs_strip": p.get("needs_strip", False)} for i, p in enumerate(data["photos"])])
         for kind, due in self.case_deadlines(self.settings.categories[case.category], now).items():
             self.open_deadline(session, case.id, kind, now, due)
         self.trace(session, case.id, now, "reported", "grid_worker" if case.reported_by_grid else "citizen",
@@ -243,7 +245,7 @@ class Intake(Service):
             if self.settings.command_chat:
                 enqueue(session, now, self.settings.command_chat, "routing_card", case.id)
         enqueue(session, now, chat_id, "receipt", case.id, lang=lang)
-        session.delete(draft)
+        session.execute(prepared.DROP_DRAFT, {"user": user_id})
         return case
 
     def _grid_for(self, category: str, lat: float, lon: float) -> str | None:
@@ -256,9 +258,9 @@ class Intake(Service):
 
     def _next_number(self, session: Session, now: datetime) -> str:
         day = now.astimezone(self.settings.tz).strftime("%Y%m%d")
-        if session.get(DayCounter, day) is None:  # the day's first case, perhaps on two replicas at once
-            session.execute(insert_ignore(session, DayCounter).values(day=day, last=0))
+        if session.execute(prepared.DAY_COUNTER, {"of_day": day}).first() is None:  # the day's first case, perhaps
+            session.execute(insert_ignore(session, DayCounter).values(day=day, last=0))  # on two replicas at once
         # Increment in SQL so two processes on one database never hand out the same number.
-        session.execute(update(DayCounter).where(DayCounter.day == day).values(last=DayCounter.last + 1))
-        last = session.scalar(select(DayCounter.last).where(DayCounter.day == day))
+        session.execute(prepared.NEXT_NUMBER, {"of_day": day})
+        last = session.execute(prepared.DAY_COUNTER, {"of_day": day}).scalar()
         return f"{self.settings.case_prefix}-{day}-{last:04d}"

@@ -9,6 +9,7 @@ from cases.core import Outcome, Service
 from cases.states import Action, allowed, target
 from cases.states import DeadlineKind as Kind
 from cases.states import DeadlineStatus as DS
+from storage import prepared
 from storage.models import Card, Case, Deadline, Event
 from storage.outbox import enqueue
 
@@ -18,8 +19,7 @@ class Lifecycle(Service):
 
     async def load_case(self, case_id: int) -> Case | None:
         async with self.sessions() as session:
-            return await session.scalar(select(Case).where(Case.id == case_id).options(
-                selectinload(Case.photos), selectinload(Case.deadlines)))
+            return await session.scalar(prepared.CASE, {"case": case_id})
 
     async def case_by_number(self, number: str) -> Case | None:
         async with self.sessions() as session:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from storage import prepared
 from storage.models import Prompt
 
 
@@ -46,9 +47,8 @@ class Prompts:
     async def open_prompt(self, chat_id: int, kind: str, within: timedelta = timedelta(days=1)) -> Prompt | None:
         """The newest unanswered question of this kind in the chat, if asked within `within`."""
         async with self.sessions() as session:
-            return await session.scalar(select(Prompt).where(
-                Prompt.chat_id == chat_id, Prompt.kind == kind, Prompt.used_at.is_(None),
-                Prompt.created_at > self.now() - within).order_by(Prompt.id.desc()).limit(1))
+            return await session.scalar(prepared.OPEN_PROMPT, {"chat": chat_id, "of_kind": kind,
+                                                               "since": self.now() - within})
 
     async def set_prompt_place(self, prompt_id: int, lat: float, lon: float, title: str | None) -> None:
         def tx(session: Session) -> None:

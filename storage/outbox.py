@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from storage.models import Outbox
+from storage import prepared
 
 # A case filed through an intake channel (the Open311 API) has this as its reporter's chat: what the
 # core tells "the reporter" becomes a `callback` row, POSTed to the channel's callback_url over HTTP
@@ -37,12 +37,12 @@ class OutboxKind(StrEnum):
 
 
 def enqueue(session: Session, now: datetime, chat_id: int, kind: str,
-            case_id: int | None = None, **payload) -> Outbox:
+            case_id: int | None = None, **payload) -> int:
+    """Queue a message in the transaction that decided it; returns the row's id."""
     kind = OutboxKind(kind)  # a misspelt kind fails in the transaction that writes it
     if chat_id == CHANNEL_CHAT:
         payload = {"event": payload.get("key") or kind}
         kind = OutboxKind.CALLBACK
-    row = Outbox(created_at=now, chat_id=chat_id, kind=kind, case_id=case_id, payload=payload,
-                 status="pending", attempts=0, message_ids=[], log=[])
-    session.add(row)
-    return row
+    row = {"created_at": now, "chat_id": chat_id, "kind": kind, "case_id": case_id, "payload": payload,
+           "status": "pending", "attempts": 0, "message_ids": [], "log": []}
+    return session.execute(prepared.ADD_OUTBOX, row).inserted_primary_key[0]

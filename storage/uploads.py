@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
-
-from storage.models import Upload
+from storage import prepared
 
 WINDOW = timedelta(hours=1)
 
@@ -22,8 +20,7 @@ class UploadQuota:
     async def used(self, user_id: int) -> int:
         since = self.clock.now() - WINDOW
         async with self.db.sessions() as session:
-            return await session.scalar(select(func.coalesce(func.sum(Upload.bytes), 0)).where(
-                Upload.user_id == user_id, Upload.at > since)) or 0
+            return (await session.execute(prepared.UPLOADED, {"user": user_id, "since": since})).scalar() or 0
 
     async def allows(self, user_id: int, size: int) -> bool:
         """Whether `size` more bytes fit the user's last hour (an unknown size counts as 1 byte)."""
@@ -33,6 +30,6 @@ class UploadQuota:
         now = self.clock.now()
 
         def tx(session) -> None:
-            session.add(Upload(user_id=user_id, at=now, bytes=size))
-            session.execute(delete(Upload).where(Upload.at < now - 2 * WINDOW))  # the table stays small
+            session.execute(prepared.ADD_UPLOAD, {"user_id": user_id, "at": now, "bytes": size})
+            session.execute(prepared.DROP_UPLOADS, {"before": now - 2 * WINDOW})  # the table stays small
         await self.db.write(tx)

@@ -19,8 +19,8 @@ async def test_a_dead_replicas_rows_go_to_another_after_the_lease_and_a_clean_st
     now = clock.now()
     a, b = OutboxClaims(db, lease_s=30, shared=True), OutboxClaims(db, lease_s=30, shared=True)
     try:
-        rows = await db.write(lambda s: [enqueue(s, now, -1001, "notice"), enqueue(s, now, -1002, "notice")])
-        going = [(r.chat_id, r.id) for r in rows]
+        ids = await db.write(lambda s: [enqueue(s, now, -1001, "notice"), enqueue(s, now, -1002, "notice")])
+        going = list(zip((-1001, -1002), ids, strict=True))
         assert await a.claim(going, now) == going
         assert await b.claim(going, now + timedelta(seconds=29)) == [], "held by a live replica"
         assert await a.claim(going, now + timedelta(seconds=1)) == going, "a replica may take its own again"
@@ -41,8 +41,7 @@ async def test_on_sqlite_one_process_owns_the_outbox_and_claims_nothing(tmp_path
     now = clock.now()
     try:
         dead, restarted = OutboxClaims(db, lease_s=30), OutboxClaims(db, lease_s=30)
-        rows = await db.write(lambda s: [enqueue(s, now, -1001, "notice")])
-        going = [(r.chat_id, r.id) for r in rows]
+        going = [(-1001, await db.write(lambda s: enqueue(s, now, -1001, "notice")))]
         assert await dead.claim(going, now) == going
         assert not restarted.held_elsewhere(now + timedelta(seconds=30), dead.owner, now)
         assert await restarted.claim(going, now + timedelta(seconds=1)) == going

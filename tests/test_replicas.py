@@ -119,8 +119,7 @@ async def test_two_replicas_claim_disjoint_outbox_rows(database_url, clock):
     claims = [OutboxClaims(dbs[i % 2]) for i in range(4)]  # four replicas, two engines
     now = clock.now()
     try:
-        ids = await dbs[0].write(lambda s: [(-1000 - i, enqueue(s, now, -1000 - i, "notice")) for i in range(40)])
-        going = await dbs[0].write(lambda s: [(chat, row.id) for chat, row in ids])
+        going = await dbs[0].write(lambda s: [(-1000 - i, enqueue(s, now, -1000 - i, "notice")) for i in range(40)])
         got = await asyncio.gather(*(c.claim(going, now) for c in claims))
         async with dbs[0].sessions() as s:
             owners = {r.id: r.claimed_by for r in await s.scalars(select(Outbox))}
