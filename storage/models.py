@@ -127,7 +127,7 @@ class Upload(Base):
     at: Mapped[datetime]
     bytes: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_uploads_user_at", "user_id", "at"),)
+    __table_args__ = (Index("ix_uploads_user_at", "user_id", "at"), Index("ix_uploads_at", "at"))
 
 
 class Call(Base):
