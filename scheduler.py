@@ -9,7 +9,9 @@ grace is one second).
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+import asyncio
+import logging
+from datetime import time
 
 from telegram.ext import Application, ContextTypes
 
@@ -18,6 +20,8 @@ from storage.service_state import record_deadline_run
 DRAFT_SWEEP, RATING_SWEEP, DEADLINES, NEXT_DEADLINE, SUMMARY = "drafts", "ratings", "deadlines", "next", "summary"
 PURGE = "purge"  # media retention
 LATE_OK = {"misfire_grace_time": None, "coalesce": True}
+SAME_S = 1.0  # a re-arm that would move the job by less than this leaves it (the 30 s tick is the backstop)
+log = logging.getLogger(__name__)
 
 
 async def sweep_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -39,10 +43,16 @@ async def rearm(app: Application) -> None:
     """One job at the earliest next step (clock time mapped onto the scheduler's real time)."""
     core = app.bot_data["core"]
     when = await core.deadlines.next_deadline_at()
-    for job in app.job_queue.get_jobs_by_name(NEXT_DEADLINE):
+    delay = None if when is None else max(0.0, (when - core.now()).total_seconds())
+    target = None if delay is None else asyncio.get_running_loop().time() + delay
+    jobs = app.job_queue.get_jobs_by_name(NEXT_DEADLINE)
+    armed = app.bot_data.get(NEXT_DEADLINE)
+    if jobs and target is not None and armed is not None and abs(armed - target) < SAME_S:
+        return  # armed for that moment already (a new case's deadlines rarely come first)
+    for job in jobs:
         job.schedule_removal()
-    if when is not None:
-        delay = max(0.0, (when - core.now()).total_seconds())
+    app.bot_data[NEXT_DEADLINE] = target
+    if delay is not None:
         app.job_queue.run_once(fire_deadlines, when=delay, name=NEXT_DEADLINE, job_kwargs=LATE_OK)
 
 
@@ -72,7 +82,20 @@ def arm(app: Application, sweep_every_s: float = 60, summary_at: str = "18:00") 
     jq.run_daily(daily_summary, time=time(hour, minute, tzinfo=core.settings.tz), name=SUMMARY, job_kwargs=LATE_OK)
     jq.run_daily(purge_media, time=time(3, 30, tzinfo=core.settings.tz), name=PURGE, job_kwargs=LATE_OK)
 
-    def changed() -> None:  # called by the core after a commit: re-arm soon, without blocking it
-        jq.run_once(lambda ctx: rearm(ctx.application), when=timedelta(0), job_kwargs=LATE_OK)
+    asked, running = [False], set()  # a re-arm asked for and not begun; the tasks, held until done
+
+    async def rearm_once() -> None:
+        asked[0] = False  # a commit from here on asks for a re-arm of its own
+        try:
+            await rearm(app)
+        except Exception:
+            log.exception("re-arming the deadline job failed; the 30 s tick still fires every deadline")
+
+    def changed() -> None:  # called by the core after a commit: re-arm soon, once for many commits, without
+        if not asked[0]:    # blocking it (an APScheduler job per commit cost more than the re-arm itself)
+            asked[0] = True
+            task = asyncio.get_running_loop().create_task(rearm_once())
+            running.add(task)
+            task.add_done_callback(running.discard)
     core.on_deadlines = changed
 

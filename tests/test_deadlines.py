@@ -227,3 +227,35 @@ async def test_an_english_district_reads_the_nags_and_the_difficult_card_in_engl
         card = next(x for x in texts(d, 7103) if "Difficult case" in x)
         assert "Why: Wenquan: “respond” late up to the top of its chain" in card
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in nag + top)
+
+
+async def test_the_deadline_job_is_re_armed_once_for_many_commits_and_moved_only_when_the_earliest_step_moves(
+        district):
+    d = district
+    lat, lon = d.core.streets.representative_point(STREET)
+    await d.report(d.citizen(9301), jpeg(), lat, lon, category="垃圾堆放")
+    await d.outbox_settled()
+    await asyncio.sleep(0.05)  # the re-arm after the last commit
+    [job] = d.app.job_queue.get_jobs_by_name("next")
+    first_due = job.next_t
+
+    asked = []
+    real = d.core.deadlines.next_deadline_at
+
+    async def counted():
+        asked.append(1)
+        return await real()
+    d.core.deadlines.next_deadline_at = counted
+    for _ in range(10):  # ten commits in a row (one loop turn): one re-arm, not ten
+        d.core.on_deadlines()
+    await asyncio.sleep(0.05)
+    assert len(asked) == 1
+    assert d.app.job_queue.get_jobs_by_name("next") == (job,), "the earliest step did not move: same job"
+
+    d.clock.advance(minutes=3)  # a later case: its first step comes after the first case's
+    await d.report(d.citizen(9302), jpeg(label="2"), lat, lon, category="垃圾堆放")
+    await d.outbox_settled()
+    await asyncio.sleep(0.05)
+    assert d.app.job_queue.get_jobs_by_name("next") != (job,), "the clock moved: the job is re-armed for it"
+    [moved] = d.app.job_queue.get_jobs_by_name("next")
+    assert abs((moved.next_t - first_due).total_seconds() + 180) < 5, "same step, 3 clock minutes nearer"
