@@ -19,7 +19,7 @@ class Lifecycle(Service):
 
     async def load_case(self, case_id: int) -> Case | None:
         async with self.sessions() as session:
-            return await session.scalar(prepared.CASE, {"case": case_id})
+            return (await session.execute(prepared.CASE, {"case": case_id})).unique().scalar_one_or_none()
 
     async def case_by_number(self, number: str) -> Case | None:
         async with self.sessions() as session:
