@@ -1,7 +1,7 @@
 """The hot path's statements, built once.
 
 SQLAlchemy caches a statement's compiled SQL by a key it computes from the statement object; building
-`select(...).where(...)` anew for every call costs that work each time (~80 µs a statement here, more
+`select(...).where(...)` anew for every call costs that work each time (~130 µs a statement here, more
 than SQLite takes to run it), and `Session.get` builds one per call too. A report runs the same few
 statements a dozen times, so they are module constants with bind parameters: compiled once per dialect,
 run on the transaction's session (SQLite and PostgreSQL alike). Measured in docs/BENCHMARKS.md (issue 9).
