@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import time
+from datetime import UTC, datetime, time
 
 from telegram.ext import Application, ContextTypes
 
@@ -44,14 +44,12 @@ async def rearm(app: Application) -> None:
     core = app.bot_data["core"]
     when = await core.deadlines.next_deadline_at()
     delay = None if when is None else max(0.0, (when - core.now()).total_seconds())
-    target = None if delay is None else asyncio.get_running_loop().time() + delay
     jobs = app.job_queue.get_jobs_by_name(NEXT_DEADLINE)
-    armed = app.bot_data.get(NEXT_DEADLINE)
-    if jobs and target is not None and armed is not None and abs(armed - target) < SAME_S:
+    if delay is not None and len(jobs) == 1 and \
+            abs((jobs[0].next_t - datetime.now(UTC)).total_seconds() - delay) < SAME_S:
         return  # armed for that moment already (a new case's deadlines rarely come first)
     for job in jobs:
         job.schedule_removal()
-    app.bot_data[NEXT_DEADLINE] = target
     if delay is not None:
         app.job_queue.run_once(fire_deadlines, when=delay, name=NEXT_DEADLINE, job_kwargs=LATE_OK)
 
