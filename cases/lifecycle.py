@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from cases.core import Outcome, Service
 from cases.states import Action, allowed, target
@@ -18,13 +18,15 @@ class Lifecycle(Service):
     """Reading cases back, acceptance, manual routing and 不属于本街道."""
 
     async def load_case(self, case_id: int) -> Case | None:
-        async with self.sessions() as session:
-            return (await session.execute(prepared.CASE, {"case": case_id})).unique().scalar_one_or_none()
+        return await self._case_with_parts(prepared.CASE, {"case": case_id})
 
     async def case_by_number(self, number: str) -> Case | None:
+        return await self._case_with_parts(prepared.CASE_NUMBERED, {"number": number.upper()})
+
+    async def _case_with_parts(self, statement, params: dict) -> Case | None:
+        """One case with its photos and deadlines (joined: the rows repeat, hence unique())."""
         async with self.sessions() as session:
-            return await session.scalar(select(Case).where(Case.number == number.upper()).options(
-                selectinload(Case.photos), selectinload(Case.deadlines)))
+            return (await session.execute(statement, params)).unique().scalar_one_or_none()
 
     async def cases_of(self, reporter_id: int, limit: int = 20) -> list[Case]:
         async with self.sessions() as session:

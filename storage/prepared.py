@@ -49,9 +49,11 @@ ADD_OUTBOX = insert(Outbox.__table__)
 
 # Reads a report makes several times: the case with its photos and deadlines (each message is rendered
 # from it), the next deadline (the scheduler re-arms after every write), an open question in a chat.
-# Joined, not selectin: one statement instead of three (0.26 against 0.88 ms a load, measured); a case
-# has a handful of photos and deadlines, so the product of the two stays small. Read it with .unique().
-CASE = select(Case).where(Case.id == bindparam("case")).options(joinedload(Case.photos), joinedload(Case.deadlines))
+# Joined, not selectin: one statement instead of three (0.29 against 1.12 ms a load, bench.statements); a
+# case has a handful of photos and deadlines, so the product of the two stays small. Read with .unique().
+_WITH_PARTS = (joinedload(Case.photos), joinedload(Case.deadlines))
+CASE = select(Case).where(Case.id == bindparam("case")).options(*_WITH_PARTS)
+CASE_NUMBERED = select(Case).where(Case.number == bindparam("number")).options(*_WITH_PARTS)
 NEXT_DEADLINE = select(func.min(Deadline.next_at)).where(Deadline.status == "open", Deadline.next_at.is_not(None),
                                                          Deadline.kind != "rating")
 OPEN_PROMPT = (select(Prompt).where(Prompt.chat_id == bindparam("chat"), Prompt.kind == bindparam("of_kind"),
