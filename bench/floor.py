@@ -107,11 +107,7 @@ def skeleton(base_url: str, base_file_url: str, token: str, group: int, transpor
             card = await context.bot.send_photo(group, context.user_data["photo"], caption="新案件")
             await context.bot.send_venue(group, where.latitude, where.longitude, "位置", "地址")
             if rows:  # the two outbox rows marked sent, the card's place remembered
-                for row_id, chat, *_ in rows.pending():
-                    if rows.row(row_id)[4] == case_id:
-                        sent = card if chat == group else receipt
-                        await rows.sent(row_id, [sent.message_id], now,
-                                        (case_id, chat, sent.message_id) if chat == group else None)
+                await rows.delivered(case_id, group, receipt.message_id, card.message_id, now)
 
     builder = (Application.builder().token(token).base_url(base_url).base_file_url(base_file_url)
                .concurrent_updates(PerChatUpdateProcessor(64)))

@@ -170,6 +170,14 @@ class Rows:
                             "VALUES (?, 'street', ?, ?, 1, 0)", (case_id, chat, message))
         await self._tx(tx)
 
+    async def delivered(self, case_id: int, street_chat: int, receipt: int, card: int, now: datetime) -> None:
+        """The case's two messages as delivery records them: each pending row read, marked sent with its
+        message, the card's place remembered."""
+        for row_id, chat, *_ in self.pending():
+            if self.row(row_id)[4] == case_id:
+                message = card if chat == street_chat else receipt
+                await self.sent(row_id, [message], now, (case_id, chat, message) if chat == street_chat else None)
+
     def pending(self, limit: int = 64) -> list[tuple]:
         return self.read.execute("SELECT id, chat_id, not_before, claimed_until FROM outbox WHERE status = 'pending' "
                                  "ORDER BY id LIMIT ?", (limit,)).fetchall()
@@ -196,10 +204,10 @@ async def report_rows(rows: Rows, user: int, n: int, now: datetime, lat: float, 
     await rows.change(user, now, lambda d: d.update(category="garbage"))
     await rows.change(user, now, lambda d: d.update(description=""))
     case_id = await rows.submit(user, now, street, chat)
-    for row_id, *_ in rows.pending() if deliver else ():
-        if rows.row(row_id)[4] == case_id:
-            rows.case_view(case_id)
-            await rows.sent(row_id, [n], now, (case_id, chat, 10_000_000 + n) if rows.row(row_id)[1] == chat else None)
+    if deliver:  # what the receipt and the card are rendered from, then the two rows marked sent
+        rows.case_view(case_id)
+        rows.case_view(case_id)
+        await rows.delivered(case_id, chat, n, 10_000_000 + n, now)
     return case_id
 
 
